@@ -1,0 +1,1 @@
+return LivePatch.Cli.LpatchCommand.Run(args, Console.Out, Console.Error);
