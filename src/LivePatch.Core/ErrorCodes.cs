@@ -12,4 +12,11 @@ public static partial class ErrorCodes
     public const string NoteMalformed = "note-malformed";
     public const string BuildIdMissing = "build-id-missing";
     public const string BuildIdInvalid = "build-id-invalid";
+
+    // Files and modules (Modules/).
+    public const string FileTooLarge = "file-too-large";
+    public const string DecompressionFailed = "decompression-failed";
+    public const string ModuleNotRelocatable = "module-not-relocatable";
+    public const string ModinfoMissing = "modinfo-missing";
+    public const string ModinfoMalformed = "modinfo-malformed";
 }
