@@ -19,7 +19,7 @@ public sealed class ParserFuzzTests
     public void ModuleFileRead_MutatedModule_ThrowsOnlyFormatErrors(string folder, string file)
     {
         var original = Fixtures.Bytes(folder, file);
-        var mutator = new Mutator(file.Sum(c => c)) // stable across runs, unlike string.GetHashCode;
+        var mutator = new Mutator(file.Sum(c => c)); // stable across runs, unlike string.GetHashCode
 
         foreach (var bytes in mutator.Mutations(original, Iterations))
         {
