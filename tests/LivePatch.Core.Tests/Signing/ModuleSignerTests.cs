@@ -2,11 +2,12 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using LivePatch.Core.Signing;
+using Xunit.Abstractions;
 using static LivePatch.Core.Tests.Signing.SigningFixtures;
 
 namespace LivePatch.Core.Tests.Signing;
 
-public sealed class ModuleSignerTests
+public sealed class ModuleSignerTests(ITestOutputHelper output)
 {
     private const string ModinfoPath = "/usr/sbin/modinfo";
 
@@ -40,7 +41,7 @@ public sealed class ModuleSignerTests
     {
         if (!File.Exists(ModinfoPath))
         {
-            Console.WriteLine($"{ModinfoPath} is not installed (kmod); skipping the modinfo interop check");
+            output.WriteLine($"{ModinfoPath} is not installed (kmod); skipping the modinfo interop check");
             return;
         }
         byte[] signed = ModuleSigner.Sign(Module(UnsignedModule), SigningCertificate("ecdsa-p384"), HashAlgorithmName.SHA384);
