@@ -161,20 +161,22 @@ internal static class ModuleCmsReader
                 string type = attribute.ReadObjectIdentifier();
                 if (type == SignatureAlgorithms.CommonNameOid)
                 {
-                    return attribute.ReadCharacterString(ToStringTag(attribute.PeekTag()));
+                    var stringTag = ToStringTag(attribute.PeekTag());
+                    return stringTag is { } known ? attribute.ReadCharacterString(known) : null;
                 }
             }
         }
         return null;
     }
 
-    private static UniversalTagNumber ToStringTag(Asn1Tag tag)
+    /// <summary>The string types AsnReader decodes; a CN in any other type leaves the signer name unknown.</summary>
+    private static UniversalTagNumber? ToStringTag(Asn1Tag tag)
     {
         var number = (UniversalTagNumber)tag.TagValue;
-        bool isString = tag.TagClass == TagClass.Universal && number is UniversalTagNumber.UTF8String
+        bool isString = tag.TagClass == TagClass.Universal && !tag.IsConstructed && (number is UniversalTagNumber.UTF8String
             or UniversalTagNumber.PrintableString or UniversalTagNumber.IA5String or UniversalTagNumber.T61String
-            or UniversalTagNumber.BMPString or UniversalTagNumber.UniversalString or UniversalTagNumber.VisibleString;
-        return isString && !tag.IsConstructed ? number : throw Malformed("commonName is not a string");
+            or UniversalTagNumber.BMPString or UniversalTagNumber.VisibleString);
+        return isString ? number : null;
     }
 
     private static int ReadSmallInt(AsnReader reader, string what)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
@@ -154,6 +155,49 @@ public sealed class ModuleSignatureReaderTests
         var signature = ModuleSignatureReader.ReadOrNull(module)!;
 
         Assert.True(signature.HasSignedAttributes);
+    }
+
+    [Theory]
+    [InlineData(UniversalTagNumber.UTF8String)]
+    [InlineData(UniversalTagNumber.PrintableString)]
+    [InlineData(UniversalTagNumber.T61String)]
+    [InlineData(UniversalTagNumber.IA5String)]
+    [InlineData(UniversalTagNumber.BMPString)]
+    public void ReadOrNull_IssuerCnInAnyStringType_ReadsSignerName(UniversalTagNumber stringType)
+    {
+        var signature = ReadWithIssuerCn(w => w.WriteCharacterString(stringType, "Module key"));
+
+        Assert.Equal("Module key", signature.SignerName);
+        Assert.Equal("01", signature.KeyId);
+    }
+
+    [Fact]
+    public void ReadOrNull_IssuerCnInUniversalString_LeavesSignerNameUnknown()
+    {
+        var signature = ReadWithIssuerCn(w => w.WriteEncodedValue([0x1C, 0x04, 0x00, 0x00, 0x00, 0x41]));
+
+        Assert.Null(signature.SignerName);
+    }
+
+    /// <summary>A module whose CMS names an issuer with only a CN, written by <paramref name="writeCn"/>.</summary>
+    private static ModuleSignatureInfo ReadWithIssuerCn(Action<AsnWriter> writeCn)
+    {
+        var name = new AsnWriter(AsnEncodingRules.DER);
+        using (name.PushSequence())
+        using (name.PushSetOf())
+        using (name.PushSequence())
+        {
+            name.WriteObjectIdentifier("2.5.4.3");
+            writeCn(name);
+        }
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=Module key", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.Create(new X500DistinguishedName(name.Encode()),
+            X509SignatureGenerator.CreateForRSA(key, RSASignaturePadding.Pkcs1), DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1), [0x01]);
+        byte[] cms = ModuleCmsWriter.Write(new ModuleCmsWriter.SignerId(certificate, null),
+            "2.16.840.1.101.3.4.2.1", "1.2.840.113549.1.1.1", true, new byte[256]);
+
+        return ModuleSignatureReader.ReadOrNull(AppendCms([0x7F], cms))!;
     }
 
     /// <summary>A detached SignedCms with a signingTime attribute, appended in the kernel layout.</summary>
