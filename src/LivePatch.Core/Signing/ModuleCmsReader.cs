@@ -71,31 +71,12 @@ internal static class ModuleCmsReader
     {
         int version = ReadSmallInt(signer, "SignerInfo version");
         Expect(version is 1 or 3, $"SignerInfo version {version}, expected 1 or 3");
-        X500DistinguishedName? issuer = null;
-        byte[]? serial = null, skid = null;
-        string? signerName = null;
-        if (version == 1)
-        {
-            Expect(!signer.PeekTag().HasSameClassAndValue(Context0), "a version 1 SignerInfo names a subject key identifier");
-            var issuerAndSerial = signer.ReadSequence();
-            var issuerDer = issuerAndSerial.ReadEncodedValue();
-            serial = issuerAndSerial.ReadIntegerBytes().ToArray();
-            issuerAndSerial.ThrowIfNotEmpty();
-            signerName = ReadCommonName(issuerDer);
-            issuer = new X500DistinguishedName(issuerDer.Span);
-        }
-        else
-        {
-            // pkcs7_parser.c: a version 3 SignerInfo needs a version 3 SignedData and a SKID.
-            Expect(signedDataVersion == 3, "a version 3 SignerInfo in a version 1 SignedData");
-            skid = signer.ReadOctetString(Context0);
-        }
-
+        var id = ReadSignerIdentifier(signer, version, signedDataVersion);
         string digestOid = ReadAlgorithmIdentifier(signer);
         bool hasSignedAttributes = signer.PeekTag().HasSameClassAndValue(Context0);
         if (hasSignedAttributes)
         {
-            signer.ReadEncodedValue();
+            signer.ReadEncodedValue(); // Kept only as a flag: the verifier refuses them (pkcs7_verify.c).
         }
         string signatureOid = ReadAlgorithmIdentifier(signer);
         byte[] signature = signer.ReadOctetString();
@@ -115,14 +96,34 @@ internal static class ModuleCmsReader
             DigestAlgorithmOid = digestOid,
             SignatureAlgorithm = SignatureAlgorithms.DescribeSignature(signatureOid),
             SignatureAlgorithmOid = signatureOid,
-            Issuer = issuer,
-            SerialNumber = serial,
-            SubjectKeyIdentifier = skid,
-            SignerName = signerName,
-            KeyId = serial is not null ? KeyIdFormatter.FormatSerial(serial) : KeyIdFormatter.FormatBytes(skid),
+            Issuer = id.Issuer,
+            SerialNumber = id.Serial,
+            SubjectKeyIdentifier = id.Skid,
+            SignerName = id.SignerName,
+            KeyId = id.Serial is not null ? KeyIdFormatter.FormatSerial(id.Serial) : KeyIdFormatter.FormatBytes(id.Skid),
             SignatureValue = signature,
             HasSignedAttributes = hasSignedAttributes,
         };
+    }
+
+    private sealed record SignerIdentifier(X500DistinguishedName? Issuer, byte[]? Serial, byte[]? Skid, string? SignerName);
+
+    /// <summary>issuerAndSerialNumber for a version 1 SignerInfo, subjectKeyIdentifier [0] for version 3.</summary>
+    private static SignerIdentifier ReadSignerIdentifier(AsnReader signer, int version, int signedDataVersion)
+    {
+        if (version == 3)
+        {
+            // pkcs7_parser.c: a version 3 SignerInfo needs a version 3 SignedData and a SKID.
+            Expect(signedDataVersion == 3, "a version 3 SignerInfo in a version 1 SignedData");
+            return new SignerIdentifier(null, null, signer.ReadOctetString(Context0), null);
+        }
+        Expect(!signer.PeekTag().HasSameClassAndValue(Context0), "a version 1 SignerInfo names a subject key identifier");
+        var issuerAndSerial = signer.ReadSequence();
+        var issuerDer = issuerAndSerial.ReadEncodedValue();
+        byte[] serial = issuerAndSerial.ReadIntegerBytes().ToArray();
+        issuerAndSerial.ThrowIfNotEmpty();
+        string? signerName = ReadCommonName(issuerDer);
+        return new SignerIdentifier(new X500DistinguishedName(issuerDer.Span), serial, null, signerName);
     }
 
     /// <summary>Reads an AlgorithmIdentifier whose parameters are absent or NULL (RFC 5754, RFC 3279).</summary>
