@@ -5,7 +5,8 @@ namespace LivePatch.Core.Signing;
 /// <summary>Outcome of verifying a module's appended signature: valid, or the first issue found.</summary>
 public sealed record ModuleVerificationResult
 {
-    public bool IsValid => Issue is null;
+    /// <summary>True only with no issue and both a parsed signature and a keyring signer: fails closed.</summary>
+    public bool IsValid => Issue is null && Signature is not null && Signer is not null;
 
     /// <summary>The first check that failed, or null when the signature is valid.</summary>
     public VerificationIssue? Issue { get; init; }

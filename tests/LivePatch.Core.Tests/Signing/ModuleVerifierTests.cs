@@ -172,6 +172,9 @@ public sealed class ModuleVerifierTests
         Assert.Equal(ErrorCodes.SignatureKeyTooWeak, result.Issue?.Code);
     }
 
+    [Fact]
+    public void IsValid_EmptyResult_IsFalse() => Assert.False(new ModuleVerificationResult().IsValid);
+
     private static ModuleVerificationResult AssertIssue(string code, byte[] module)
     {
         var result = new ModuleVerifier(Keyring("rsa2048")).Verify(module);
