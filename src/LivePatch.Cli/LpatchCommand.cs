@@ -1,13 +1,52 @@
 using System.CommandLine;
+using System.Security.Cryptography;
+using LivePatch.Cli.Commands;
+using LivePatch.Core;
 
 namespace LivePatch.Cli;
 
-/// <summary>The root of the <c>lpatch</c> command tree.</summary>
+/// <summary>The root of the <c>lpatch</c> command tree and the one place that turns failures into exit codes.</summary>
 internal static class LpatchCommand
 {
+    public static RootCommand Build()
+    {
+        var root = new RootCommand(
+            "lpatch: signed Linux kernel live patches. Reads kernel build IDs, inspects, signs and verifies " +
+            "livepatch modules, makes key sets and signs or verifies repository manifests.\n" +
+            "Exit codes: 0 success, 1 verification refused, 2 usage or unreadable input, 3 no repository reachable, 4 loader failed.");
+        root.Subcommands.Add(KernelCommands.Build());
+        root.Subcommands.Add(ModuleCommands.Build());
+        return root;
+    }
+
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("lpatch: signed Linux kernel live patches (module, kernel, key and manifest tools).");
-        return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        var parse = Build().Parse(args);
+        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var parseError in parse.Errors)
+            {
+                error.WriteLine($"lpatch: {parseError.Message}");
+            }
+
+            error.WriteLine("Run 'lpatch --help' (or 'lpatch COMMAND --help') for usage.");
+            return ExitCodes.UsageOrInput;
+        }
+
+        try
+        {
+            return parse.Invoke(config);
+        }
+        catch (LivePatchFormatException e)
+        {
+            error.WriteLine($"lpatch: error [{e.Code}]: {e.Message}");
+            return ExitCodes.UsageOrInput;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            error.WriteLine($"lpatch: error: {e.Message}");
+            return ExitCodes.UsageOrInput;
+        }
     }
 }

@@ -19,4 +19,5 @@ public static partial class ErrorCodes
     public const string ModuleNotRelocatable = "module-not-relocatable";
     public const string ModinfoMissing = "modinfo-missing";
     public const string ModinfoMalformed = "modinfo-malformed";
+    public const string ModuleCompressed = "module-compressed";
 }

@@ -10,7 +10,7 @@ public sealed class LivePatchFormatException(string code, string message) : Exce
     public string Code { get; } = code;
 
     /// <summary>Throws with <paramref name="code"/> unless <paramref name="condition"/> holds.</summary>
-    internal static void ThrowUnless(bool condition, string code, string message)
+    public static void ThrowUnless(bool condition, string code, string message)
     {
         if (!condition)
         {

@@ -1,0 +1,124 @@
+namespace LivePatch.Cli.Tests;
+
+public sealed class ModuleCommandsTests
+{
+    [Theory]
+    [InlineData("lp_sample.rsa2048-sha256.ko")]
+    [InlineData("lp_sample.rsa4096-sha512.ko")]
+    [InlineData("lp_sample.ecdsa-p384-sha384.ko")]
+    public void Info_SignedModule_ReportsWhatModinfoReports(string file)
+    {
+        var run = Lpatch.Run("module", "info", Lpatch.Fixture("modules", file));
+
+        Assert.Equal(0, run.Exit);
+        foreach (var key in new[] { "name", "livepatch", "license", "signer", "sig_key", "sig_hashalgo" })
+        {
+            Assert.Equal(Lpatch.Modinfo(file, key), run.Field(key));
+        }
+
+        Assert.Equal(Lpatch.ReadelfBuildId("modules", file), run.Field("build_id"));
+    }
+
+    [Fact]
+    public void Info_Json_IsParseableAndCarriesModinfo()
+    {
+        var run = Lpatch.Run("module", "info", "--json", Lpatch.Fixture("modules", "lp_sample.rsa2048-sha256.ko.xz"));
+
+        Assert.Equal(0, run.Exit);
+        using var json = System.Text.Json.JsonDocument.Parse(run.Output);
+        Assert.Equal("xz", json.RootElement.GetProperty("compression").GetString());
+        Assert.Equal("Y", json.RootElement.GetProperty("modinfo").GetProperty("livepatch")[0].GetString());
+        Assert.Equal(Lpatch.Modinfo("lp_sample.rsa2048-sha256.ko", "sig_key"), json.RootElement.GetProperty("sig_key").GetString());
+    }
+
+    [Fact]
+    public void Sign_WithSignFileKey_WritesSameBytesAsSignFile()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("signed.ko");
+
+        var run = Lpatch.Run("module", "sign", Lpatch.Fixture("modules", "lp_sample.ko"),
+            "--key", Lpatch.Fixture("keys", "rsa4096.key"), "--cert", Lpatch.Fixture("keys", "rsa4096.pem"),
+            "--hash", "sha512", "--out", output);
+
+        Assert.Equal(0, run.Exit);
+        Assert.Equal(File.ReadAllBytes(Lpatch.Fixture("modules", "lp_sample.rsa4096-sha512.ko")), File.ReadAllBytes(output));
+    }
+
+    [Fact]
+    public void Sign_AlreadySigned_RefusesAndLeavesNoOutput()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("signed.ko");
+
+        var run = Lpatch.Run("module", "sign", Lpatch.Fixture("modules", "lp_sample.rsa2048-sha256.ko"),
+            "--key", Lpatch.Fixture("keys", "rsa2048.key"), "--cert", Lpatch.Fixture("keys", "rsa2048.pem"), "--out", output);
+
+        Assert.Equal(2, run.Exit);
+        Assert.Contains("--replace", run.Error);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void Sign_UnsupportedHash_ExitsWithUsageError()
+    {
+        var run = Lpatch.Run("module", "sign", Lpatch.Fixture("modules", "lp_sample.ko"),
+            "--key", Lpatch.Fixture("keys", "rsa2048.key"), "--cert", Lpatch.Fixture("keys", "rsa2048.pem"), "--hash", "sha1");
+
+        Assert.Equal(2, run.Exit);
+    }
+
+    [Theory]
+    [InlineData("lp_sample.rsa2048-sha256.ko", "rsa2048.pem")]
+    [InlineData("lp_sample.rsa2048-sha256.ko.zst", "rsa2048.pem")]
+    [InlineData("lp_sample.rsa2048-sha256-skid.ko", "rsa2048.pem")]
+    [InlineData("lp_sample.ecdsa-p384-sha384.ko", "ecdsa-p384.pem")]
+    public void Verify_SignFileModule_ExitsZero(string module, string cert)
+    {
+        var run = Lpatch.Run("module", "verify", Lpatch.Fixture("modules", module), "--keyring", Lpatch.Fixture("keys", cert));
+
+        Assert.Equal(0, run.Exit);
+        Assert.Contains("valid", run.Output);
+    }
+
+    [Theory]
+    [InlineData("lp_sample.other-sha256.ko", "rsa2048.pem")]
+    [InlineData("lp_sample.rsa2048-sha1.ko", "rsa2048.pem")]
+    [InlineData("lp_sample.ko", "rsa2048.pem")]
+    public void Verify_Refused_ExitsOneWithReason(string module, string cert)
+    {
+        var run = Lpatch.Run("module", "verify", Lpatch.Fixture("modules", module), "--keyring", Lpatch.Fixture("keys", cert));
+
+        Assert.Equal(1, run.Exit);
+        Assert.Contains("refused [", run.Error);
+    }
+
+    [Fact]
+    public void Verify_TamperedBody_ExitsOne()
+    {
+        using var dir = new TempDirectory();
+        var bytes = File.ReadAllBytes(Lpatch.Fixture("modules", "lp_sample.rsa2048-sha256.ko"));
+        bytes[100] ^= 1;
+        File.WriteAllBytes(dir.File("tampered.ko"), bytes);
+
+        var run = Lpatch.Run("module", "verify", dir.File("tampered.ko"), "--keyring", Lpatch.Fixture("keys", "rsa2048.pem"));
+
+        Assert.Equal(1, run.Exit);
+    }
+
+    [Fact]
+    public void Verify_KeyringDirectory_FindsSignerAmongSeveral()
+    {
+        var run = Lpatch.Run("module", "verify", Lpatch.Fixture("modules", "lp_sample.rsa4096-sha512.ko"), "--keyring", Lpatch.Fixture("keys"));
+
+        Assert.Equal(0, run.Exit);
+    }
+
+    [Fact]
+    public void Verify_UnreadableInput_ExitsTwo()
+    {
+        var run = Lpatch.Run("module", "verify", "/nonexistent.ko", "--keyring", Lpatch.Fixture("keys", "rsa2048.pem"));
+
+        Assert.Equal(2, run.Exit);
+    }
+}
