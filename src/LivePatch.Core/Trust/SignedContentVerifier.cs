@@ -62,9 +62,11 @@ public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
             return new(ErrorCodes.CmsMalformed, $"Not a valid CMS SignedData structure: {e.Message}");
         }
 
-        if (signedCms.Detached)
+        // A SignedCms decoded as attached reports absent eContent (a detached signature) as empty content;
+        // empty content is never a valid manifest or index either.
+        if (signedCms.ContentInfo.Content.Length == 0)
         {
-            return new(ErrorCodes.CmsNoContent, "CMS SignedData has no encapsulated content (detached signature).");
+            return new(ErrorCodes.CmsNoContent, "CMS SignedData has no or empty encapsulated content (detached signature?).");
         }
 
         return null;
