@@ -14,6 +14,7 @@ namespace LivePatch.Core.Trust;
 /// </remarks>
 public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
 {
+    private const int SignedDataVersion = 3;
     private const string ContentTypeAttributeOid = "1.2.840.113549.1.9.3";
     private const string MessageDigestAttributeOid = "1.2.840.113549.1.9.4";
 
@@ -37,7 +38,9 @@ public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
             return SignedContentResult.Refused(decoded);
         }
 
-        var issue = CheckContentType(signedCms!, expectedContentTypeOid) ?? CheckHasSigners(signedCms!);
+        var issue = CheckContentType(signedCms!, expectedContentTypeOid)
+            ?? CheckHasSigners(signedCms!)
+            ?? CheckDigestAlgorithms(cms, signedCms!);
         if (issue is not null)
         {
             return SignedContentResult.Refused(issue);
@@ -62,6 +65,13 @@ public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
             return new(ErrorCodes.CmsMalformed, $"Not a valid CMS SignedData structure: {e.Message}");
         }
 
+        // RFC 5652 §5.1: version is 3 when eContentType is not id-data, which holds for every type we accept.
+        // Refusing other values leaves no unsigned field that changes meaning without failing verification.
+        if (signedCms.Version != SignedDataVersion)
+        {
+            return new(ErrorCodes.CmsMalformed, $"CMS SignedData version is {signedCms.Version}, expected {SignedDataVersion}.");
+        }
+
         // A SignedCms decoded as attached reports absent eContent (a detached signature) as empty content;
         // empty content is never a valid manifest or index either.
         if (signedCms.ContentInfo.Content.Length == 0)
@@ -83,29 +93,47 @@ public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
     private static VerificationIssue? CheckHasSigners(SignedCms cms) =>
         cms.SignerInfos.Count == 0 ? new(ErrorCodes.CmsNoSigners, "CMS SignedData has no signers.") : null;
 
+    /// <summary>The unsigned digestAlgorithms set must list exactly the SignerInfos' digests (RFC 5652 §5.1).</summary>
+    private static VerificationIssue? CheckDigestAlgorithms(ReadOnlySpan<byte> encoded, SignedCms cms)
+    {
+        var declared = SignedDataDigests.Read(encoded);
+        var used = cms.SignerInfos.Cast<SignerInfo>().Select(s => s.DigestAlgorithm.Value ?? "").ToHashSet(StringComparer.Ordinal);
+        return declared is not null && declared.SetEquals(used)
+            ? null
+            : new(ErrorCodes.CmsMalformed, "CMS digestAlgorithms does not match the signers' digest algorithms.");
+    }
+
     private SignedContentResult CheckSigners(SignedCms cms)
     {
         var trusted = new Dictionary<string, X509Certificate2>(StringComparer.Ordinal);
         VerificationIssue? firstUntrusted = null;
         foreach (var signerInfo in cms.SignerInfos)
         {
-            // Integrity problems are fatal whatever the threshold: the bytes are not what was signed.
-            var broken = CheckSignerInfo(signerInfo, cms.ContentInfo.ContentType.Value!);
-            if (broken is not null)
+            try
             {
-                return SignedContentResult.Refused(broken);
-            }
+                // Integrity problems are fatal whatever the threshold: the bytes are not what was signed.
+                var broken = CheckSignerInfo(signerInfo, cms.ContentInfo.ContentType.Value!);
+                if (broken is not null)
+                {
+                    return SignedContentResult.Refused(broken);
+                }
 
-            var certificate = signerInfo.Certificate!;
-            var untrusted = _certificates.Validate(certificate, cms.Certificates);
-            if (untrusted is not null)
+                var certificate = signerInfo.Certificate!;
+                var untrusted = _certificates.Validate(certificate, cms.Certificates);
+                if (untrusted is not null)
+                {
+                    firstUntrusted ??= untrusted;
+                    continue;
+                }
+
+                // Distinct by public key: one key signing twice (or under two certificates) counts once.
+                trusted.TryAdd(SpkiHash(certificate), certificate);
+            }
+            catch (Exception e) when (e is CryptographicException or AsnContentException)
             {
-                firstUntrusted ??= untrusted;
-                continue;
+                // Certificates and attributes decode lazily; a malformed one surfaces only when read.
+                return SignedContentResult.Refused(ErrorCodes.CmsMalformed, $"Malformed signer data: {e.Message}");
             }
-
-            // Distinct by public key: one key signing twice (or under two certificates) counts once.
-            trusted.TryAdd(SpkiHash(certificate), certificate);
         }
 
         return Threshold(cms, trusted.Values.ToList(), firstUntrusted);
@@ -132,6 +160,13 @@ public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
         if (signerInfo.Certificate is null)
         {
             return new(ErrorCodes.SignerCertificateMissing, "The signer's certificate is not in the CMS certificates.");
+        }
+
+        // RFC 5652 §5.3: version 1 with issuerAndSerialNumber, 3 with subjectKeyIdentifier.
+        var expectedVersion = signerInfo.SignerIdentifier.Type == SubjectIdentifierType.SubjectKeyIdentifier ? 3 : 1;
+        if (signerInfo.Version != expectedVersion)
+        {
+            return new(ErrorCodes.CmsMalformed, $"SignerInfo version is {signerInfo.Version}, expected {expectedVersion}.");
         }
 
         if (!AllowedDigests.Contains(signerInfo.DigestAlgorithm.Value ?? ""))
