@@ -1,0 +1,137 @@
+using System.Text;
+using LivePatch.Core.Manifests;
+
+namespace LivePatch.Core.Tests.Manifests;
+
+public sealed class ManifestSerializerTests
+{
+    [Fact]
+    public void Serialize_ValidManifest_RoundTripsEqualFields()
+    {
+        var manifest = SampleManifests.Manifest();
+
+        var back = ManifestSerializer.Deserialize(ManifestSerializer.Serialize(manifest));
+
+        Assert.Equal(ManifestSerializer.Serialize(manifest), ManifestSerializer.Serialize(back));
+        Assert.Equal(manifest.Version, back.Version);
+        Assert.Equal(manifest.Patches[0].Cves, back.Patches[0].Cves);
+        Assert.Equal(manifest.Revoked, back.Revoked);
+    }
+
+    [Fact]
+    public void Serialize_ValidManifest_UsesCamelCaseAndOmitsNulls()
+    {
+        var json = Encoding.UTF8.GetString(ManifestSerializer.Serialize(SampleManifests.Manifest()));
+
+        Assert.Contains("\"buildId\":", json, StringComparison.Ordinal);
+        Assert.Contains("\"revokedAt\":", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"severity\":null", json, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("null")]
+    [InlineData("[]")]
+    [InlineData("{}")]
+    [InlineData("{\"schema\":1}")]
+    public void Deserialize_MalformedJson_ThrowsManifestMalformed(string json)
+    {
+        var e = Assert.Throws<LivePatchFormatException>(() => ManifestSerializer.Deserialize(Encoding.UTF8.GetBytes(json)));
+
+        Assert.Equal(ErrorCodes.ManifestMalformed, e.Code);
+    }
+
+    [Fact]
+    public void Deserialize_MissingRequiredField_MessageNamesTheField()
+    {
+        var json = Encoding.UTF8.GetString(ManifestSerializer.Serialize(SampleManifests.Manifest()))
+            .Replace("\"kernelRelease\":\"6.1.0-28-amd64\",", "", StringComparison.Ordinal);
+
+        var e = Assert.Throws<LivePatchFormatException>(() => ManifestSerializer.Deserialize(Encoding.UTF8.GetBytes(json)));
+
+        Assert.Contains("kernelRelease", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deserialize_NullForNonNullableField_ThrowsManifestMalformed()
+    {
+        var json = Encoding.UTF8.GetString(ManifestSerializer.Serialize(SampleManifests.Manifest()))
+            .Replace("\"channel\":\"stable\"", "\"channel\":null", StringComparison.Ordinal);
+
+        var e = Assert.Throws<LivePatchFormatException>(() => ManifestSerializer.Deserialize(Encoding.UTF8.GetBytes(json)));
+
+        Assert.Equal(ErrorCodes.ManifestMalformed, e.Code);
+    }
+
+    [Fact]
+    public void Deserialize_DuplicateProperty_ThrowsManifestMalformed()
+    {
+        var json = Encoding.UTF8.GetString(ManifestSerializer.Serialize(SampleManifests.Manifest()))
+            .Replace("\"channel\":\"stable\"", "\"channel\":\"stable\",\"channel\":\"beta\"", StringComparison.Ordinal);
+
+        var e = Assert.Throws<LivePatchFormatException>(() => ManifestSerializer.Deserialize(Encoding.UTF8.GetBytes(json)));
+
+        Assert.Equal(ErrorCodes.ManifestMalformed, e.Code);
+    }
+
+    public static TheoryData<Manifest> InvalidManifests()
+    {
+        var m = SampleManifests.Manifest();
+        var p = m.Patches[0];
+        return
+        [
+            m with { Schema = 2 },
+            m with { BuildId = "0123456789ABCDEF0123" },
+            m with { BuildId = "0123456789abcde" },
+            m with { BuildId = new string('a', 130) },
+            m with { Repository = "" },
+            m with { Expires = m.Issued },
+            m with { Patches = [p with { Level = 0 }] },
+            m with { Patches = [p with { Size = -1 }] },
+            m with { Patches = [p with { Sha256 = "abc" }] },
+            m with { Patches = [p with { Name = "../etc" }] },
+            m with { Patches = [p, p with { Sha256 = SampleManifests.Sha }] },
+            m with { Revoked = [m.Revoked[0] with { Level = -1 }] },
+        ];
+    }
+
+    [Theory]
+    [MemberData(nameof(InvalidManifests))]
+    public void Serialize_InvalidManifest_ThrowsManifestMalformed(Manifest manifest)
+    {
+        var e = Assert.Throws<LivePatchFormatException>(() => ManifestSerializer.Serialize(manifest));
+
+        Assert.Equal(ErrorCodes.ManifestMalformed, e.Code);
+    }
+
+    [Fact]
+    public void DeserializeIndex_ValidIndex_RoundTrips()
+    {
+        var index = SampleManifests.Index();
+
+        var back = ManifestSerializer.DeserializeIndex(ManifestSerializer.Serialize(index));
+
+        Assert.Equal(index.Manifests, back.Manifests);
+        Assert.Equal(index.Version, back.Version);
+    }
+
+    [Fact]
+    public void DeserializeIndex_DuplicateEntry_ThrowsIndexMalformed()
+    {
+        var index = SampleManifests.Index();
+        var json = ManifestSerializer.Serialize(index with { Manifests = [] });
+        var dup = Encoding.UTF8.GetString(json).Replace("\"manifests\":[]",
+            "\"manifests\":[" + Entry(index) + "," + Entry(index) + "]", StringComparison.Ordinal);
+
+        var e = Assert.Throws<LivePatchFormatException>(() => ManifestSerializer.DeserializeIndex(Encoding.UTF8.GetBytes(dup)));
+
+        Assert.Equal(ErrorCodes.IndexMalformed, e.Code);
+    }
+
+    private static string Entry(RepositoryIndex index)
+    {
+        var json = Encoding.UTF8.GetString(ManifestSerializer.Serialize(index));
+        var start = json.IndexOf("[{", StringComparison.Ordinal) + 1;
+        return json[start..json.IndexOf("}]", StringComparison.Ordinal)] + "}";
+    }
+}
