@@ -16,6 +16,8 @@ internal static class LpatchCommand
             "Exit codes: 0 success, 1 verification refused, 2 usage or unreadable input, 3 no repository reachable, 4 loader failed.");
         root.Subcommands.Add(KernelCommands.Build());
         root.Subcommands.Add(ModuleCommands.Build());
+        root.Subcommands.Add(KeysCommands.Build());
+        root.Subcommands.Add(ManifestCommands.Build());
         return root;
     }
 

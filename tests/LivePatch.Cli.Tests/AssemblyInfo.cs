@@ -1,0 +1,2 @@
+// The CLI tests exercise Linux behaviour (file modes, kernel tools).
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
