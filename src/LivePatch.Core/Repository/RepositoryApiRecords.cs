@@ -1,0 +1,98 @@
+namespace LivePatch.Core.Repository;
+
+// Wire records of the repository's HTTP API (docs/api.md). They live in Core so that the server and
+// its clients (lpatch, mirrors) share one definition and one source-generated JSON context.
+
+/// <summary>A published patch as the API shows it.</summary>
+public sealed record PatchInfo
+{
+    public required int Id { get; init; }
+
+    /// <summary>The module name (.modinfo <c>name</c>), also the directory under /sys/kernel/livepatch.</summary>
+    public required string Name { get; init; }
+
+    public required int Level { get; init; }
+
+    public required string Sha256 { get; init; }
+
+    public required long Size { get; init; }
+
+    /// <summary>Key id of the module signature (modinfo's <c>sig_key</c>).</summary>
+    public required string Signer { get; init; }
+
+    /// <summary>Kernel release from the module's vermagic.</summary>
+    public required string KernelRelease { get; init; }
+
+    public required IReadOnlyList<string> BuildIds { get; init; }
+
+    /// <summary>Channels the patch is in, in the repository's channel order.</summary>
+    public required IReadOnlyList<string> Channels { get; init; }
+
+    public IReadOnlyList<string> Cves { get; init; } = [];
+
+    public string? Severity { get; init; }
+
+    public string? Description { get; init; }
+
+    /// <summary>Whether the patch atomically replaces earlier levels (klp_patch.replace).</summary>
+    public required bool Replace { get; init; }
+
+    public required DateTimeOffset Published { get; init; }
+
+    public string? Publisher { get; init; }
+
+    public PatchRevocation? Revoked { get; init; }
+}
+
+/// <summary>Why and when a patch was withdrawn.</summary>
+public sealed record PatchRevocation(string Reason, DateTimeOffset RevokedAt);
+
+/// <summary>A kernel build the repository has patches for.</summary>
+public sealed record KernelInfo
+{
+    public required string BuildId { get; init; }
+
+    public required string KernelRelease { get; init; }
+
+    /// <summary>Highest non-revoked level per channel (channels without one are left out).</summary>
+    public required IReadOnlyDictionary<string, int> Levels { get; init; }
+
+    public required int Patches { get; init; }
+}
+
+/// <summary>Body of <c>POST /v1/patches/{id}/promote</c>.</summary>
+public sealed record PromoteRequest(string Channel);
+
+/// <summary>Body of <c>POST /v1/patches/{id}/revoke</c>.</summary>
+public sealed record RevokeRequest(string Reason);
+
+/// <summary>Body of <c>POST /v1/api-keys</c>; role is <c>publisher</c> or <c>admin</c>.</summary>
+public sealed record CreateApiKeyRequest(string Name, string Role);
+
+/// <summary>An API key as the API shows it; <see cref="Secret"/> is set only in the answer that creates it.</summary>
+public sealed record ApiKeyInfo
+{
+    public required string Id { get; init; }
+
+    public required string Name { get; init; }
+
+    public required string Role { get; init; }
+
+    public required DateTimeOffset Created { get; init; }
+
+    public string? Secret { get; init; }
+}
+
+/// <summary>An RFC 9457 problem as the server sends it, with the project's stable <see cref="Code"/>.</summary>
+public sealed record ProblemInfo
+{
+    public string? Type { get; init; }
+
+    public string? Title { get; init; }
+
+    public int? Status { get; init; }
+
+    public string? Detail { get; init; }
+
+    public string? Code { get; init; }
+}

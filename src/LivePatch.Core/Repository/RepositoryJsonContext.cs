@@ -1,0 +1,19 @@
+using System.Text.Json.Serialization;
+
+namespace LivePatch.Core.Repository;
+
+/// <summary>Source-generated JSON (AOT-safe) for the repository API records: camelCase, nulls left out.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(PatchInfo))]
+[JsonSerializable(typeof(IReadOnlyList<PatchInfo>))]
+[JsonSerializable(typeof(KernelInfo))]
+[JsonSerializable(typeof(IReadOnlyList<KernelInfo>))]
+[JsonSerializable(typeof(PromoteRequest))]
+[JsonSerializable(typeof(RevokeRequest))]
+[JsonSerializable(typeof(CreateApiKeyRequest))]
+[JsonSerializable(typeof(ApiKeyInfo))]
+[JsonSerializable(typeof(IReadOnlyList<ApiKeyInfo>))]
+[JsonSerializable(typeof(ProblemInfo))]
+public sealed partial class RepositoryJsonContext : JsonSerializerContext;
