@@ -1,4 +1,16 @@
-var app = WebApplication.CreateBuilder(args).Build();
+using LivePatch.Server;
+
+// Content root = the build output, so appsettings.json is found wherever the server is started from;
+// relative paths in the configuration (the data folder) are relative to the current directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+{
+    builder.WebHost.UseUrls("http://127.0.0.1:5080");
+}
+
+builder.AddLivePatchRepository();
+var app = builder.Build();
+app.MapLivePatchRepository();
 app.Run();
 
 /// <summary>The server's entry point; public so integration tests can start it with WebApplicationFactory.</summary>

@@ -7,8 +7,7 @@ internal static class ManifestRules
     public const int MinBuildIdHexChars = 16;
     public const int MaxBuildIdHexChars = 128;
 
-    /// <summary>MODULE_NAME_LEN is 64 - sizeof(unsigned long) including the NUL (include/linux/module.h).</summary>
-    public const int MaxModuleNameLength = 55;
+    public const int MaxModuleNameLength = Modules.ModuleNames.MaxLength;
 
     public static void Validate(Manifest m)
     {
@@ -16,7 +15,12 @@ internal static class ManifestRules
         Require(m.Schema == Manifest.CurrentSchema, code, $"$.schema: unsupported schema {m.Schema}.");
         RequireText(m.Repository, code, "$.repository");
         RequireText(m.Channel, code, "$.channel");
-        RequireText(m.KernelRelease, code, "$.kernelRelease");
+        // An empty manifest ("this kernel is not covered") has no module to take a release from.
+        if (m.Patches.Count + m.Revoked.Count > 0)
+        {
+            RequireText(m.KernelRelease, code, "$.kernelRelease");
+        }
+
         RequireBuildId(m.BuildId, code, "$.buildId");
         Require(m.Expires > m.Issued, code, "$.expires: must be after $.issued.");
         var seen = new HashSet<(string, int)>();
@@ -86,8 +90,7 @@ internal static class ManifestRules
     // The name becomes a /sys/kernel/livepatch/<name> path on the host: no separators, no dots.
     private static void RequireModuleName(string value, string code, string path) =>
         Require(
-            !string.IsNullOrEmpty(value) && value.Length <= MaxModuleNameLength
-                && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'),
+            Modules.ModuleNames.IsValid(value),
             code,
             $"{path}: must be 1 to {MaxModuleNameLength} characters of [A-Za-z0-9_-].");
 

@@ -1,0 +1,86 @@
+using System.Security.Cryptography.X509Certificates;
+using LivePatch.Core;
+using LivePatch.Core.Keys;
+using LivePatch.Core.Manifests;
+using LivePatch.Core.Signing;
+using LivePatch.Core.Trust;
+using Microsoft.Extensions.Options;
+
+namespace LivePatch.Server.Configuration;
+
+/// <summary>The server's key material, loaded (or, in development, generated) once at start.</summary>
+public sealed class RepositoryKeys
+{
+    private RepositoryKeys(SigningIdentity signer, IReadOnlyList<X509Certificate2> roots, ModuleKeyring keyring, bool generated, string? folder)
+    {
+        Signer = signer;
+        Roots = roots;
+        ModuleKeyring = keyring;
+        IsDevelopmentSet = generated;
+        DevelopmentFolder = folder;
+    }
+
+    /// <summary>Signs manifests and the index.</summary>
+    public SigningIdentity Signer { get; }
+
+    /// <summary>Roots the server's own signatures are checked against at start (may be empty in production).</summary>
+    public IReadOnlyList<X509Certificate2> Roots { get; }
+
+    /// <summary>Certificates whose module signatures a publish must carry.</summary>
+    public ModuleKeyring ModuleKeyring { get; }
+
+    /// <summary>True when the keys were generated in the data folder rather than configured.</summary>
+    public bool IsDevelopmentSet { get; }
+
+    public string? DevelopmentFolder { get; }
+
+    /// <summary>Loads configured keys, or makes/loads the development set under <c>DataDirectory/keys</c>.</summary>
+    public static RepositoryKeys Load(RepositoryOptions options, TimeProvider time, ILogger logger)
+    {
+        var configured = !string.IsNullOrEmpty(options.Signing.Certificate);
+        var folder = Path.Combine(Path.GetFullPath(options.DataDirectory), "keys");
+        if (!configured)
+        {
+            EnsureDevelopmentSet(folder, time, logger);
+        }
+
+        var signer = configured
+            ? SigningIdentity.LoadPem(options.Signing.Certificate!, options.Signing.Key!, options.Signing.Chain)
+            : SigningIdentity.LoadPem(Path.Combine(folder, "manifest-signing.pem"), Path.Combine(folder, "manifest-signing.key"));
+        var roots = configured ? TrustPolicy.LoadRoots(options.Signing.Roots) : TrustPolicy.LoadRoots([Path.Combine(folder, "root.pem")]);
+        var keyring = ModuleKeyring.Load(options.ModuleKeyring.Count > 0 ? options.ModuleKeyring : [Path.Combine(folder, "module-signing.pem")]);
+        var keys = new RepositoryKeys(signer, roots, keyring, !configured, configured ? null : folder);
+        keys.CheckSignerAgainstRoots(time);
+        return keys;
+    }
+
+    private static void EnsureDevelopmentSet(string folder, TimeProvider time, ILogger logger)
+    {
+        if (File.Exists(Path.Combine(folder, "manifest-signing.pem")))
+        {
+            return;
+        }
+
+        using var generated = DevelopmentKeys.Generate(time);
+        generated.WriteTo(folder);
+        logger.LogWarning("No signing keys configured: generated a DEVELOPMENT key hierarchy in {Folder}. " +
+            "Clients must pin {Root}. Do not use it in production.", folder, Path.Combine(folder, "root.pem"));
+    }
+
+    /// <summary>A wrong key pair, a missing EKU or an expired certificate fails at start, not on the first publish.</summary>
+    private void CheckSignerAgainstRoots(TimeProvider time)
+    {
+        if (Roots.Count == 0)
+        {
+            return;
+        }
+
+        var probe = SignedContent.Sign("{}"u8, LivePatchOids.ManifestContentType, [Signer], time.GetUtcNow());
+        var result = new SignedContentVerifier(new TrustPolicy { Roots = Roots }, time).Verify(probe, LivePatchOids.ManifestContentType);
+        if (!result.IsValid)
+        {
+            throw new OptionsValidationException(RepositoryOptions.Section, typeof(RepositoryOptions),
+                [$"LivePatch:Signing: the manifest signing certificate does not verify against LivePatch:Signing:Roots: {result.Issue}"]);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.RegularExpressions;
+
+namespace LivePatch.Server.Configuration;
+
+/// <summary>The <c>LivePatch</c> configuration section (appsettings.json, or LIVEPATCH__… environment variables).</summary>
+public sealed partial class RepositoryOptions : IValidatableObject
+{
+    public const string Section = "LivePatch";
+
+    /// <summary>Folder for the LiteDB file, the blob store and (in development) generated keys.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>The repository id written into every manifest; clients check it (mix-and-match).</summary>
+    [Required]
+    [RegularExpression("^[a-z0-9][a-z0-9.-]{0,62}$", ErrorMessage = "RepositoryId must be 1-63 characters of a-z, 0-9, '.', '-'.")]
+    public string RepositoryId { get; set; } = "dev";
+
+    /// <summary>Channels in promotion order; a publish goes to the first unless told otherwise.</summary>
+    public List<string> Channels { get; set; } = [];
+
+    /// <summary>How long a signed manifest is valid; it is re-signed when less than half remains.</summary>
+    public TimeSpan ManifestLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Largest module upload accepted, in bytes.</summary>
+    [Range(4096, 1L << 30)]
+    public long MaxModuleBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Manifest signing certificate and key; when both are empty, development keys are generated in the data folder.</summary>
+    public SigningOptions Signing { get; set; } = new();
+
+    /// <summary>Certificates (files or folders) whose module signatures the server accepts; empty = the development module key.</summary>
+    public List<string> ModuleKeyring { get; set; } = [];
+
+    /// <summary>API keys given by configuration, stored as SHA-256 of the whole key (in addition to keys made through the API).</summary>
+    public List<ConfiguredApiKey> ApiKeys { get; set; } = [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Channels.Count == 0)
+        {
+            yield return new("LivePatch:Channels must list at least one channel.", [nameof(Channels)]);
+        }
+
+        foreach (var channel in Channels.Where(c => !ChannelName().IsMatch(c)))
+        {
+            yield return new($"LivePatch:Channels: '{channel}' is not a channel name (1-32 characters of a-z, 0-9, '-').", [nameof(Channels)]);
+        }
+
+        if (Channels.Distinct(StringComparer.Ordinal).Count() != Channels.Count)
+        {
+            yield return new("LivePatch:Channels lists a channel twice.", [nameof(Channels)]);
+        }
+
+        if (ManifestLifetime < TimeSpan.FromMinutes(10))
+        {
+            yield return new("LivePatch:ManifestLifetime must be at least 00:10:00 (hosts check hourly by default).", [nameof(ManifestLifetime)]);
+        }
+
+        if (string.IsNullOrEmpty(Signing.Certificate) != string.IsNullOrEmpty(Signing.Key))
+        {
+            yield return new("LivePatch:Signing needs both Certificate and Key, or neither (development keys).", [nameof(Signing)]);
+        }
+
+        foreach (var key in ApiKeys.Where(k => !k.IsValid))
+        {
+            yield return new($"LivePatch:ApiKeys: '{key.Name}' needs a Name, a Role (publisher or admin) and Sha256 (64 hex digits).", [nameof(ApiKeys)]);
+        }
+    }
+
+    public static bool IsChannelName(string? value) => value is not null && ChannelName().IsMatch(value);
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,31}$")]
+    private static partial Regex ChannelName();
+}
+
+/// <summary>Where the online manifest signing key lives.</summary>
+public sealed class SigningOptions
+{
+    public string? Certificate { get; set; }
+
+    public string? Key { get; set; }
+
+    /// <summary>Intermediate certificates shipped in each signature (never the root).</summary>
+    public List<string> Chain { get; set; } = [];
+
+    /// <summary>Root certificate(s): the server checks at start that its own signatures verify against them.</summary>
+    public List<string> Roots { get; set; } = [];
+}
+
+/// <summary>An API key from configuration: its name, role and the SHA-256 (hex) of the whole key.</summary>
+public sealed class ConfiguredApiKey
+{
+    public string Name { get; set; } = "";
+
+    public string Role { get; set; } = "";
+
+    public string Sha256 { get; set; } = "";
+
+    public bool IsValid => Name.Length > 0 && Core.Repository.RepositoryRoles.IsKnown(Role)
+        && Sha256.Length == 64 && Sha256.All(Uri.IsHexDigit);
+}

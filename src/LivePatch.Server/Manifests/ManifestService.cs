@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using LiteDB;
+using LivePatch.Core;
+using LivePatch.Core.Manifests;
+using LivePatch.Core.Trust;
+using LivePatch.Server.Configuration;
+using LivePatch.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace LivePatch.Server.Manifests;
+
+/// <summary>Renders, signs, stores and serves manifests; signing happens on change and before expiry, never per request.</summary>
+/// <remarks>
+/// Every stored manifest is held in memory, so a GET is a dictionary lookup. A build ID with nothing published gets a
+/// signed empty manifest (so a host can tell "not covered" from "tampered"); those carry the current version without
+/// taking a new one, and live in a bounded cache so that asking for random build IDs cannot grow memory.
+/// </remarks>
+public sealed class ManifestService
+{
+    private const int MaxEmptyManifests = 50_000;
+
+    private readonly RepositoryDatabase _db;
+    private readonly RepositoryKeys _keys;
+    private readonly RepositoryOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, ServedDocument> _served = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ServedDocument> _empty = new(StringComparer.Ordinal);
+    private long _changes;
+
+    public ManifestService(RepositoryDatabase db, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time)
+    {
+        _db = db;
+        _keys = keys;
+        _options = options.Value;
+        _time = time;
+        foreach (var doc in _db.Manifests.FindAll())
+        {
+            _served[doc.Id] = ToServed(doc);
+        }
+    }
+
+    /// <summary>The signed manifest for a configured channel and a well-formed build ID.</summary>
+    public ServedDocument Get(string channel, string buildId)
+    {
+        var key = ManifestDocument.KeyOf(channel, buildId);
+        if (_served.TryGetValue(key, out var served))
+        {
+            return served;
+        }
+
+        if (_empty.TryGetValue(key, out var empty) && !NeedsResigning(empty))
+        {
+            return empty;
+        }
+
+        if (_empty.Count >= MaxEmptyManifests)
+        {
+            _empty.Clear();
+        }
+
+        var manifest = ManifestBuilder.Build(_options.RepositoryId, channel, buildId, [], _db.CurrentVersion, _time.GetUtcNow(), _options.ManifestLifetime);
+        return _empty[key] = Sign(manifest);
+    }
+
+    /// <summary>Re-renders the manifests of the given kernels in every channel; call inside the writer's transaction.</summary>
+    /// <returns>The new documents, to hand to <see cref="Apply"/> once the transaction has committed.</returns>
+    public IReadOnlyList<ManifestDocument> RenderInTransaction(IEnumerable<string> buildIds)
+    {
+        var rendered = new List<ManifestDocument>();
+        foreach (var buildId in buildIds.Distinct(StringComparer.Ordinal))
+        {
+            var patches = _db.Patches.Find(BsonExpression.Create("$.BuildIds[*] ANY = @0", buildId)).ToList();
+            foreach (var channel in _options.Channels)
+            {
+                var key = ManifestDocument.KeyOf(channel, buildId);
+                if (!patches.Any(p => p.Channels.ContainsKey(channel)) && !_served.ContainsKey(key))
+                {
+                    continue; // never had anything in this channel: the empty manifest serves it
+                }
+
+                var manifest = ManifestBuilder.Build(_options.RepositoryId, channel, buildId, patches, _db.NextVersion(), _time.GetUtcNow(), _options.ManifestLifetime);
+                var served = Sign(manifest);
+                var doc = new ManifestDocument
+                {
+                    Id = key, Channel = channel, BuildId = buildId, Version = served.Version,
+                    ExpiresMs = served.Expires.ToUnixTimeMilliseconds(), Signed = served.Bytes,
+                };
+                _db.Manifests.Upsert(doc);
+                rendered.Add(doc);
+            }
+        }
+
+        return rendered;
+    }
+
+    /// <summary>Rises whenever a stored manifest changes; the index compares it to know when to re-render.</summary>
+    public long ChangeCount => Interlocked.Read(ref _changes);
+
+    /// <summary>Starts serving documents whose transaction committed.</summary>
+    public void Apply(IReadOnlyList<ManifestDocument> documents)
+    {
+        Interlocked.Increment(ref _changes);
+        foreach (var doc in documents)
+        {
+            _served[doc.Id] = ToServed(doc);
+            _empty.TryRemove(doc.Id, out _);
+        }
+    }
+
+    /// <summary>Build IDs whose stored manifest has less than half its lifetime left.</summary>
+    public IReadOnlyList<string> DueForResigning() =>
+        _served.Values.Count == 0 ? [] : _served.Where(kv => NeedsResigning(kv.Value)).Select(kv => kv.Key.Split('/')[1]).Distinct().ToList();
+
+    public IEnumerable<(string Channel, string BuildId, ServedDocument Document)> All() =>
+        _served.Select(kv => (kv.Key.Split('/')[0], kv.Key.Split('/')[1], kv.Value));
+
+    public bool NeedsResigning(ServedDocument document) => document.Expires - _time.GetUtcNow() < _options.ManifestLifetime / 2;
+
+    private ServedDocument Sign(Manifest manifest)
+    {
+        var signed = SignedContent.Sign(ManifestSerializer.Serialize(manifest), LivePatchOids.ManifestContentType, [_keys.Signer], manifest.Issued);
+        return new ServedDocument(signed, (long)manifest.Version, manifest.Expires);
+    }
+
+    private static ServedDocument ToServed(ManifestDocument doc) =>
+        new(doc.Signed, doc.Version, DateTimeOffset.FromUnixTimeMilliseconds(doc.ExpiresMs));
+}

@@ -1,0 +1,44 @@
+using LivePatch.Server.Configuration;
+using LivePatch.Server.Publishing;
+using Microsoft.Extensions.Options;
+
+namespace LivePatch.Server.Manifests;
+
+/// <summary>Re-signs stored manifests before they expire (when less than half their lifetime is left), so hosts never see a stale one.</summary>
+public sealed class ResignService(ManifestService manifests, PatchService patches, IOptions<RepositoryOptions> options, TimeProvider time,
+    ILogger<ResignService> logger) : BackgroundService
+{
+    /// <summary>How often to look: a tenth of the lifetime, at most hourly.</summary>
+    public TimeSpan Period => TimeSpan.FromTicks(Math.Min(options.Value.ManifestLifetime.Ticks / 10, TimeSpan.FromHours(1).Ticks));
+
+    /// <summary>One pass: re-signs every manifest that is due; returns how many were re-signed.</summary>
+    public int ResignDue()
+    {
+        var due = manifests.DueForResigning();
+        var count = patches.Resign(due);
+        if (count > 0)
+        {
+            logger.LogInformation("Re-signed {Count} manifest(s) before expiry", count);
+        }
+
+        return count;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Period, time);
+        do
+        {
+            try
+            {
+                ResignDue();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Keep trying: an unsigned repository is worse than a log line per period.
+                logger.LogError(e, "Re-signing manifests failed; will retry in {Period}", Period);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}

@@ -1,0 +1,12 @@
+using System.Security.Cryptography;
+
+namespace LivePatch.Server.Manifests;
+
+/// <summary>Signed bytes ready to serve, with their strong ETag and the expiry that decides when to re-sign.</summary>
+public sealed record ServedDocument(byte[] Bytes, long Version, DateTimeOffset Expires)
+{
+    /// <summary>Strong ETag: the SHA-256 of the exact bytes (RFC 9110 §8.8.3).</summary>
+    public string ETag { get; } = $"\"{Convert.ToHexStringLower(SHA256.HashData(Bytes))}\"";
+
+    public string Sha256 => ETag[1..^1];
+}

@@ -1,0 +1,245 @@
+using LiteDB;
+using LivePatch.Core.Kernel;
+using LivePatch.Core.Repository;
+using LivePatch.Server.Configuration;
+using LivePatch.Server.Manifests;
+using LivePatch.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace LivePatch.Server.Publishing;
+
+/// <summary>Publishes, promotes and revokes patches: each write is one LiteDB transaction that also re-signs the affected manifests.</summary>
+/// <remarks>
+/// Order on publish: validate (nothing stored), write the blob (temp, fsync, rename), then one transaction for the
+/// patch record and its manifests. A crash before the commit leaves at most an unreferenced blob, never a manifest
+/// pointing at a missing file. Writes are serialised by one lock: they are rare, and LiteDB transactions are per thread.
+/// </remarks>
+public sealed class PatchService(
+    RepositoryDatabase db,
+    BlobStore blobs,
+    ManifestService manifests,
+    PublishValidator validator,
+    IOptions<RepositoryOptions> options,
+    TimeProvider time,
+    ILogger<PatchService> logger)
+{
+    private readonly Lock _writer = new();
+    private readonly RepositoryOptions _options = options.Value;
+
+    public Outcome<PatchInfo> Publish(PublishRequest request, string publisher)
+    {
+        var validated = validator.Validate(request);
+        if (validated.Value is not { } module)
+        {
+            return validated.Problem!;
+        }
+
+        lock (_writer)
+        {
+            var existing = module.BuildIds.ToDictionary(id => id, PatchesOf);
+            var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(request.Module));
+            if (CheckAgainstPublished(existing, module, sha256, request.Level) is { } problem)
+            {
+                return problem;
+            }
+
+            blobs.Put(request.Module, out _);
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var doc = new PatchDocument
+            {
+                Name = module.Module.Info.Name!,
+                Level = request.Level ?? NextLevel(existing.Values, module.Channel),
+                Sha256 = sha256,
+                Size = request.Module.Length,
+                Signer = module.Signature.KeyId,
+                KernelRelease = module.Module.Info.KernelRelease!,
+                BuildIds = [.. module.BuildIds],
+                Channels = new() { [module.Channel] = now },
+                Cves = [.. request.Cves.Distinct()],
+                Severity = request.Severity,
+                Description = request.Description,
+                Replace = request.Replace,
+                PublishedMs = now,
+                Publisher = publisher,
+            };
+            Commit(() => db.Patches.Insert(doc), doc.BuildIds);
+            logger.LogInformation("Published {Name} level {Level} ({Sha256}) for {Kernels} kernel(s) in {Channel} by {Publisher}",
+                doc.Name, doc.Level, doc.Sha256, doc.BuildIds.Count, module.Channel, publisher);
+            return ToInfo(doc);
+        }
+    }
+
+    public Outcome<PatchInfo> Promote(int id, string channel)
+    {
+        if (!_options.Channels.Contains(channel))
+        {
+            return RepositoryProblem.BadRequest(ProblemCodes.UnknownChannel, $"Unknown channel; this repository has: {string.Join(", ", _options.Channels)}.");
+        }
+
+        lock (_writer)
+        {
+            if (db.Patches.FindById(id) is not { } doc)
+            {
+                return NotFound(id);
+            }
+
+            if (doc.Channels.ContainsKey(channel))
+            {
+                return RepositoryProblem.Conflict(ProblemCodes.AlreadyInChannel, $"Patch {id} is already in channel '{channel}'.");
+            }
+
+            if (doc.RevokedMs is not null)
+            {
+                return RepositoryProblem.Conflict(ProblemCodes.PatchRevoked, $"Patch {id} was revoked ({doc.RevokedReason}); publish a fixed level instead.");
+            }
+
+            var clash = doc.BuildIds.SelectMany(PatchesOf).FirstOrDefault(p => p.Level == doc.Level && p.Channels.ContainsKey(channel));
+            if (clash is not null)
+            {
+                return RepositoryProblem.Conflict(ProblemCodes.LevelConflict, $"Channel '{channel}' already has level {doc.Level} for one of this patch's kernels (patch {clash.Id}).");
+            }
+
+            doc.Channels[channel] = time.GetUtcNow().ToUnixTimeMilliseconds();
+            Commit(() => db.Patches.Update(doc), doc.BuildIds);
+            logger.LogInformation("Promoted patch {Id} ({Name} level {Level}) to {Channel}", id, doc.Name, doc.Level, channel);
+            return ToInfo(doc);
+        }
+    }
+
+    public Outcome<PatchInfo> Revoke(int id, string? reason)
+    {
+        if (string.IsNullOrWhiteSpace(reason) || reason.Length > 1000)
+        {
+            return RepositoryProblem.BadRequest(ProblemCodes.ReasonRequired, "Give a reason (1 to 1000 characters): hosts log it when they remove the patch.");
+        }
+
+        lock (_writer)
+        {
+            if (db.Patches.FindById(id) is not { } doc)
+            {
+                return NotFound(id);
+            }
+
+            if (doc.RevokedMs is not null)
+            {
+                return RepositoryProblem.Conflict(ProblemCodes.PatchRevoked, $"Patch {id} is already revoked.");
+            }
+
+            doc.RevokedReason = reason.Trim();
+            doc.RevokedMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+            Commit(() => db.Patches.Update(doc), doc.BuildIds);
+            logger.LogWarning("Revoked patch {Id} ({Name} level {Level}): {Reason}", id, doc.Name, doc.Level, doc.RevokedReason);
+            return ToInfo(doc);
+        }
+    }
+
+    /// <summary>Re-signs the manifests of these kernels (a new version each), for the expiry timer.</summary>
+    public int Resign(IReadOnlyList<string> buildIds)
+    {
+        if (buildIds.Count == 0)
+        {
+            return 0;
+        }
+
+        lock (_writer)
+        {
+            var rendered = db.InTransaction(() => manifests.RenderInTransaction(buildIds));
+            manifests.Apply(rendered);
+            return rendered.Count;
+        }
+    }
+
+    public PatchInfo? GetOrNull(int id) => db.Patches.FindById(id) is { } doc ? ToInfo(doc) : null;
+
+    public IReadOnlyList<PatchInfo> List(string? buildId, string? channel)
+    {
+        var docs = buildId is null ? db.Patches.FindAll() : PatchesOf(buildId);
+        return docs.Where(p => channel is null || p.Channels.ContainsKey(channel)).OrderBy(p => p.Id).Select(ToInfo).ToList();
+    }
+
+    public IReadOnlyList<KernelInfo> Kernels() => db.Patches.FindAll()
+        .SelectMany(p => p.BuildIds.Select(id => (Id: id, Patch: p)))
+        .GroupBy(x => x.Id)
+        .OrderBy(g => g.Key, StringComparer.Ordinal)
+        .Select(g => new KernelInfo
+        {
+            BuildId = g.Key,
+            KernelRelease = g.First().Patch.KernelRelease,
+            Patches = g.Count(),
+            Levels = _options.Channels
+                .Select(c => (Channel: c, Levels: g.Where(x => x.Patch.RevokedMs is null && x.Patch.Channels.ContainsKey(c)).Select(x => x.Patch.Level).ToList()))
+                .Where(c => c.Levels.Count > 0)
+                .ToDictionary(c => c.Channel, c => c.Levels.Max()),
+        })
+        .ToList();
+
+    private RepositoryProblem? CheckAgainstPublished(Dictionary<string, List<PatchDocument>> existing, ValidatedModule module, string sha256, int? level)
+    {
+        foreach (var (buildId, patches) in existing)
+        {
+            var release = module.Module.Info.KernelRelease;
+            if (patches.FirstOrDefault(p => p.KernelRelease != release) is { } other)
+            {
+                return RepositoryProblem.Conflict(ProblemCodes.KernelReleaseMismatch,
+                    $"Kernel {buildId} has patches for release {other.KernelRelease}, but this module's vermagic says {release}: check the build ID.");
+            }
+
+            if (patches.FirstOrDefault(p => p.Sha256 == sha256) is { } same)
+            {
+                return RepositoryProblem.Conflict(ProblemCodes.DuplicateModule,
+                    $"This exact module is already published for kernel {buildId} as patch {same.Id} (level {same.Level}).");
+            }
+
+            var highest = HighestLevel(patches, module.Channel);
+            if (level is { } wanted && wanted <= highest)
+            {
+                return RepositoryProblem.Conflict(ProblemCodes.LevelNotIncreasing,
+                    $"Level {wanted} is not above level {highest}, the highest for kernel {buildId} in channel '{module.Channel}'.");
+            }
+        }
+
+        return null;
+    }
+
+    private void Commit(Action change, IReadOnlyList<string> buildIds)
+    {
+        var rendered = db.InTransaction(() =>
+        {
+            change();
+            return manifests.RenderInTransaction(buildIds);
+        });
+        manifests.Apply(rendered);
+    }
+
+    private List<PatchDocument> PatchesOf(string buildId) =>
+        db.Patches.Find(BsonExpression.Create("$.BuildIds[*] ANY = @0", BuildId.TryParse(buildId, out var id) ? id.Hex : buildId)).ToList();
+
+    // Levels are never reused in a channel, revoked ones included: a host must never see an old level number come back.
+    private static int HighestLevel(IEnumerable<PatchDocument> patches, string channel) =>
+        patches.Where(p => p.Channels.ContainsKey(channel)).Select(p => p.Level).DefaultIfEmpty(0).Max();
+
+    private static int NextLevel(IEnumerable<List<PatchDocument>> patches, string channel) =>
+        patches.Select(p => HighestLevel(p, channel)).DefaultIfEmpty(0).Max() + 1;
+
+    private static RepositoryProblem NotFound(int id) => RepositoryProblem.NotFound(ProblemCodes.PatchNotFound, $"There is no patch {id}.");
+
+    private PatchInfo ToInfo(PatchDocument p) => new()
+    {
+        Id = p.Id,
+        Name = p.Name,
+        Level = p.Level,
+        Sha256 = p.Sha256,
+        Size = p.Size,
+        Signer = p.Signer,
+        KernelRelease = p.KernelRelease,
+        BuildIds = p.BuildIds,
+        Channels = _options.Channels.Where(p.Channels.ContainsKey).ToList(),
+        Cves = p.Cves,
+        Severity = p.Severity,
+        Description = p.Description,
+        Replace = p.Replace,
+        Published = DateTimeOffset.FromUnixTimeMilliseconds(p.PublishedMs),
+        Publisher = p.Publisher,
+        Revoked = p.RevokedMs is { } at ? new PatchRevocation(p.RevokedReason ?? "", DateTimeOffset.FromUnixTimeMilliseconds(at)) : null,
+    };
+}

@@ -1,0 +1,21 @@
+namespace LivePatch.Server.Publishing;
+
+/// <summary>What a vendor uploads: the module file and its metadata (the multipart form of POST /v1/patches).</summary>
+public sealed record PublishRequest
+{
+    public required byte[] Module { get; init; }
+
+    public required IReadOnlyList<string> BuildIds { get; init; }
+
+    public string? Channel { get; init; }
+
+    public int? Level { get; init; }
+
+    public IReadOnlyList<string> Cves { get; init; } = [];
+
+    public string? Severity { get; init; }
+
+    public string? Description { get; init; }
+
+    public bool Replace { get; init; } = true;
+}

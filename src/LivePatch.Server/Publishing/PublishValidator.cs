@@ -1,0 +1,119 @@
+using System.Text.RegularExpressions;
+using LivePatch.Core;
+using LivePatch.Core.Kernel;
+using LivePatch.Core.Modules;
+using LivePatch.Core.Signing;
+using LivePatch.Server.Configuration;
+
+namespace LivePatch.Server.Publishing;
+
+/// <summary>A module that passed every check that needs no stored state, with what the checks read from it.</summary>
+public sealed record ValidatedModule(ModuleFile Module, ModuleSignatureInfo Signature, IReadOnlyList<string> BuildIds, string Channel);
+
+/// <summary>The checks a publish passes before anything is stored, in order, each refusal with its own code.</summary>
+public sealed partial class PublishValidator(RepositoryOptions options, RepositoryKeys keys)
+{
+    private const int MaxDescriptionLength = 4096;
+    private static readonly string[] Severities = ["low", "medium", "high", "critical"];
+
+    public Outcome<ValidatedModule> Validate(PublishRequest request)
+    {
+        var problem = CheckBuildIds(request) ?? CheckChannel(request.Channel) ?? CheckMetadata(request) ?? CheckSize(request.Module);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        ModuleFile module;
+        try
+        {
+            module = ModuleFile.Read(request.Module, (int)options.MaxModuleBytes);
+        }
+        catch (LivePatchFormatException e)
+        {
+            return RepositoryProblem.Unprocessable(e.Code, $"The uploaded file is not a readable kernel module: {e.Message}");
+        }
+
+        problem = CheckLivepatch(module);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var verification = new ModuleVerifier(keys.ModuleKeyring).Verify(module.Bytes.Span);
+        if (!verification.IsValid)
+        {
+            return RepositoryProblem.Unprocessable(verification.Issue!.Code,
+                $"The module signature is not accepted by this repository's module keyring: {verification.Issue.Message}");
+        }
+
+        var buildIds = request.BuildIds.Select(id => BuildId.Parse(id).Hex).Distinct().ToList();
+        return new ValidatedModule(module, verification.Signature!, buildIds, request.Channel ?? options.Channels[0]);
+    }
+
+    private static RepositoryProblem? CheckBuildIds(PublishRequest request)
+    {
+        if (request.BuildIds.Count == 0)
+        {
+            return RepositoryProblem.BadRequest(ProblemCodes.BuildIdRequired, "Name at least one target kernel with a 'buildId' field (the kernel's GNU build ID in hex).");
+        }
+
+        var bad = request.BuildIds.FirstOrDefault(id => !BuildId.TryParse(id, out _));
+        return bad is null ? null : RepositoryProblem.BadRequest(ProblemCodes.BuildIdInvalid,
+            $"'{Shorten(bad)}' is not a build ID: expected 16 to 128 hex digits, as 'lpatch kernel build-id' prints.");
+    }
+
+    private RepositoryProblem? CheckChannel(string? channel) =>
+        channel is null || options.Channels.Contains(channel) ? null : RepositoryProblem.BadRequest(ProblemCodes.UnknownChannel,
+            $"Unknown channel '{Shorten(channel)}'; this repository has: {string.Join(", ", options.Channels)}.");
+
+    private static RepositoryProblem? CheckMetadata(PublishRequest request)
+    {
+        if (request.Level is < 1)
+        {
+            return RepositoryProblem.BadRequest(ProblemCodes.LevelInvalid, "The level must be a whole number of 1 or more.");
+        }
+
+        var badCve = request.Cves.FirstOrDefault(c => !CveId().IsMatch(c));
+        if (badCve is not null)
+        {
+            return RepositoryProblem.BadRequest(ProblemCodes.CveInvalid, $"'{Shorten(badCve)}' is not a CVE id like CVE-2024-1086.");
+        }
+
+        if (request.Severity is not null && !Severities.Contains(request.Severity))
+        {
+            return RepositoryProblem.BadRequest(ProblemCodes.SeverityInvalid, $"Severity must be one of {string.Join(", ", Severities)}.");
+        }
+
+        return request.Description is { Length: > MaxDescriptionLength }
+            ? RepositoryProblem.BadRequest(ProblemCodes.DescriptionTooLong, $"The description is longer than {MaxDescriptionLength} characters.")
+            : null;
+    }
+
+    private RepositoryProblem? CheckSize(byte[] module) =>
+        module.Length <= options.MaxModuleBytes ? null : new RepositoryProblem(StatusCodes.Status413PayloadTooLarge,
+            ProblemCodes.ModuleTooLarge, $"The module is {module.Length} bytes; this repository accepts at most {options.MaxModuleBytes}.");
+
+    private static RepositoryProblem? CheckLivepatch(ModuleFile module)
+    {
+        if (!module.Info.IsLivepatch)
+        {
+            return RepositoryProblem.Unprocessable(ProblemCodes.NotLivepatch,
+                "The module's .modinfo has no livepatch=Y: it is not a livepatch module (MODULE_INFO(livepatch, \"Y\")).");
+        }
+
+        if (!ModuleNames.IsValid(module.Info.Name))
+        {
+            return RepositoryProblem.Unprocessable(ProblemCodes.ModuleNameInvalid,
+                $"The module name '{Shorten(module.Info.Name ?? "")}' must be 1 to {ModuleNames.MaxLength} characters of [A-Za-z0-9_-].");
+        }
+
+        return module.Info.KernelRelease is null ? RepositoryProblem.Unprocessable(ProblemCodes.KernelReleaseMissing,
+            "The module's .modinfo has no vermagic, so the kernel release it was built for is unknown.") : null;
+    }
+
+    private static string Shorten(string s) => s.Length <= 80 ? s : s[..80] + "…";
+
+    [GeneratedRegex(@"^CVE-\d{4}-\d{4,7}$")]
+    private static partial Regex CveId();
+}

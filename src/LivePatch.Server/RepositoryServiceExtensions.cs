@@ -1,0 +1,76 @@
+using LivePatch.Core.Repository;
+using LivePatch.Server.Api;
+using LivePatch.Server.Auth;
+using LivePatch.Server.Configuration;
+using LivePatch.Server.Manifests;
+using LivePatch.Server.Publishing;
+using LivePatch.Server.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
+
+namespace LivePatch.Server;
+
+/// <summary>Wires the repository into an ASP.NET Core application: services at build time, endpoints after.</summary>
+public static class RepositoryServiceExtensions
+{
+    public static WebApplicationBuilder AddLivePatchRepository(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<RepositoryOptions>()
+            .BindConfiguration(RepositoryOptions.Section)
+            .PostConfigure(o =>
+            {
+                if (o.Channels.Count == 0)
+                {
+                    o.Channels.Add("stable"); // the default configuration: one channel
+                }
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => RepositoryKeys.Load(Options(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RepositoryKeys>>()));
+        services.AddSingleton(sp => new RepositoryDatabase(Options(sp).DataDirectory));
+        services.AddSingleton(sp => new BlobStore(Options(sp).DataDirectory));
+        services.AddSingleton(sp => new PublishValidator(Options(sp), sp.GetRequiredService<RepositoryKeys>()));
+        services.AddSingleton<ManifestService>();
+        services.AddSingleton<IndexService>();
+        services.AddSingleton<PatchService>();
+        services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<ResignService>();
+        services.AddHostedService<RepositoryStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<ResignService>());
+
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(PatchesApi.PublisherPolicy, p => p.RequireRole(RepositoryRoles.Publisher, RepositoryRoles.Admin))
+            .AddPolicy(ApiKeysApi.AdminPolicy, p => p.RequireRole(RepositoryRoles.Admin));
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, RepositoryJsonContext.Default);
+            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+        });
+        services.AddHealthChecks();
+        services.AddOpenApi();
+        return builder;
+    }
+
+    public static WebApplication MapLivePatchRepository(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapReadApi();
+        app.MapPatchesApi();
+        app.MapApiKeysApi();
+        app.MapHealthChecks("/healthz");
+        app.MapOpenApi();
+        app.MapScalarApiReference(); // browsable API reference at /scalar
+        return app;
+    }
+
+    private static RepositoryOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<RepositoryOptions>>().Value;
+}

@@ -1,0 +1,62 @@
+using LivePatch.Core.Repository;
+using LivePatch.Server.Auth;
+using LivePatch.Server.Configuration;
+using LivePatch.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace LivePatch.Server;
+
+/// <summary>One-time start work: key checks, crash leftovers, the bootstrap admin key, and where things are (logged once).</summary>
+public sealed class RepositoryStartup(
+    RepositoryKeys keys,
+    BlobStore blobs,
+    ApiKeyService apiKeys,
+    IOptions<RepositoryOptions> options,
+    IHostEnvironment environment,
+    ILogger<RepositoryStartup> logger) : IHostedService
+{
+    public const string AdminKeyFileName = "admin-api-key";
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (keys.IsDevelopmentSet && environment.IsProduction())
+        {
+            throw new OptionsValidationException(RepositoryOptions.Section, typeof(RepositoryOptions),
+                ["Refusing to start in Production on generated development keys: set LivePatch:Signing:Certificate, :Key and :Roots, and LivePatch:ModuleKeyring."]);
+        }
+
+        if (blobs.SweepTemporaryFiles() is var swept and > 0)
+        {
+            logger.LogInformation("Removed {Count} temporary blob file(s) left by an interrupted publish", swept);
+        }
+
+        var data = Path.GetFullPath(options.Value.DataDirectory);
+        if (!apiKeys.HasAdmin())
+        {
+            var created = apiKeys.Create("bootstrap-admin", RepositoryRoles.Admin);
+            var path = Path.Combine(data, AdminKeyFileName);
+            WriteOwnerOnly(path, created.Secret! + "\n");
+            logger.LogWarning("Created the bootstrap admin API key in {Path} (mode 0600): use it to create publisher keys, then keep it safe", path);
+        }
+
+        logger.LogInformation("Repository '{Repository}' serving channels {Channels} from {Data}{Keys}", options.Value.RepositoryId,
+            string.Join(", ", options.Value.Channels), data, keys.DevelopmentFolder is { } dev ? $"; development keys in {dev}" : "");
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static void WriteOwnerOnly(string path, string content)
+    {
+        File.Delete(path);
+        var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var stream = new FileStream(path, fileOptions);
+        stream.Write(System.Text.Encoding.UTF8.GetBytes(content));
+        stream.Flush(flushToDisk: true);
+    }
+}

@@ -1,0 +1,86 @@
+using System.Security.Cryptography;
+
+namespace LivePatch.Server.Storage;
+
+/// <summary>Whether a put wrote a new blob or found the same content already there.</summary>
+public enum BlobPutResult
+{
+    Created,
+    AlreadyExists,
+}
+
+/// <summary>Content-addressed module files on disk: <c>blobs/sha256/ab/&lt;hex&gt;</c>, written temp → fsync → rename.</summary>
+/// <remarks>
+/// Only a validated SHA-256 (64 lowercase hex digits) ever becomes a path, and the full path is checked to stay under
+/// the root before the disk is touched (as BaGetter's file storage does). A blob is immutable once renamed into place.
+/// </remarks>
+public sealed class BlobStore
+{
+    private readonly string _root;
+    private readonly string _temp;
+
+    public BlobStore(string dataDirectory)
+    {
+        _root = Path.GetFullPath(Path.Combine(dataDirectory, "blobs", "sha256"));
+        _temp = Path.GetFullPath(Path.Combine(dataDirectory, "blobs", "tmp"));
+        Directory.CreateDirectory(_root);
+        Directory.CreateDirectory(_temp);
+    }
+
+    public static bool IsSha256Hex(string? value) =>
+        value is { Length: 64 } && value.AsSpan().IndexOfAnyExcept("0123456789abcdef") < 0;
+
+    /// <summary>The file of a blob, or null when the hash is not well-formed or the blob is absent.</summary>
+    public string? PathOrNull(string sha256)
+    {
+        if (!IsSha256Hex(sha256))
+        {
+            return null;
+        }
+
+        var path = Path.GetFullPath(Path.Combine(_root, sha256[..2], sha256));
+        return path.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal) && File.Exists(path) ? path : null;
+    }
+
+    /// <summary>Stores <paramref name="content"/> under its SHA-256; durable on disk before this returns.</summary>
+    public BlobPutResult Put(ReadOnlySpan<byte> content, out string sha256)
+    {
+        sha256 = Convert.ToHexStringLower(SHA256.HashData(content));
+        if (PathOrNull(sha256) is not null)
+        {
+            return BlobPutResult.AlreadyExists;
+        }
+
+        var directory = Path.Combine(_root, sha256[..2]);
+        Directory.CreateDirectory(directory);
+        var temp = Path.Combine(_temp, $"{sha256}.{Guid.NewGuid():N}");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+
+            // Same content under the same name: losing a race to another writer is harmless.
+            File.Move(temp, Path.Combine(directory, sha256), overwrite: true);
+            return BlobPutResult.Created;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>Removes temp files left by a crash during a put.</summary>
+    public int SweepTemporaryFiles()
+    {
+        var files = Directory.GetFiles(_temp);
+        foreach (var file in files)
+        {
+            File.Delete(file);
+        }
+
+        return files.Length;
+    }
+}

@@ -1,0 +1,89 @@
+using LiteDB;
+
+namespace LivePatch.Server.Storage;
+
+// LiteDB documents. Times are Unix milliseconds: LiteDB's DateTime round-trips in local time and
+// drops the offset, and a number compares and sorts exactly.
+
+/// <summary>A published patch (collection <c>patches</c>).</summary>
+public sealed class PatchDocument
+{
+    [BsonId(autoId: true)]
+    public int Id { get; set; }
+
+    public string Name { get; set; } = "";
+
+    public int Level { get; set; }
+
+    public string Sha256 { get; set; } = "";
+
+    public long Size { get; set; }
+
+    public string Signer { get; set; } = "";
+
+    public string KernelRelease { get; set; } = "";
+
+    public List<string> BuildIds { get; set; } = [];
+
+    /// <summary>Channel name → when the patch entered it (Unix ms): hosts' patch delay counts from there.</summary>
+    public Dictionary<string, long> Channels { get; set; } = [];
+
+    public List<string> Cves { get; set; } = [];
+
+    public string? Severity { get; set; }
+
+    public string? Description { get; set; }
+
+    public bool Replace { get; set; } = true;
+
+    public long PublishedMs { get; set; }
+
+    public string? Publisher { get; set; }
+
+    public string? RevokedReason { get; set; }
+
+    public long? RevokedMs { get; set; }
+}
+
+/// <summary>A signed manifest as served (collection <c>manifests</c>, id <c>channel/buildId</c>).</summary>
+public sealed class ManifestDocument
+{
+    [BsonId]
+    public string Id { get; set; } = "";
+
+    public string Channel { get; set; } = "";
+
+    public string BuildId { get; set; } = "";
+
+    public long Version { get; set; }
+
+    public long ExpiresMs { get; set; }
+
+    public byte[] Signed { get; set; } = [];
+
+    public static string KeyOf(string channel, string buildId) => $"{channel}/{buildId}";
+}
+
+/// <summary>An API key made through the API (collection <c>apikeys</c>); only the SHA-256 of its secret is kept.</summary>
+public sealed class ApiKeyDocument
+{
+    [BsonId]
+    public string Id { get; set; } = "";
+
+    public string Name { get; set; } = "";
+
+    public string Role { get; set; } = "";
+
+    public byte[] SecretHash { get; set; } = [];
+
+    public long CreatedMs { get; set; }
+}
+
+/// <summary>A named counter (collection <c>counters</c>): the repository-wide manifest version.</summary>
+public sealed class CounterDocument
+{
+    [BsonId]
+    public string Id { get; set; } = "";
+
+    public long Value { get; set; }
+}

@@ -1,0 +1,63 @@
+using LiteDB;
+
+namespace LivePatch.Server.Storage;
+
+/// <summary>The one shared <see cref="LiteDatabase"/> and its collections.</summary>
+public sealed class RepositoryDatabase : IDisposable
+{
+    private const string VersionCounter = "manifest-version";
+
+    public RepositoryDatabase(string dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        // Direct connection: one process owns the file; LiteDB's journal makes each commit all-or-nothing.
+        Database = new LiteDatabase(new ConnectionString
+        {
+            Filename = Path.Combine(Path.GetFullPath(dataDirectory), "repository.db"),
+            Connection = ConnectionType.Direct,
+        });
+        Patches.EnsureIndex(p => p.BuildIds);
+        Patches.EnsureIndex(p => p.Sha256);
+    }
+
+    public LiteDatabase Database { get; }
+
+    public ILiteCollection<PatchDocument> Patches => Database.GetCollection<PatchDocument>("patches");
+
+    public ILiteCollection<ManifestDocument> Manifests => Database.GetCollection<ManifestDocument>("manifests");
+
+    public ILiteCollection<ApiKeyDocument> ApiKeys => Database.GetCollection<ApiKeyDocument>("apikeys");
+
+    private ILiteCollection<CounterDocument> Counters => Database.GetCollection<CounterDocument>("counters");
+
+    /// <summary>The highest manifest version handed out so far.</summary>
+    public long CurrentVersion => Counters.FindById(VersionCounter)?.Value ?? 0;
+
+    /// <summary>Takes the next repository-wide version; call inside the caller's transaction.</summary>
+    public long NextVersion()
+    {
+        var next = CurrentVersion + 1;
+        Counters.Upsert(new CounterDocument { Id = VersionCounter, Value = next });
+        return next;
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one LiteDB transaction: all of it is stored, or none.</summary>
+    /// <remarks>LiteDB binds a transaction to the calling thread, so <paramref name="work"/> must not await.</remarks>
+    public T InTransaction<T>(Func<T> work)
+    {
+        Database.BeginTrans();
+        try
+        {
+            var result = work();
+            Database.Commit();
+            return result;
+        }
+        catch
+        {
+            Database.Rollback();
+            throw;
+        }
+    }
+
+    public void Dispose() => Database.Dispose();
+}
