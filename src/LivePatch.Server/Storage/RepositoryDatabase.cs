@@ -10,12 +10,20 @@ public sealed class RepositoryDatabase : IDisposable
     public RepositoryDatabase(string dataDirectory)
     {
         Directory.CreateDirectory(dataDirectory);
+        // LiteDB builds entity mappings lazily and not thread-safely: map every document type once, up front,
+        // on a mapper of our own rather than the process-wide BsonMapper.Global.
+        var mapper = new BsonMapper();
+        mapper.ToDocument(new PatchDocument());
+        mapper.ToDocument(new ManifestDocument());
+        mapper.ToDocument(new ApiKeyDocument());
+        mapper.ToDocument(new CounterDocument());
+
         // Direct connection: one process owns the file; LiteDB's journal makes each commit all-or-nothing.
         Database = new LiteDatabase(new ConnectionString
         {
             Filename = Path.Combine(Path.GetFullPath(dataDirectory), "repository.db"),
             Connection = ConnectionType.Direct,
-        });
+        }, mapper);
         Patches.EnsureIndex(p => p.BuildIds);
         Patches.EnsureIndex(p => p.Sha256);
     }

@@ -1,0 +1,124 @@
+using System.Net;
+using LivePatch.Core.Repository;
+using LivePatch.Server.Auth;
+
+namespace LivePatch.Server.Tests;
+
+public sealed class AuthTests : IDisposable
+{
+    private readonly RepositoryFactory _factory = new();
+
+    public void Dispose() => _factory.Dispose();
+
+    [Fact]
+    public void Start_FirstRun_WritesBootstrapAdminKeyOwnerOnly()
+    {
+        var key = _factory.AdminKey;
+
+        Assert.StartsWith("lpk_", key);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_factory.DataDirectory, RepositoryStartup.AdminKeyFileName)));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("lpk_000000000000_wrong")]
+    [InlineData("not-even-a-key")]
+    public async Task Publish_WithoutValidKey_401AndNothingStored(string? key)
+    {
+        using var client = _factory.CreateClient(key);
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"));
+
+        await PublishTests.AssertProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated");
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        await PublishTests.AssertNothingStoredAsync(client, _factory);
+    }
+
+    [Fact]
+    public async Task Publish_KeyWithOneCharacterChanged_401()
+    {
+        var key = await _factory.CreateKeyAsync("publisher");
+        var tampered = key[..^1] + (key[^1] == 'A' ? 'B' : 'A');
+        using var client = _factory.CreateClient(tampered);
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"));
+
+        await PublishTests.AssertProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated");
+    }
+
+    [Fact]
+    public async Task Publisher_CanPublishButNotManageKeys()
+    {
+        using var client = _factory.CreateClient(await _factory.CreateKeyAsync("publisher"));
+
+        var publish = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"));
+        var createKey = await client.PostAsJsonAsync("/v1/api-keys", new CreateApiKeyRequest("mine", "admin"));
+        var listKeys = await client.GetAsync("/v1/api-keys");
+
+        Assert.Equal(HttpStatusCode.Created, publish.StatusCode);
+        await PublishTests.AssertProblemAsync(createKey, HttpStatusCode.Forbidden, "forbidden");
+        await PublishTests.AssertProblemAsync(listKeys, HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    [Fact]
+    public async Task DeletedKey_IsRefused()
+    {
+        using var admin = _factory.CreateClient(_factory.AdminKey);
+        var created = (await (await admin.PostAsJsonAsync("/v1/api-keys", new CreateApiKeyRequest("ci", "publisher"))).Content.ReadFromJsonAsync<ApiKeyInfo>())!;
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/v1/api-keys/{created.Id}")).StatusCode);
+        using var client = _factory.CreateClient(created.Secret);
+
+        await PublishTests.AssertProblemAsync(await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko")), HttpStatusCode.Unauthorized, "unauthenticated");
+        await PublishTests.AssertProblemAsync(await admin.DeleteAsync($"/v1/api-keys/{created.Id}"), HttpStatusCode.NotFound, "api-key-not-found");
+    }
+
+    [Fact]
+    public async Task ListKeys_NeverShowsSecrets()
+    {
+        await _factory.CreateKeyAsync("publisher");
+        using var admin = _factory.CreateClient(_factory.AdminKey);
+
+        var body = await admin.GetStringAsync("/v1/api-keys");
+
+        Assert.DoesNotContain("secret", body);
+        Assert.DoesNotContain(_factory.AdminKey, body);
+        Assert.Contains("bootstrap-admin", body);
+    }
+
+    [Fact]
+    public async Task CreateKey_BadRole_400()
+    {
+        using var admin = _factory.CreateClient(_factory.AdminKey);
+
+        await PublishTests.AssertProblemAsync(await admin.PostAsJsonAsync("/v1/api-keys", new CreateApiKeyRequest("x", "root")), HttpStatusCode.BadRequest, "api-key-invalid");
+    }
+
+    [Fact]
+    public async Task ConfiguredHashedKey_Authenticates()
+    {
+        const string key = "lpk_configured_0123456789abcdef0123456789abcdef";
+        using var factory = new RepositoryFactory(new()
+        {
+            ["LivePatch:ApiKeys:0:Name"] = "ci",
+            ["LivePatch:ApiKeys:0:Role"] = "publisher",
+            ["LivePatch:ApiKeys:0:Sha256"] = ApiKeyService.HashForConfiguration(key),
+        });
+        using var client = factory.CreateClient(key);
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("ci", (await response.Content.ReadFromJsonAsync<PatchInfo>())!.Publisher);
+    }
+
+    [Fact]
+    public async Task Reads_NeedNoKey()
+    {
+        using var client = _factory.CreateClient(apiKey: null);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/patches")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/kernels")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v1/manifests/stable/{Fixtures.BuildId}")).StatusCode);
+    }
+}

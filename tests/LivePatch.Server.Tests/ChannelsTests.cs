@@ -1,0 +1,130 @@
+using System.Net;
+using LivePatch.Core.Repository;
+
+namespace LivePatch.Server.Tests;
+
+public sealed class ChannelsTests : IDisposable
+{
+    private readonly RepositoryFactory _factory = new(new() { ["LivePatch:Channels:0"] = "candidate", ["LivePatch:Channels:1"] = "stable" });
+
+    public void Dispose() => _factory.Dispose();
+
+    [Fact]
+    public async Task Publish_DefaultsToFirstChannel_OthersStayEmpty()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+
+        var patch = await PublishAsync(client);
+
+        Assert.Equal(["candidate"], patch.Channels);
+        Assert.Single((await ManifestAsync(client, "candidate")).Patches);
+        Assert.Empty((await ManifestAsync(client, "stable")).Patches);
+    }
+
+    [Fact]
+    public async Task Promote_ToStable_ListedThereWithHigherVersion()
+    {
+        using var client = _factory.CreateClient(await _factory.CreateKeyAsync("publisher"));
+        var patch = await PublishAsync(client);
+        var before = await ManifestAsync(client, "candidate");
+
+        var response = await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/promote", new PromoteRequest("stable"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["candidate", "stable"], (await response.Content.ReadFromJsonAsync<PatchInfo>())!.Channels);
+        var stable = await ManifestAsync(client, "stable");
+        Assert.Single(stable.Patches);
+        Assert.True(stable.Version > before.Version);
+    }
+
+    [Fact]
+    public async Task Promote_Twice_Conflict()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var patch = await PublishAsync(client);
+        await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/promote", new PromoteRequest("stable"));
+
+        var again = await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/promote", new PromoteRequest("stable"));
+
+        await PublishTests.AssertProblemAsync(again, HttpStatusCode.Conflict, "already-in-channel");
+    }
+
+    [Fact]
+    public async Task Promote_UnknownChannelOrPatch_Refused()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var patch = await PublishAsync(client);
+
+        await PublishTests.AssertProblemAsync(await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/promote", new PromoteRequest("../stable")), HttpStatusCode.BadRequest, "unknown-channel");
+        await PublishTests.AssertProblemAsync(await client.PostAsJsonAsync("/v1/patches/999/promote", new PromoteRequest("stable")), HttpStatusCode.NotFound, "patch-not-found");
+    }
+
+    [Fact]
+    public async Task Revoke_PatchMovesToRevokedInEveryChannel()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var patch = await PublishAsync(client);
+        await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/promote", new PromoteRequest("stable"));
+        var before = await ManifestAsync(client, "stable");
+
+        var response = await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/revoke", new RevokeRequest("crashes on AMD EPYC"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        foreach (var channel in new[] { "candidate", "stable" })
+        {
+            var manifest = await ManifestAsync(client, channel);
+            Assert.Empty(manifest.Patches);
+            var revoked = Assert.Single(manifest.Revoked);
+            Assert.Equal((patch.Name, patch.Level, patch.Sha256, "crashes on AMD EPYC"), (revoked.Name, revoked.Level, revoked.Sha256, revoked.Reason));
+        }
+
+        Assert.True((await ManifestAsync(client, "stable")).Version > before.Version);
+    }
+
+    [Fact]
+    public async Task Revoke_WithoutReasonOrTwice_Refused()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var patch = await PublishAsync(client);
+
+        await PublishTests.AssertProblemAsync(await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/revoke", new RevokeRequest(" ")), HttpStatusCode.BadRequest, "reason-required");
+        await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/revoke", new RevokeRequest("bad"));
+        await PublishTests.AssertProblemAsync(await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/revoke", new RevokeRequest("bad")), HttpStatusCode.Conflict, "patch-revoked");
+        await PublishTests.AssertProblemAsync(await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/promote", new PromoteRequest("stable")), HttpStatusCode.Conflict, "patch-revoked");
+    }
+
+    [Fact]
+    public async Task Publish_AfterRevoke_LevelIsNeverReused()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var first = await PublishAsync(client);
+        await client.PostAsJsonAsync($"/v1/patches/{first.Id}/revoke", new RevokeRequest("bad"));
+
+        var second = await PublishAsync(client, "lp_sample.ecdsa-p384-sha384.ko");
+
+        Assert.Equal(first.Level + 1, second.Level);
+    }
+
+    [Fact]
+    public async Task List_FiltersByKernelAndChannel()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var patch = await PublishAsync(client);
+
+        Assert.Single(await client.GetFromJsonAsync<List<PatchInfo>>($"/v1/patches?buildId={Fixtures.BuildId}&channel=candidate") ?? []);
+        Assert.Empty(await client.GetFromJsonAsync<List<PatchInfo>>($"/v1/patches?channel=stable") ?? []);
+        Assert.Empty(await client.GetFromJsonAsync<List<PatchInfo>>($"/v1/patches?buildId={Fixtures.OtherBuildId}") ?? []);
+        Assert.Equal(patch.Sha256, (await client.GetFromJsonAsync<PatchInfo>($"/v1/patches/{patch.Id}"))!.Sha256);
+        await PublishTests.AssertProblemAsync(await client.GetAsync("/v1/patches/42"), HttpStatusCode.NotFound, "patch-not-found");
+    }
+
+    private static async Task<PatchInfo> PublishAsync(HttpClient client, string fixture = "lp_sample.rsa2048-sha256.ko")
+    {
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(fixture));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<PatchInfo>())!;
+    }
+
+    private Task<Core.Manifests.Manifest> ManifestAsync(HttpClient client, string channel) =>
+        PublishTests.VerifiedManifestAsync(client, channel, Fixtures.BuildId, _factory);
+}
