@@ -61,6 +61,9 @@ public sealed class RepositoryFactory : WebApplicationFactory<Program>
 
     public string Environment { get; }
 
+    /// <summary>False to keep the data folder for a restart on it.</summary>
+    public bool DeleteDataOnDispose { get; init; } = true;
+
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
     /// <summary>The bootstrap admin key the server wrote on first start.</summary>
@@ -109,7 +112,7 @@ public sealed class RepositoryFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing)
+        if (disposing && DeleteDataOnDispose)
         {
             try
             {

@@ -1,0 +1,130 @@
+using System.Net;
+using System.Net.Http.Headers;
+using LivePatch.Core.Manifests;
+using LivePatch.Core.Repository;
+
+namespace LivePatch.Server.Tests;
+
+public sealed class ReadApiTests : IDisposable
+{
+    private readonly RepositoryFactory _factory = new();
+
+    public void Dispose() => _factory.Dispose();
+
+    [Fact]
+    public async Task Manifest_NothingPublished_IsSignedAndEmpty()
+    {
+        using var client = _factory.CreateClient(apiKey: null);
+
+        var manifest = await PublishTests.VerifiedManifestAsync(client, "stable", Fixtures.OtherBuildId, _factory);
+
+        Assert.Empty(manifest.Patches);
+        Assert.Equal((Fixtures.OtherBuildId, "stable", "test"), (manifest.BuildId, manifest.Channel, manifest.Repository));
+    }
+
+    [Fact]
+    public async Task Manifest_IfNoneMatchCurrentETag_304WithoutBody()
+    {
+        using var client = _factory.CreateClient(apiKey: null);
+        var first = await client.GetAsync($"/v1/manifests/stable/{Fixtures.BuildId}");
+        var etag = first.Headers.ETag!;
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/manifests/stable/{Fixtures.BuildId}");
+        request.Headers.IfNoneMatch.Add(etag);
+        var second = await client.SendAsync(request);
+
+        Assert.False(etag.IsWeak);
+        Assert.Equal(HttpStatusCode.NotModified, second.StatusCode);
+        Assert.Empty(await second.Content.ReadAsByteArrayAsync());
+        Assert.Contains("max-age", first.Headers.CacheControl!.ToString());
+    }
+
+    [Fact]
+    public async Task Manifest_AfterPublish_ETagChanges()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var before = (await client.GetAsync($"/v1/manifests/stable/{Fixtures.BuildId}")).Headers.ETag!;
+        await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"));
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/manifests/stable/{Fixtures.BuildId}");
+        request.Headers.IfNoneMatch.Add(before);
+        var after = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.NotEqual(before, after.Headers.ETag);
+    }
+
+    [Theory]
+    [InlineData("/v1/manifests/nightly/4a5a9b0affb66c437abcd455d2738af879985fa9", HttpStatusCode.NotFound, "unknown-channel")]
+    [InlineData("/v1/manifests/stable/4A5A9B0AFFB66C437ABCD455D2738AF879985FA9", HttpStatusCode.BadRequest, "build-id-invalid")]
+    [InlineData("/v1/manifests/stable/4a5a9b0a", HttpStatusCode.BadRequest, "build-id-invalid")]
+    [InlineData("/v1/manifests/stable/..%2F..%2F..%2Fetc%2Fpasswd", HttpStatusCode.BadRequest, "build-id-invalid")]
+    [InlineData("/v1/manifests/..%2F..%2Fkeys/4a5a9b0affb66c437abcd455d2738af879985fa9", HttpStatusCode.NotFound, "unknown-channel")]
+    [InlineData("/v1/blobs/sha256/..%2F..%2F..%2Fkeys%2Fmanifest-signing.key", HttpStatusCode.BadRequest, "invalid-hash")]
+    [InlineData("/v1/blobs/sha256/ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789", HttpStatusCode.BadRequest, "invalid-hash")]
+    [InlineData("/v1/blobs/sha256/0000000000000000000000000000000000000000000000000000000000000000", HttpStatusCode.NotFound, "blob-not-found")]
+    public async Task Read_BadOrTraversingRouteValues_RefusedWithCode(string url, HttpStatusCode status, string code)
+    {
+        using var client = _factory.CreateClient(apiKey: null);
+
+        await PublishTests.AssertProblemAsync(await client.GetAsync(url), status, code);
+    }
+
+    [Fact]
+    public async Task Blob_RangeRequest_ReturnsThePartAndImmutableCaching()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var patch = (await (await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"))).Content.ReadFromJsonAsync<PatchInfo>())!;
+        var module = Fixtures.Module("lp_sample.rsa2048-sha256.ko");
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/blobs/sha256/{patch.Sha256}");
+        request.Headers.Range = new RangeHeaderValue(100, 199);
+        var partial = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+        Assert.Equal(module[100..200], await partial.Content.ReadAsByteArrayAsync());
+        Assert.Contains("immutable", partial.Headers.CacheControl!.ToString());
+        Assert.Equal($"\"{patch.Sha256}\"", partial.Headers.ETag!.Tag);
+    }
+
+    [Fact]
+    public async Task Index_ListsEveryStoredManifestWithItsHash()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko", ("buildId", Fixtures.BuildId), ("buildId", Fixtures.OtherBuildId)));
+
+        var bytes = await client.GetByteArrayAsync("/v1/index");
+
+        var index = new RepositoryIndexVerifier(TestKeys.Policy, _factory.Time).Verify(bytes, out var issue);
+        Assert.Null(issue);
+        Assert.Equal(2, index!.Manifests.Count);
+        var entry = index.Manifests.Single(m => m.BuildId == Fixtures.BuildId);
+        var manifest = await client.GetByteArrayAsync($"/v1/manifests/stable/{Fixtures.BuildId}");
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(manifest)), entry.Sha256);
+        Assert.Equal(manifest.Length, entry.Size);
+    }
+
+    [Fact]
+    public async Task Index_IsNotAcceptedAsAManifest()
+    {
+        using var client = _factory.CreateClient(apiKey: null);
+
+        var result = _factory.ManifestVerifier.Verify(await client.GetByteArrayAsync("/v1/index"));
+
+        Assert.Equal("cms-wrong-content-type", result.Issue?.Code);
+    }
+
+    [Theory]
+    [InlineData("/healthz", "Healthy")]
+    [InlineData("/openapi/v1.json", "/v1/patches")]
+    [InlineData("/scalar/", "html")]
+    public async Task ServiceEndpoints_Answer(string url, string expected)
+    {
+        using var client = _factory.CreateClient(apiKey: null);
+
+        var response = await client.GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(expected, await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+}

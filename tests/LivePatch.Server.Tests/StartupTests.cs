@@ -1,0 +1,97 @@
+using LivePatch.Core.Repository;
+using Microsoft.Extensions.Options;
+
+namespace LivePatch.Server.Tests;
+
+public sealed class StartupTests
+{
+    [Fact]
+    public void Start_ProductionOnDevelopmentKeys_Refuses()
+    {
+        using var factory = new RepositoryFactory(new() { ["LivePatch:Signing:Certificate"] = "", ["LivePatch:Signing:Key"] = "", ["LivePatch:Signing:Roots:0"] = "" },
+            environment: "Production");
+
+        var e = Assert.ThrowsAny<Exception>(() => factory.Services);
+        Assert.Contains("development keys", e.ToString());
+    }
+
+    [Fact]
+    public async Task Start_NoKeysConfigured_GeneratesDevelopmentSetAndSignsWithIt()
+    {
+        using var factory = new RepositoryFactory(new() { ["LivePatch:Signing:Certificate"] = "", ["LivePatch:Signing:Key"] = "", ["LivePatch:Signing:Roots:0"] = "" });
+        using var client = factory.CreateClient(apiKey: null);
+
+        var bytes = await client.GetByteArrayAsync($"/v1/manifests/stable/{Fixtures.BuildId}");
+
+        var keys = Path.Combine(factory.DataDirectory, "keys");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(keys, "manifest-signing.key")));
+        var policy = new Core.Trust.TrustPolicy { Roots = Core.Trust.TrustPolicy.LoadRoots([Path.Combine(keys, "root.pem")]) };
+        Assert.True(new Core.Manifests.ManifestVerifier(policy, factory.Time).Verify(bytes).IsValid);
+    }
+
+    [Theory]
+    [InlineData("LivePatch:Channels:0", "Stable!", "not a channel name")]
+    [InlineData("LivePatch:ManifestLifetime", "00:01:00", "ManifestLifetime")]
+    [InlineData("LivePatch:RepositoryId", "has spaces", "RepositoryId")]
+    [InlineData("LivePatch:Signing:Key", "", "both Certificate and Key")]
+    public void Start_BadSetting_FailsWithMessageNamingIt(string key, string value, string message)
+    {
+        using var factory = new RepositoryFactory(new() { [key] = value });
+
+        var e = Assert.ThrowsAny<Exception>(() => factory.Services);
+        Assert.Contains(message, e.ToString());
+    }
+
+    [Fact]
+    public void Start_MissingKeyFile_FailsAtStart()
+    {
+        using var factory = new RepositoryFactory(new() { ["LivePatch:Signing:Key"] = "/nonexistent/manifest-signing.key" });
+
+        var e = Assert.ThrowsAny<Exception>(() => factory.Services);
+        Assert.Contains("/nonexistent/manifest-signing.key", e.ToString());
+    }
+
+    [Fact]
+    public void Start_SigningCertNotUnderConfiguredRoot_FailsAtStart()
+    {
+        using var factory = new RepositoryFactory(new() { ["LivePatch:Signing:Roots:0"] = Fixtures.Path("keys", "rsa2048.pem") });
+
+        var e = Assert.ThrowsAny<Exception>(() => factory.Services);
+        Assert.Contains("does not verify against LivePatch:Signing:Roots", e.ToString());
+    }
+
+    [Fact]
+    public async Task Restart_SameDataFolder_KeepsPatchesManifestsAndKeys()
+    {
+        var first = new RepositoryFactory { DeleteDataOnDispose = false };
+        var adminKey = first.AdminKey;
+        byte[] manifest;
+        using (var client = first.CreateClient(adminKey))
+        {
+            await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"));
+            manifest = await client.GetByteArrayAsync($"/v1/manifests/stable/{Fixtures.BuildId}");
+        }
+
+        await first.DisposeAsync();
+        using var restarted = new RepositoryFactory(dataDirectory: first.DataDirectory);
+        using var again = restarted.CreateClient(adminKey);
+
+        Assert.Equal(manifest, await again.GetByteArrayAsync($"/v1/manifests/stable/{Fixtures.BuildId}"));
+        Assert.Single(await again.GetFromJsonAsync<List<PatchInfo>>("/v1/patches") ?? []);
+        Assert.Equal(adminKey, restarted.AdminKey);
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, (await again.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"))).StatusCode);
+    }
+
+    [Fact]
+    public void Start_LeftoverTemporaryBlob_IsSwept()
+    {
+        var data = Directory.CreateTempSubdirectory("lpatch-sweep-").FullName;
+        Directory.CreateDirectory(Path.Combine(data, "blobs", "tmp"));
+        File.WriteAllText(Path.Combine(data, "blobs", "tmp", "half-written"), "x");
+
+        using var factory = new RepositoryFactory(dataDirectory: data);
+        _ = factory.Services;
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(data, "blobs", "tmp")));
+    }
+}
