@@ -27,35 +27,14 @@ internal static class PublisherCommands
 
     private static Command Publish(RepositoryEnvironment environment)
     {
-        var file = new Argument<FileInfo>("FILE") { Description = "The signed livepatch module (.ko, .ko.gz, .ko.xz or .ko.zst), uploaded as it is." };
-        var buildIds = new Option<string[]>("--build-id") { Description = "GNU build ID (hex) of a kernel the patch is for. Repeatable.", Required = true };
-        var channel = new Option<string>("--channel") { Description = "Channel to publish to (default: the repository's first)." };
-        var level = new Option<int?>("--level") { Description = "Patch level (default: the next one for that kernel)." };
-        var cves = new Option<string[]>("--cve") { Description = "CVE the patch fixes. Repeatable." };
-        var severity = new Option<string>("--severity") { Description = "Severity, such as low, medium, high or critical." };
-        var description = new Option<string>("--description") { Description = "One line on what the patch fixes." };
-        var noReplace = new Option<bool>("--no-replace") { Description = "The patch stacks on earlier levels instead of atomically replacing them." };
+        var fields = new PublishFields();
         var server = new ServerOptions();
         var command = new Command("publish", "Upload a signed livepatch module for one or more kernel builds. The module is checked here first " +
-            "(readable, signed, livepatch=Y; exit 2 if not), then by the server (exit 1 if it refuses the module).")
-        {
-            file, buildIds, channel, level, cves, severity, description, noReplace,
-        };
+            "(readable, signed, livepatch=Y; exit 2 if not), then by the server (exit 1 if it refuses the module).");
+        fields.AddTo(command);
         command.SetAction(parse =>
         {
-            var path = parse.GetRequiredValue(file).FullName;
-            var upload = new ModuleUpload
-            {
-                FileName = Path.GetFileName(path),
-                Module = ReadPublishableModule(path),
-                BuildIds = [.. parse.GetRequiredValue(buildIds).Select(id => BuildId.Parse(id).Hex)],
-                Channel = parse.GetValue(channel),
-                Level = parse.GetValue(level),
-                Cves = parse.GetValue(cves) ?? [],
-                Severity = parse.GetValue(severity),
-                Description = parse.GetValue(description),
-                Replace = !parse.GetValue(noReplace),
-            };
+            var upload = fields.ToUpload(parse); // validates locally before anything is sent
             return RepositoryCall.Run(parse, server, environment, async (api, output) =>
             {
                 var patch = await api.PublishAsync(upload);
@@ -65,6 +44,45 @@ internal static class PublisherCommands
             });
         });
         return server.AddTo(command, withApiKey: true);
+    }
+
+    /// <summary>The argument and options of <c>lpatch publish</c> that become the upload's fields.</summary>
+    private sealed class PublishFields
+    {
+        private readonly Argument<FileInfo> _file = new("FILE") { Description = "The signed livepatch module (.ko, .ko.gz, .ko.xz or .ko.zst), uploaded as it is." };
+        private readonly Option<string[]> _buildIds = new("--build-id") { Description = "GNU build ID (hex) of a kernel the patch is for. Repeatable.", Required = true };
+        private readonly Option<string> _channel = new("--channel") { Description = "Channel to publish to (default: the repository's first)." };
+        private readonly Option<int?> _level = new("--level") { Description = "Patch level (default: the next one for that kernel)." };
+        private readonly Option<string[]> _cves = new("--cve") { Description = "CVE the patch fixes. Repeatable." };
+        private readonly Option<string> _severity = new("--severity") { Description = "Severity, such as low, medium, high or critical." };
+        private readonly Option<string> _description = new("--description") { Description = "One line on what the patch fixes." };
+        private readonly Option<bool> _noReplace = new("--no-replace") { Description = "The patch stacks on earlier levels instead of atomically replacing them." };
+
+        public void AddTo(Command command)
+        {
+            command.Arguments.Add(_file);
+            foreach (var option in new Option[] { _buildIds, _channel, _level, _cves, _severity, _description, _noReplace })
+            {
+                command.Options.Add(option);
+            }
+        }
+
+        public ModuleUpload ToUpload(ParseResult parse)
+        {
+            var path = parse.GetRequiredValue(_file).FullName;
+            return new ModuleUpload
+            {
+                FileName = Path.GetFileName(path),
+                Module = ReadPublishableModule(path),
+                BuildIds = [.. parse.GetRequiredValue(_buildIds).Select(id => BuildId.Parse(id).Hex)],
+                Channel = parse.GetValue(_channel),
+                Level = parse.GetValue(_level),
+                Cves = parse.GetValue(_cves) ?? [],
+                Severity = parse.GetValue(_severity),
+                Description = parse.GetValue(_description),
+                Replace = !parse.GetValue(_noReplace),
+            };
+        }
     }
 
     /// <summary>Refuses locally what the server would refuse anyway, so nothing is uploaded: the file must read as a
