@@ -8,22 +8,27 @@ namespace LivePatch.Cli;
 /// <summary>The root of the <c>lpatch</c> command tree and the one place that turns failures into exit codes.</summary>
 internal static class LpatchCommand
 {
-    public static RootCommand Build()
+    public static RootCommand Build(RepositoryEnvironment? repository = null)
     {
         var root = new RootCommand(
             "lpatch: signed Linux kernel live patches. Reads kernel build IDs, inspects, signs and verifies " +
-            "livepatch modules, makes key sets and signs or verifies repository manifests.\n" +
+            "livepatch modules, makes key sets, signs or verifies repository manifests and publishes to a repository.\n" +
             "Exit codes: 0 success, 1 verification refused, 2 usage or unreadable input, 3 no repository reachable, 4 loader failed.");
         root.Subcommands.Add(KernelCommands.Build());
         root.Subcommands.Add(ModuleCommands.Build());
         root.Subcommands.Add(KeysCommands.Build());
         root.Subcommands.Add(ManifestCommands.Build());
+        foreach (var command in PublisherCommands.Build(repository ?? RepositoryEnvironment.Process))
+        {
+            root.Subcommands.Add(command);
+        }
+
         return root;
     }
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static int Run(string[] args, TextWriter output, TextWriter error, RepositoryEnvironment? repository = null)
     {
-        var parse = Build().Parse(args);
+        var parse = Build(repository).Parse(args);
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         if (parse.Errors.Count > 0)
         {

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using LivePatch.Core.Repository;
+
+namespace LivePatch.Cli.Commands;
+
+/// <summary><c>lpatch api-keys …</c>: an admin lists, creates and deletes the repository's API keys.</summary>
+internal static class ApiKeyCommands
+{
+    public static Command Build(RepositoryEnvironment environment) => new("api-keys", "Manage the repository's API keys (needs an admin key).")
+    {
+        List(environment),
+        Create(environment),
+        Delete(environment),
+    };
+
+    private static Command List(RepositoryEnvironment environment)
+    {
+        var server = new ServerOptions();
+        var command = new Command("list", "List API keys (never their secrets: the server keeps only hashes).");
+        command.SetAction(parse => RepositoryCall.Run(parse, server, environment, async (api, output) =>
+        {
+            var keys = await api.ListApiKeysAsync();
+            PublisherCommands.WriteJsonOr(parse, server, output, keys, PublisherJson.Default.IReadOnlyListApiKeyInfo, () => RepositoryViews.WriteApiKeys(output, keys));
+            return ExitCodes.Success;
+        }));
+        return server.AddTo(command, withApiKey: true);
+    }
+
+    private static Command Create(RepositoryEnvironment environment)
+    {
+        var server = new ServerOptions();
+        var name = new Argument<string>("NAME") { Description = "Who or what uses the key, such as ci-kernel-team." };
+        var role = new Option<string>("--role") { Description = "publisher (publish, promote, revoke) or admin (also API keys).", Required = true };
+        role.AcceptOnlyFromAmong(RepositoryRoles.Publisher, RepositoryRoles.Admin);
+        var command = new Command("create", "Create an API key; its secret is printed once, here, and cannot be shown again.") { name, role };
+        command.SetAction(parse => RepositoryCall.Run(parse, server, environment, async (api, output) =>
+        {
+            var key = await api.CreateApiKeyAsync(new CreateApiKeyRequest(parse.GetRequiredValue(name), parse.GetRequiredValue(role)));
+            PublisherCommands.WriteJsonOr(parse, server, output, key, PublisherJson.Default.ApiKeyInfo, () =>
+            {
+                output.WriteLine($"created API key {key.Id} '{key.Name}' ({key.Role})");
+                output.WriteLine($"secret: {key.Secret}");
+                output.WriteLine("Store the secret now: the repository keeps only its hash and cannot show it again.");
+            });
+            return ExitCodes.Success;
+        }));
+        return server.AddTo(command, withApiKey: true);
+    }
+
+    private static Command Delete(RepositoryEnvironment environment)
+    {
+        var server = new ServerOptions();
+        var id = new Argument<string>("ID") { Description = "The key's id (see 'lpatch api-keys list')." };
+        var command = new Command("delete", "Delete an API key; requests made with it are refused from now on.") { id };
+        command.SetAction(parse => RepositoryCall.Run(parse, server, environment, async (api, output) =>
+        {
+            await api.DeleteApiKeyAsync(parse.GetRequiredValue(id));
+            output.WriteLine($"deleted API key {parse.GetRequiredValue(id)}");
+            return ExitCodes.Success;
+        }));
+        return server.AddTo(command, withApiKey: true, withJson: false);
+    }
+}

@@ -1,0 +1,203 @@
+using System.CommandLine;
+using System.Text.Json;
+using LivePatch.Client;
+using LivePatch.Core;
+using LivePatch.Core.Kernel;
+using LivePatch.Core.Modules;
+using LivePatch.Core.Repository;
+using LivePatch.Core.Signing;
+
+namespace LivePatch.Cli.Commands;
+
+/// <summary>The publisher's commands against a repository server: publish, patches, kernels, promote, revoke.</summary>
+internal static class PublisherCommands
+{
+    /// <summary>The module has no <c>livepatch=Y</c> in .modinfo (Core has no code for it yet; the server may name it too).</summary>
+    public const string ModuleNotLivepatch = "module-not-livepatch";
+
+    public static IEnumerable<Command> Build(RepositoryEnvironment environment) =>
+    [
+        Publish(environment),
+        Patches(environment),
+        Kernels(environment),
+        Promote(environment),
+        Revoke(environment),
+        ApiKeyCommands.Build(environment),
+    ];
+
+    private static Command Publish(RepositoryEnvironment environment)
+    {
+        var fields = new PublishFields();
+        var server = new ServerOptions();
+        var command = new Command("publish", "Upload a signed livepatch module for one or more kernel builds. The module is checked here first " +
+            "(readable, signed, livepatch=Y; exit 2 if not), then by the server (exit 1 if it refuses the module).");
+        fields.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var upload = fields.ToUpload(parse); // validates locally before anything is sent
+            return RepositoryCall.Run(parse, server, environment, async (api, output) =>
+            {
+                var patch = await api.PublishAsync(upload);
+                WritePatch(parse, server, output, patch,
+                    $"published {patch.Name} level {patch.Level} (id {patch.Id}) to {string.Join(',', patch.Channels)} for {patch.BuildIds.Count} kernel build(s)");
+                return ExitCodes.Success;
+            });
+        });
+        return server.AddTo(command, withApiKey: true);
+    }
+
+    /// <summary>The argument and options of <c>lpatch publish</c> that become the upload's fields.</summary>
+    private sealed class PublishFields
+    {
+        private readonly Argument<FileInfo> _file = new("FILE") { Description = "The signed livepatch module (.ko, .ko.gz, .ko.xz or .ko.zst), uploaded as it is." };
+        private readonly Option<string[]> _buildIds = new("--build-id") { Description = "GNU build ID (hex) of a kernel the patch is for. Repeatable.", Required = true };
+        private readonly Option<string> _channel = new("--channel") { Description = "Channel to publish to (default: the repository's first)." };
+        private readonly Option<int?> _level = new("--level") { Description = "Patch level (default: the next one for that kernel)." };
+        private readonly Option<string[]> _cves = new("--cve") { Description = "CVE the patch fixes. Repeatable." };
+        private readonly Option<string> _severity = new("--severity") { Description = "Severity, such as low, medium, high or critical." };
+        private readonly Option<string> _description = new("--description") { Description = "One line on what the patch fixes." };
+        private readonly Option<bool> _noReplace = new("--no-replace") { Description = "The patch stacks on earlier levels instead of atomically replacing them." };
+
+        public void AddTo(Command command)
+        {
+            command.Arguments.Add(_file);
+            foreach (var option in new Option[] { _buildIds, _channel, _level, _cves, _severity, _description, _noReplace })
+            {
+                command.Options.Add(option);
+            }
+        }
+
+        public ModuleUpload ToUpload(ParseResult parse)
+        {
+            var path = parse.GetRequiredValue(_file).FullName;
+            return new ModuleUpload
+            {
+                FileName = Path.GetFileName(path),
+                Module = ReadPublishableModule(path),
+                BuildIds = [.. parse.GetRequiredValue(_buildIds).Select(id => BuildId.Parse(id).Hex)],
+                Channel = parse.GetValue(_channel),
+                Level = parse.GetValue(_level),
+                Cves = parse.GetValue(_cves) ?? [],
+                Severity = parse.GetValue(_severity),
+                Description = parse.GetValue(_description),
+                Replace = !parse.GetValue(_noReplace),
+            };
+        }
+    }
+
+    /// <summary>Refuses locally what the server would refuse anyway, so nothing is uploaded: the file must read as a
+    /// kernel module, carry an appended signature and be a livepatch module. Returns the file as it is on disk.</summary>
+    private static byte[] ReadPublishableModule(string path)
+    {
+        var bytes = FileBytes.ReadBounded(path, ModuleFile.DefaultMaxBytes);
+        var module = ModuleFile.Read(bytes);
+        LivePatchFormatException.ThrowUnless(ModuleSignatureReader.IsSigned(module.Bytes.Span), ErrorCodes.SignatureMissing,
+            $"{path} is not signed; sign it with 'lpatch module sign' (or the kernel's sign-file) before publishing.");
+        LivePatchFormatException.ThrowUnless(module.Info.IsLivepatch, ModuleNotLivepatch,
+            $"{path} is not a livepatch module: its .modinfo has no livepatch=Y.");
+        return bytes;
+    }
+
+    private static Command Patches(RepositoryEnvironment environment)
+    {
+        var listServer = new ServerOptions();
+        var buildId = new Option<string>("--build-id") { Description = "Only patches for this kernel build ID." };
+        var channel = new Option<string>("--channel") { Description = "Only patches in this channel." };
+        var list = new Command("list", "List published patches.") { buildId, channel };
+        list.SetAction(parse =>
+        {
+            var id = parse.GetValue(buildId) is { } text ? BuildId.Parse(text).Hex : null;
+            return RepositoryCall.Run(parse, listServer, environment, async (api, output) =>
+            {
+                var patches = await api.ListPatchesAsync(id, parse.GetValue(channel));
+                WriteJsonOr(parse, listServer, output, patches, PublisherJson.Default.IReadOnlyListPatchInfo, () => RepositoryViews.WritePatches(output, patches));
+                return ExitCodes.Success;
+            });
+        });
+
+        var showServer = new ServerOptions();
+        var patchId = PatchIdArgument();
+        var show = new Command("show", "Show one patch.") { patchId };
+        show.SetAction(parse => RepositoryCall.Run(parse, showServer, environment, async (api, output) =>
+        {
+            WritePatch(parse, showServer, output, await api.GetPatchAsync(parse.GetRequiredValue(patchId)), header: null);
+            return ExitCodes.Success;
+        }));
+
+        return new Command("patches", "Published patches.")
+        {
+            listServer.AddTo(list, withApiKey: false),
+            showServer.AddTo(show, withApiKey: false),
+        };
+    }
+
+    private static Command Kernels(RepositoryEnvironment environment)
+    {
+        var server = new ServerOptions();
+        var list = new Command("list", "List the kernel builds the repository has patches for, with the highest level per channel.");
+        list.SetAction(parse => RepositoryCall.Run(parse, server, environment, async (api, output) =>
+        {
+            var kernels = await api.ListKernelsAsync();
+            WriteJsonOr(parse, server, output, kernels, PublisherJson.Default.IReadOnlyListKernelInfo, () => RepositoryViews.WriteKernels(output, kernels));
+            return ExitCodes.Success;
+        }));
+        return new Command("kernels", "Kernel builds in the repository.") { server.AddTo(list, withApiKey: false) };
+    }
+
+    private static Command Promote(RepositoryEnvironment environment)
+    {
+        var server = new ServerOptions();
+        var patchId = PatchIdArgument();
+        var channel = new Option<string>("--channel") { Description = "The channel to add the patch to.", Required = true };
+        var command = new Command("promote", "Add a published patch to another channel (say from beta to stable).") { patchId, channel };
+        command.SetAction(parse => RepositoryCall.Run(parse, server, environment, async (api, output) =>
+        {
+            var patch = await api.PromoteAsync(parse.GetRequiredValue(patchId), new PromoteRequest(parse.GetRequiredValue(channel)));
+            WritePatch(parse, server, output, patch, $"promoted {patch.Name} level {patch.Level} (id {patch.Id}); channels: {string.Join(',', patch.Channels)}");
+            return ExitCodes.Success;
+        }));
+        return server.AddTo(command, withApiKey: true);
+    }
+
+    private static Command Revoke(RepositoryEnvironment environment)
+    {
+        var server = new ServerOptions();
+        var patchId = PatchIdArgument();
+        var reason = new Option<string>("--reason") { Description = "Why: hosts record it and replace or remove the patch.", Required = true };
+        var command = new Command("revoke", "Withdraw a patch: manifests list it as revoked and hosts that run it move off it.") { patchId, reason };
+        command.SetAction(parse => RepositoryCall.Run(parse, server, environment, async (api, output) =>
+        {
+            var patch = await api.RevokeAsync(parse.GetRequiredValue(patchId), new RevokeRequest(parse.GetRequiredValue(reason)));
+            WritePatch(parse, server, output, patch, $"revoked {patch.Name} level {patch.Level} (id {patch.Id})");
+            return ExitCodes.Success;
+        }));
+        return server.AddTo(command, withApiKey: true);
+    }
+
+    private static Argument<int> PatchIdArgument() => new("PATCH-ID") { Description = "The patch's id (see 'lpatch patches list')." };
+
+    /// <summary>A one-line summary (if any) and the record's lines, or with --json the record alone.</summary>
+    private static void WritePatch(ParseResult parse, ServerOptions server, TextWriter output, PatchInfo patch, string? header) =>
+        WriteJsonOr(parse, server, output, patch, PublisherJson.Default.PatchInfo, () =>
+        {
+            if (header is not null)
+            {
+                output.WriteLine(header);
+            }
+
+            RepositoryViews.WritePatch(output, patch);
+        });
+
+    internal static void WriteJsonOr<T>(ParseResult parse, ServerOptions server, TextWriter output, T value,
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, Action writeText)
+    {
+        if (parse.GetValue(server.Json))
+        {
+            output.WriteLine(JsonSerializer.Serialize(value, type));
+        }
+        else
+        {
+            writeText();
+        }
+    }
+}

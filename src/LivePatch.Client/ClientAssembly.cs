@@ -1,4 +1,0 @@
-namespace LivePatch.Client;
-
-/// <summary>Placeholder until the client library lands.</summary>
-internal static class ClientAssembly;

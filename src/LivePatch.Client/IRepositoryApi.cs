@@ -1,0 +1,74 @@
+using LivePatch.Core.Repository;
+using Refit;
+
+namespace LivePatch.Client;
+
+/// <summary>The repository server's HTTP API (docs/api.md), implemented by Refit's source generator.</summary>
+/// <remarks>
+/// Write endpoints declare <c>Authorization: Bearer</c> without a token: the client fills in its API key there and only
+/// there, so anonymous reads never carry the secret. Errors surface as <see cref="RepositoryApiException"/> (the server
+/// answered with a problem) or <see cref="RepositoryUnreachableException"/> (it could not be reached).
+/// </remarks>
+public interface IRepositoryApi
+{
+    /// <summary>Publishes a module. Prefer <see cref="RepositoryApiExtensions.PublishAsync(IRepositoryApi, ModuleUpload, CancellationToken)"/>, which formats the fields.</summary>
+    /// <remarks>Refit sends each element of an <see cref="IEnumerable{T}"/> part as its own part with the same name,
+    /// which is how ASP.NET binds a repeated form field; a null part is left out (the server's default applies).</remarks>
+    [Multipart]
+    [Post("/v1/patches")]
+    [Headers("Authorization: Bearer")]
+    Task<PatchInfo> PublishAsync(
+        [AliasAs("module")] ByteArrayPart module,
+        [AliasAs("buildId")] IEnumerable<string> buildIds,
+        [AliasAs("cve")] IEnumerable<string> cves,
+        [AliasAs("channel")] string? channel,
+        [AliasAs("level")] string? level,
+        [AliasAs("severity")] string? severity,
+        [AliasAs("description")] string? description,
+        [AliasAs("replace")] string replace,
+        CancellationToken cancellationToken = default);
+
+    [Get("/v1/patches")]
+    Task<IReadOnlyList<PatchInfo>> ListPatchesAsync(
+        [AliasAs("buildId")] string? buildId = null,
+        [AliasAs("channel")] string? channel = null,
+        CancellationToken cancellationToken = default);
+
+    [Get("/v1/patches/{id}")]
+    Task<PatchInfo> GetPatchAsync(int id, CancellationToken cancellationToken = default);
+
+    [Post("/v1/patches/{id}/promote")]
+    [Headers("Authorization: Bearer")]
+    Task<PatchInfo> PromoteAsync(int id, [Body] PromoteRequest request, CancellationToken cancellationToken = default);
+
+    [Post("/v1/patches/{id}/revoke")]
+    [Headers("Authorization: Bearer")]
+    Task<PatchInfo> RevokeAsync(int id, [Body] RevokeRequest request, CancellationToken cancellationToken = default);
+
+    [Get("/v1/kernels")]
+    Task<IReadOnlyList<KernelInfo>> ListKernelsAsync(CancellationToken cancellationToken = default);
+
+    [Get("/v1/api-keys")]
+    [Headers("Authorization: Bearer")]
+    Task<IReadOnlyList<ApiKeyInfo>> ListApiKeysAsync(CancellationToken cancellationToken = default);
+
+    [Post("/v1/api-keys")]
+    [Headers("Authorization: Bearer")]
+    Task<ApiKeyInfo> CreateApiKeyAsync([Body] CreateApiKeyRequest request, CancellationToken cancellationToken = default);
+
+    [Delete("/v1/api-keys/{id}")]
+    [Headers("Authorization: Bearer")]
+    Task DeleteApiKeyAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>The signed manifest (CMS, application/pkcs7-mime) for a channel and kernel build ID.</summary>
+    [Get("/v1/manifests/{channel}/{buildId}")]
+    Task<HttpResponseMessage> GetManifestAsync(string channel, string buildId, CancellationToken cancellationToken = default);
+
+    /// <summary>Module bytes by SHA-256; the caller streams and checks them against the manifest.</summary>
+    [Get("/v1/blobs/sha256/{sha256}")]
+    Task<HttpResponseMessage> GetBlobAsync(string sha256, CancellationToken cancellationToken = default);
+
+    /// <summary>The signed repository index (for mirrors).</summary>
+    [Get("/v1/index")]
+    Task<HttpResponseMessage> GetIndexAsync(CancellationToken cancellationToken = default);
+}

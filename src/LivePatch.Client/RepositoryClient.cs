@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Http.Resilience;
+using LivePatch.Core.Repository;
+using Refit;
+
+namespace LivePatch.Client;
+
+/// <summary>An <see cref="IRepositoryApi"/> for one server, with retries, time-outs and the API key; owns its HttpClient.</summary>
+public sealed class RepositoryClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    private RepositoryClient(HttpClient http, IRepositoryApi api)
+    {
+        _http = http;
+        Api = api;
+    }
+
+    public IRepositoryApi Api { get; }
+
+    public Uri Server => _http.BaseAddress!;
+
+    /// <summary>Builds the client: SocketsHttpHandler, then a resilience pipeline chosen per request method, then Refit's
+    /// generated implementation with source-generated JSON (no reflection, so it stays Native AOT clean).</summary>
+    public static RepositoryClient Create(RepositoryClientOptions options, HttpMessageHandler? primaryHandler = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var pipelines = new Dictionary<HttpMethod, Polly.ResiliencePipeline<HttpResponseMessage>>();
+        var resilience = new ResilienceHandler(request => PipelineFor(pipelines, options, request.Method))
+        {
+            InnerHandler = primaryHandler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) },
+        };
+
+        // The pipeline owns time-outs (per attempt and in total); HttpClient's own would cut across retries.
+        var http = new HttpClient(resilience) { BaseAddress = WithTrailingSlash(options.Server), Timeout = Timeout.InfiniteTimeSpan };
+        var settings = RefitSettings.ForJsonContext(RepositoryJsonContext.Default);
+        settings.AuthorizationHeaderValueGetter = (_, _) => ValueTask.FromResult(options.ApiKey ?? ""); // empty removes the header
+        settings.Buffered = true; // a body buffered once can be sent again by a retry, and gets a Content-Length
+        settings.ExceptionFactory = RepositoryErrors.FromResponseAsync;
+        settings.TransportExceptionFactory = RepositoryErrors.FromTransport;
+        return new RepositoryClient(http, RestService.ForGenerated<IRepositoryApi>(http, settings));
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static Polly.ResiliencePipeline<HttpResponseMessage> PipelineFor(
+        Dictionary<HttpMethod, Polly.ResiliencePipeline<HttpResponseMessage>> pipelines, RepositoryClientOptions options, HttpMethod method)
+    {
+        lock (pipelines)
+        {
+            if (!pipelines.TryGetValue(method, out var pipeline))
+            {
+                pipeline = RepositoryResilience.Build(options, method);
+                pipelines[method] = pipeline;
+            }
+
+            return pipeline;
+        }
+    }
+
+    // Without the slash, a base URL with a path (https://host/repo) would lose its last segment when joined.
+    private static Uri WithTrailingSlash(Uri server) =>
+        server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/");
+}

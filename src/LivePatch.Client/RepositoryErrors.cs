@@ -1,0 +1,70 @@
+using System.Net;
+using System.Text.Json;
+using LivePatch.Core.Repository;
+
+namespace LivePatch.Client;
+
+/// <summary>Turns failed calls into <see cref="RepositoryApiException"/> and <see cref="RepositoryUnreachableException"/>.</summary>
+internal static class RepositoryErrors
+{
+    /// <summary>A problem is a short JSON object; reading more than this only lets a hostile server waste memory.</summary>
+    public const int MaxProblemBytes = 64 * 1024;
+
+    /// <summary>Refit's exception factory: null for success, else the server's problem as a typed exception.</summary>
+    public static async ValueTask<Exception?> FromResponseAsync(HttpResponseMessage response)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return null;
+        }
+
+        var problem = await ReadProblemOrNullAsync(response).ConfigureAwait(false);
+        var code = string.IsNullOrWhiteSpace(problem?.Code) ? $"http-{(int)response.StatusCode}" : problem.Code;
+        var detail = problem?.Detail ?? problem?.Title ?? $"The server answered {(int)response.StatusCode} {response.ReasonPhrase}.";
+        return new RepositoryApiException(response.StatusCode, code, detail);
+    }
+
+    /// <summary>Refit's transport exception factory: cancellation by the caller stays cancellation, all else is unreachable.</summary>
+    public static Exception FromTransport(HttpRequestMessage request, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            return exception;
+        }
+
+        var server = request.RequestUri?.GetLeftPart(UriPartial.Authority) ?? "the repository";
+        return new RepositoryUnreachableException($"Cannot reach {server}: {Describe(exception)}", exception);
+    }
+
+    private static string Describe(Exception exception) => exception switch
+    {
+        HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } => "the host name does not resolve.",
+        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } e => e.Message,
+        OperationCanceledException or TimeoutException or Polly.Timeout.TimeoutRejectedException => "no answer in time (after retries).",
+        _ => exception.Message,
+    };
+
+    private static async Task<ProblemInfo?> ReadProblemOrNullAsync(HttpResponseMessage response)
+    {
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (mediaType is null || !mediaType.EndsWith("json", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var buffer = new byte[MaxProblemBytes];
+            var length = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false).ConfigureAwait(false);
+            try
+            {
+                return JsonSerializer.Deserialize(buffer.AsSpan(0, length), RepositoryJsonContext.Default.ProblemInfo);
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+    }
+}

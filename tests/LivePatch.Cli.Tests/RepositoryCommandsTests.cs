@@ -1,0 +1,159 @@
+using System.Text.Json;
+using LivePatch.Cli.Commands;
+using LivePatch.Testing;
+
+namespace LivePatch.Cli.Tests;
+
+/// <summary>The read commands (patches, kernels) and the other write commands (promote, revoke, api-keys).</summary>
+public sealed class RepositoryCommandsTests
+{
+    private const string ApiKey = "lpk_admin_secret";
+
+    private static CliRun Run(FakeRepository server, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var repository = new RepositoryEnvironment
+        {
+            GetVariable = name => name == RepositoryEnvironment.ServerVariable ? server.Url.ToString() : null,
+            RetryDelay = TimeSpan.FromMilliseconds(10),
+        };
+        var exit = LpatchCommand.Run(args, output, error, repository);
+        return new CliRun(exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task PatchesList_5xxThenSuccess_PrintsTable()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Problem(503, "unavailable", "Starting.").Reply(200, Canned.Patches());
+
+        var run = Run(server, "patches", "list", "--build-id", Canned.BuildId, "--channel", "stable");
+
+        Assert.Equal(ExitCodes.Success, run.Exit);
+        var lines = run.Output.TrimEnd().Split('\n');
+        Assert.StartsWith("ID  NAME       LEVEL  KERNEL", lines[0], StringComparison.Ordinal);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal($"?buildId={Canned.BuildId}&channel=stable", server.Requests[1].Query);
+    }
+
+    [Fact]
+    public async Task PatchesList_Json_PrintsTheRecords()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(200, Canned.Patches());
+
+        var run = Run(server, "patches", "list", "--json");
+
+        Assert.Equal(ExitCodes.Success, run.Exit);
+        Assert.Equal(2, JsonDocument.Parse(run.Output).RootElement.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task PatchesList_BadBuildId_NothingSent()
+    {
+        await using var server = await FakeRepository.StartAsync();
+
+        var run = Run(server, "patches", "list", "--build-id", "abc");
+
+        Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact]
+    public async Task PatchesShow_NotFound_NotRetried_ExitsUsage()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Problem(404, "patch-not-found", "No patch 9.").Reply(200, Canned.Patch());
+
+        var run = Run(server, "patches", "show", "9");
+
+        Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
+        Assert.Equal("lpatch: error [patch-not-found]: No patch 9.", run.Error.Trim());
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
+    public async Task PatchesShow_PrintsFields()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(200, Canned.Patch(revoked: "crashes on boot"));
+
+        var run = Run(server, "patches", "show", "7");
+
+        Assert.Equal(ExitCodes.Success, run.Exit);
+        Assert.Equal("lp_sample", run.Field("name"));
+        Assert.Equal("CVE-2024-1086", run.Field("cves"));
+        Assert.Equal("revoked 2025-01-03 00:00:00Z: crashes on boot", run.Field("status"));
+    }
+
+    [Fact]
+    public async Task KernelsList_PrintsLevelsPerChannel()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(200, Canned.Kernels);
+
+        var run = Run(server, "kernels", "list");
+
+        Assert.Equal(ExitCodes.Success, run.Exit);
+        Assert.Contains($"{Canned.BuildId}  6.1.0-28-amd64  2        stable=3 beta=4", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PromoteAndRevoke_SendBodiesWithBearer()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(200, Canned.Patch()).Reply(200, Canned.Patch(revoked: "bad"));
+
+        var promote = Run(server, "promote", "7", "--channel", "stable", "--api-key", ApiKey);
+        var revoke = Run(server, "revoke", "7", "--reason", "bad", "--api-key", ApiKey);
+
+        Assert.Equal((ExitCodes.Success, ExitCodes.Success), (promote.Exit, revoke.Exit));
+        Assert.Equal(["/v1/patches/7/promote", "/v1/patches/7/revoke"], server.Requests.Select(r => r.Path));
+        Assert.Equal("stable", JsonDocument.Parse(server.Requests[0].Body).RootElement.GetProperty("channel").GetString());
+        Assert.Equal("bad", JsonDocument.Parse(server.Requests[1].Body).RootElement.GetProperty("reason").GetString());
+        Assert.All(server.Requests, r => Assert.Equal("Bearer " + ApiKey, r.Authorization));
+    }
+
+    [Fact]
+    public async Task Revoke_Forbidden_HintsAtTheRole()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Problem(403, "api-key-role", "This key may not revoke.");
+
+        var run = Run(server, "revoke", "7", "--reason", "bad", "--api-key", ApiKey);
+
+        Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
+        Assert.Contains("publisher", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ApiKeys_CreatePrintsSecretOnce_ListAndDelete()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(201, Canned.ApiKey).Reply(200, Canned.ApiKeys).Reply(204);
+
+        var create = Run(server, "api-keys", "create", "ci", "--role", "publisher", "--api-key", ApiKey);
+        var list = Run(server, "api-keys", "list", "--api-key", ApiKey);
+        var delete = Run(server, "api-keys", "delete", "k1", "--api-key", ApiKey);
+
+        Assert.Equal((0, 0, 0), (create.Exit, list.Exit, delete.Exit));
+        Assert.Equal("lpk_s3cr3t", create.Field("secret"));
+        Assert.Contains("k1  ci    publisher", list.Output, StringComparison.Ordinal);
+        Assert.Equal("ci", JsonDocument.Parse(server.Requests[0].Body).RootElement.GetProperty("name").GetString());
+        Assert.Equal("DELETE /v1/api-keys/k1", $"{server.Requests[2].Method} {server.Requests[2].Path}");
+        Assert.DoesNotContain(ApiKey, create.Output + list.Output + delete.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ApiKeysCreate_UnknownRole_IsUsageError_NothingSent()
+    {
+        await using var server = await FakeRepository.StartAsync();
+
+        var run = Run(server, "api-keys", "create", "ci", "--role", "root");
+
+        Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
+        Assert.Empty(server.Requests);
+    }
+}

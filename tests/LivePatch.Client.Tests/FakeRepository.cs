@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LivePatch.Testing;
+
+/// <summary>A stand-in repository server on 127.0.0.1 (real Kestrel, real HTTP) that records every request and
+/// answers with replies queued by the test, in order; with none queued it answers 404 with a problem.</summary>
+/// <remarks>Shared by the client and CLI tests (linked into both) until the real server's end-to-end tests exist.</remarks>
+internal sealed class FakeRepository : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<CannedReply> _replies = new();
+    private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+
+    private FakeRepository(WebApplication app) => _app = app;
+
+    public Uri Url { get; private set; } = null!;
+
+    public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
+
+    public static async Task<FakeRepository> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var fake = new FakeRepository(builder.Build());
+        fake._app.Run(fake.HandleAsync);
+        await fake._app.StartAsync();
+        var address = fake._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        fake.Url = new Uri(address + "/");
+        return fake;
+    }
+
+    /// <summary>A port on 127.0.0.1 where nothing listens: bound, then released.</summary>
+    public static Uri RefusingUrl()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return new Uri($"http://127.0.0.1:{port}/");
+    }
+
+    public FakeRepository Reply(int status, string? json = null, string contentType = "application/json")
+    {
+        _replies.Enqueue(new CannedReply(status, json, contentType));
+        return this;
+    }
+
+    public FakeRepository Problem(int status, string code, string detail) => Reply(status,
+        $$"""{"type":"https://lpatch.dev/problems/{{code}}","title":"Refused","status":{{status}},"detail":"{{detail}}","code":"{{code}}"}""",
+        "application/problem+json");
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        _requests.Enqueue(await RecordedRequest.ReadAsync(context.Request));
+        var reply = _replies.TryDequeue(out var next) ? next
+            : new CannedReply(404, """{"status":404,"code":"not-found","detail":"No reply queued."}""", "application/problem+json");
+        context.Response.StatusCode = reply.Status;
+        if (reply.Body is not null)
+        {
+            context.Response.ContentType = reply.ContentType;
+            await context.Response.WriteAsync(reply.Body);
+        }
+    }
+
+    private sealed record CannedReply(int Status, string? Body, string ContentType);
+}
+
+/// <summary>One request as the fake server received it.</summary>
+internal sealed record RecordedRequest(
+    string Method,
+    string Path,
+    string Query,
+    string? Authorization,
+    IReadOnlyDictionary<string, string[]> Form,
+    IReadOnlyList<RecordedFile> Files,
+    string Body)
+{
+    public static async Task<RecordedRequest> ReadAsync(HttpRequest request)
+    {
+        var form = new Dictionary<string, string[]>();
+        var files = new List<RecordedFile>();
+        var body = "";
+        if (request.HasFormContentType)
+        {
+            var read = await request.ReadFormAsync();
+            foreach (var field in read)
+            {
+                form[field.Key] = [.. field.Value.Select(v => v ?? "")];
+            }
+
+            foreach (var file in read.Files)
+            {
+                using var copy = new MemoryStream();
+                await file.CopyToAsync(copy);
+                files.Add(new RecordedFile(file.Name, file.FileName, copy.ToArray()));
+            }
+        }
+        else
+        {
+            body = await new StreamReader(request.Body).ReadToEndAsync();
+        }
+
+        string? authorization = request.Headers.Authorization.Count > 0 ? request.Headers.Authorization.ToString() : null;
+        return new RecordedRequest(request.Method, request.Path, request.QueryString.Value ?? "", authorization, form, files, body);
+    }
+}
+
+/// <summary>A file part of a multipart request.</summary>
+internal sealed record RecordedFile(string Name, string FileName, byte[] Bytes);
