@@ -20,4 +20,5 @@ public static partial class ErrorCodes
     public const string ModinfoMissing = "modinfo-missing";
     public const string ModinfoMalformed = "modinfo-malformed";
     public const string ModuleCompressed = "module-compressed";
+    public const string ModuleNotLivepatch = "module-not-livepatch";
 }

@@ -73,7 +73,7 @@ public sealed class PublishTests : IDisposable
     [InlineData("lp_sample.ko", "signature-missing")]
     [InlineData("lp_sample.other-sha256.ko", "signature-signer-unknown")]
     [InlineData("lp_sample.rsa2048-sha1.ko", "signature-digest-unsupported")]
-    [InlineData("plain.rsa2048-sha256.ko", "not-livepatch")]
+    [InlineData("plain.rsa2048-sha256.ko", "module-not-livepatch")]
     public async Task Publish_RejectedModule_422WithCodeAndNothingStored(string fixture, string code)
     {
         using var client = _factory.CreateClient(_factory.AdminKey);
@@ -200,6 +200,30 @@ public sealed class PublishTests : IDisposable
         Assert.Single((await VerifiedManifestAsync(client, "stable", Fixtures.BuildId)).Patches);
         Assert.Single((await VerifiedManifestAsync(client, "stable", Fixtures.OtherBuildId)).Patches);
         Assert.Equal(2, (await client.GetFromJsonAsync<List<KernelInfo>>("/v1/kernels"))!.Count);
+    }
+
+    [Fact]
+    public async Task Publish_ThousandsOfKernels_AllGetManifests()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var ids = Enumerable.Range(0, 2000).Select(i => $"{i:x8}{new string('a', 32)}").ToList();
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(Fixtures.Module("lp_sample.rsa2048-sha256.ko"), [.. ids.Select(id => ("buildId", id))]));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Single((await VerifiedManifestAsync(client, "stable", ids[1234])).Patches);
+    }
+
+    [Fact]
+    public async Task Publish_MoreKernelsThanOneRequestMayTarget_400()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var ids = Enumerable.Range(0, 10_001).Select(i => $"{i:x8}{new string('b', 32)}");
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(Fixtures.Module("lp_sample.rsa2048-sha256.ko"), [.. ids.Select(id => ("buildId", id))]));
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "too-many-build-ids");
+        await AssertNothingStoredAsync(client);
     }
 
     internal static async Task<Core.Manifests.Manifest> VerifiedManifestAsync(HttpClient client, string channel, string buildId, RepositoryFactory? factory = null)

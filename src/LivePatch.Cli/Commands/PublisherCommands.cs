@@ -13,7 +13,7 @@ namespace LivePatch.Cli.Commands;
 internal static class PublisherCommands
 {
     /// <summary>The module has no <c>livepatch=Y</c> in .modinfo (Core has no code for it yet; the server may name it too).</summary>
-    public const string ModuleNotLivepatch = "module-not-livepatch";
+    public const string ModuleNotLivepatch = ErrorCodes.ModuleNotLivepatch;
 
     public static IEnumerable<Command> Build(RepositoryEnvironment environment) =>
     [

@@ -20,7 +20,7 @@ public static class PatchesApi
             .RequireAuthorization(PublisherPolicy)
             .DisableAntiforgery() // bearer-key API: no cookies, so no cross-site request forgery
             .WithMetadata(new RequestSizeLimitAttribute(maxModuleBytes + (1 << 20)))
-            .WithFormOptions(multipartBodyLengthLimit: maxModuleBytes + (1 << 20))
+            .WithFormOptions(multipartBodyLengthLimit: maxModuleBytes + (1 << 20), valueCountLimit: PublishValidator.MaxBuildIdsPerPublish + 1000)
             .WithSummary("Publish a signed livepatch module (multipart: 'module' file; buildId, channel, level, cve, severity, description, replace fields).");
         patches.MapGet("/", List).WithSummary("List patches, optionally for one kernel and/or channel.");
         patches.MapGet("/{id:int}", Get).WithSummary("One patch.");
@@ -37,13 +37,13 @@ public static class PatchesApi
             return Problems.Result(RepositoryProblem.BadRequest(ProblemCodes.MultipartRequired, "Send multipart/form-data with the module in a part named 'module'."));
         }
 
-        var form = await ReadFormOrNullAsync(request, cancellation);
-        if (form is null)
+        var (form, formProblem) = await ReadFormAsync(request, cancellation);
+        if (formProblem is not null)
         {
-            return Problems.Result(new RepositoryProblem(StatusCodes.Status413PayloadTooLarge, ProblemCodes.ModuleTooLarge, "The upload is larger than this repository accepts."));
+            return Problems.Result(formProblem);
         }
 
-        if (form.Files.GetFile("module") is not { } file)
+        if (form!.Files.GetFile("module") is not { } file)
         {
             return Problems.Result(RepositoryProblem.BadRequest(ProblemCodes.ModulePartMissing, "The form has no file part named 'module'."));
         }
@@ -70,17 +70,27 @@ public static class PatchesApi
         return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Created($"/v1/patches/{outcome.Value!.Id}", outcome.Value);
     }
 
-    private static async Task<IFormCollection?> ReadFormOrNullAsync(HttpRequest request, CancellationToken cancellation)
+    private static async Task<(IFormCollection? Form, RepositoryProblem? Problem)> ReadFormAsync(HttpRequest request, CancellationToken cancellation)
     {
         try
         {
-            return await request.ReadFormAsync(cancellation);
+            return (await request.ReadFormAsync(cancellation), null);
         }
-        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return null; // body or multipart section over the limits set on the endpoint
+            return (null, TooLarge);
+        }
+        catch (InvalidDataException e) when (e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, TooLarge); // the multipart body limit set on the endpoint
+        }
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
+        {
+            return (null, RepositoryProblem.BadRequest(ProblemCodes.FormInvalid, $"The multipart form could not be read: {e.Message}"));
         }
     }
+
+    private static RepositoryProblem TooLarge => new(StatusCodes.Status413PayloadTooLarge, ProblemCodes.ModuleTooLarge, "The upload is larger than this repository accepts.");
 
     private static List<string> Values(IFormCollection form, string key) =>
         form[key].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using LiteDB;
 using LivePatch.Core;
 using LivePatch.Core.Manifests;
 using LivePatch.Core.Trust;
@@ -69,7 +68,7 @@ public sealed class ManifestService
         var rendered = new List<ManifestDocument>();
         foreach (var buildId in buildIds.Distinct(StringComparer.Ordinal))
         {
-            var patches = _db.Patches.Find(BsonExpression.Create("$.BuildIds[*] ANY = @0", buildId)).ToList();
+            var patches = _db.PatchesFor(buildId);
             foreach (var channel in _options.Channels)
             {
                 var key = ManifestDocument.KeyOf(channel, buildId);

@@ -1,4 +1,3 @@
-using LiteDB;
 using LivePatch.Core.Kernel;
 using LivePatch.Core.Repository;
 using LivePatch.Server.Configuration;
@@ -212,7 +211,7 @@ public sealed class PatchService(
     }
 
     private List<PatchDocument> PatchesOf(string buildId) =>
-        db.Patches.Find(BsonExpression.Create("$.BuildIds[*] ANY = @0", BuildId.TryParse(buildId, out var id) ? id.Hex : buildId)).ToList();
+        db.PatchesFor(BuildId.TryParse(buildId, out var id) ? id.Hex : buildId);
 
     // Levels are never reused in a channel, revoked ones included: a host must never see an old level number come back.
     private static int HighestLevel(IEnumerable<PatchDocument> patches, string channel) =>

@@ -14,6 +14,9 @@ public sealed record ValidatedModule(ModuleFile Module, ModuleSignatureInfo Sign
 public sealed partial class PublishValidator(RepositoryOptions options, RepositoryKeys keys)
 {
     private const int MaxDescriptionLength = 4096;
+
+    /// <summary>Kernels one publish may target; more is a batch job for several requests.</summary>
+    public const int MaxBuildIdsPerPublish = 10_000;
     private static readonly string[] Severities = ["low", "medium", "high", "critical"];
 
     public Outcome<ValidatedModule> Validate(PublishRequest request)
@@ -56,6 +59,11 @@ public sealed partial class PublishValidator(RepositoryOptions options, Reposito
         if (request.BuildIds.Count == 0)
         {
             return RepositoryProblem.BadRequest(ProblemCodes.BuildIdRequired, "Name at least one target kernel with a 'buildId' field (the kernel's GNU build ID in hex).");
+        }
+
+        if (request.BuildIds.Count > MaxBuildIdsPerPublish)
+        {
+            return RepositoryProblem.BadRequest(ProblemCodes.TooManyBuildIds, $"One publish may target at most {MaxBuildIdsPerPublish} kernels; split the list.");
         }
 
         var bad = request.BuildIds.FirstOrDefault(id => !BuildId.TryParse(id, out _));

@@ -28,12 +28,14 @@ public static class ProblemCodes
     public const string MultipartRequired = "multipart-required";
     public const string ModulePartMissing = "module-part-missing";
     public const string ModuleTooLarge = "module-too-large";
-    public const string NotLivepatch = "not-livepatch";
+    public const string NotLivepatch = Core.ErrorCodes.ModuleNotLivepatch;
     public const string ModuleNameInvalid = "module-name-invalid";
     public const string KernelReleaseMissing = "kernel-release-missing";
     public const string KernelReleaseMismatch = "kernel-release-mismatch";
     public const string BuildIdRequired = "build-id-required";
     public const string BuildIdInvalid = "build-id-invalid";
+    public const string TooManyBuildIds = "too-many-build-ids";
+    public const string FormInvalid = "form-invalid";
     public const string UnknownChannel = "unknown-channel";
     public const string LevelInvalid = "level-invalid";
     public const string LevelNotIncreasing = "level-not-increasing";

@@ -6,6 +6,7 @@ namespace LivePatch.Server.Storage;
 public sealed class RepositoryDatabase : IDisposable
 {
     private const string VersionCounter = "manifest-version";
+    private const string BuildIdsExpression = "$.BuildIds[*]";
 
     public RepositoryDatabase(string dataDirectory)
     {
@@ -24,13 +25,18 @@ public sealed class RepositoryDatabase : IDisposable
             Filename = Path.Combine(Path.GetFullPath(dataDirectory), "repository.db"),
             Connection = ConnectionType.Direct,
         }, mapper);
-        Patches.EnsureIndex(p => p.BuildIds);
+        // A multikey index over the array: "which patches target this kernel" is the hot lookup of every publish.
+        Patches.EnsureIndex("buildIds", BuildIdsExpression);
         Patches.EnsureIndex(p => p.Sha256);
     }
 
     public LiteDatabase Database { get; }
 
     public ILiteCollection<PatchDocument> Patches => Database.GetCollection<PatchDocument>("patches");
+
+    /// <summary>Patches that target a kernel, through the multikey index.</summary>
+    public List<PatchDocument> PatchesFor(string buildId) =>
+        Patches.Find(BsonExpression.Create(BuildIdsExpression + " ANY = @0", buildId)).ToList();
 
     public ILiteCollection<ManifestDocument> Manifests => Database.GetCollection<ManifestDocument>("manifests");
 
