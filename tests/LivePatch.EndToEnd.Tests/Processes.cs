@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
+
+namespace LivePatch.EndToEnd.Tests;
+
+/// <summary>Where the real binaries are: each project's own build output, same configuration as the tests.</summary>
+internal static class Binaries
+{
+    private static readonly string Configuration =
+        typeof(Binaries).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public static string Server => Output("LivePatch.Server", "LivePatch.Server.dll");
+
+    public static string Lpatch => Output("LivePatch.Cli", "lpatch.dll");
+
+    public static string Fixture(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "fixtures", .. parts]);
+
+    private static string Output(string project, string dll) => Path.Combine(RepositoryRoot, "src", project, "bin", Configuration, "net10.0", dll);
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Repository.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("Repository.sln not found above the test output.");
+    }
+}
+
+/// <summary>Exit code and output of one process run.</summary>
+internal sealed record ProcessRun(int Exit, string Output, string Error)
+{
+    public override string ToString() => $"exit {Exit}\nstdout:\n{Output}\nstderr:\n{Error}";
+}
+
+/// <summary>Runs the real <c>lpatch</c> as a child process.</summary>
+internal static class Lpatch
+{
+    public static ProcessRun Run(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Binaries.Lpatch);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"lpatch {string.Join(' ', args)} did not finish in 2 minutes");
+        }
+
+        return new ProcessRun(process.ExitCode, output.Result, error.Result);
+    }
+
+    public static ProcessRun Run(params string[] args) => Run(null, args);
+}
+
+/// <summary>The real repository server process on a free loopback port, with its own data folder.</summary>
+internal sealed class ServerProcess : IDisposable
+{
+    private readonly Dictionary<string, string> _environment;
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+
+    public ServerProcess(string dataDirectory, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        DataDirectory = dataDirectory;
+        Port = FreePort();
+        _environment = new()
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["LivePatch__DataDirectory"] = dataDirectory,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            _environment[key] = value;
+        }
+    }
+
+    public string DataDirectory { get; }
+
+    public int Port { get; }
+
+    public string Url => $"http://127.0.0.1:{Port}";
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public string AdminKey => File.ReadAllText(Path.Combine(DataDirectory, "admin-api-key")).Trim();
+
+    public string Keys(string name) => Path.Combine(DataDirectory, "keys", name);
+
+    public async Task StartAsync()
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Binaries.Server);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add(Url);
+        foreach (var (key, value) in _environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The server exited with {_process.ExitCode}:\n{Log}");
+            }
+
+            try
+            {
+                if ((await http.GetAsync($"{Url}/healthz")).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            catch (TaskCanceledException)
+            {
+                // not answering yet
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"The server did not become healthy in 60 s:\n{Log}");
+    }
+
+    /// <summary>Stops the process the way systemd or docker would: SIGTERM, then wait.</summary>
+    public void Stop()
+    {
+        if (_process is null || _process.HasExited)
+        {
+            return;
+        }
+
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(20)))
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.WaitForExit();
+        _process.Dispose();
+        _process = null;
+    }
+
+    public void Dispose() => Stop();
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

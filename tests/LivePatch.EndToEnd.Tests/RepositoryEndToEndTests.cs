@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace LivePatch.EndToEnd.Tests;
+
+/// <summary>The real server process driven by the real lpatch process, checked with the kernel's and OpenSSL's tools.</summary>
+public sealed class RepositoryEndToEndTests : IDisposable
+{
+    private const string BuildId = "4a5a9b0affb66c437abcd455d2738af879985fa9";
+    private readonly string _data = Directory.CreateTempSubdirectory("lpatch-e2e-").FullName;
+    private readonly ServerProcess _server;
+
+    public RepositoryEndToEndTests() => _server = new ServerProcess(_data, new Dictionary<string, string>
+    {
+        ["LivePatch__Channels__0"] = "candidate",
+        ["LivePatch__Channels__1"] = "stable",
+        // Accept modules signed by the kernel's sign-file with the fixture key, as a vendor's keyring would.
+        ["LivePatch__ModuleKeyring__0"] = Binaries.Fixture("keys", "rsa2048.pem"),
+    });
+
+    public void Dispose()
+    {
+        _server.Dispose();
+        Directory.Delete(_data, recursive: true);
+    }
+
+    [Fact]
+    public async Task PublishPromoteRevokeRestart_WithSignFileModule()
+    {
+        await _server.StartAsync();
+        var module = Binaries.Fixture("modules", "lp_sample.rsa2048-sha256.ko");
+        var env = new Dictionary<string, string> { ["LPATCH_SERVER"] = _server.Url };
+
+        // An admin makes a publisher key; the publisher publishes to the first channel.
+        var created = Ok(Lpatch.Run(env, "api-keys", "create", "vendor-ci", "--role", "publisher", "--api-key", _server.AdminKey));
+        var publisherKey = created.Output.Split('\n').Single(l => l.StartsWith("secret: ", StringComparison.Ordinal))["secret: ".Length..].Trim();
+        env["LPATCH_API_KEY"] = publisherKey;
+        var published = Ok(Lpatch.Run(env, "publish", module, "--build-id", BuildId, "--cve", "CVE-2026-4242", "--severity", "high", "--json"));
+        using var patch = JsonDocument.Parse(published.Output);
+        var id = patch.RootElement.GetProperty("id").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var sha256 = patch.RootElement.GetProperty("sha256").GetString()!;
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(module))), sha256);
+
+        // The manifest verifies with OpenSSL and with lpatch, and the blob is the module, byte for byte.
+        var candidate = await SaveManifestAsync("candidate");
+        Assert.Contains(sha256, OpensslVerify(candidate));
+        Assert.Contains("lp_sample level 1", Ok(Lpatch.Run("manifest", "verify", candidate, "--root", _server.Keys("root.pem"))).Output);
+        using var http = new HttpClient();
+        Assert.Equal(File.ReadAllBytes(module), await http.GetByteArrayAsync($"{_server.Url}/v1/blobs/sha256/{sha256}"));
+        Assert.DoesNotContain(sha256, OpensslVerify(await SaveManifestAsync("stable")));
+
+        // Promote to stable, then revoke: the manifests follow.
+        Ok(Lpatch.Run(env, "promote", id, "--channel", "stable"));
+        Assert.Contains(sha256, OpensslVerify(await SaveManifestAsync("stable")));
+        Ok(Lpatch.Run(env, "revoke", id, "--reason", "oops on AMD"));
+        var revoked = Ok(Lpatch.Run("manifest", "verify", await SaveManifestAsync("stable"), "--root", _server.Keys("root.pem"), "--json"));
+        using (var manifest = JsonDocument.Parse(revoked.Output))
+        {
+            Assert.Empty(manifest.RootElement.GetProperty("patches").EnumerateArray());
+            Assert.Equal("oops on AMD", manifest.RootElement.GetProperty("revoked")[0].GetProperty("reason").GetString());
+        }
+
+        // A restart keeps everything: the same signed bytes, the patch, its state, the keys.
+        var before = File.ReadAllBytes(await SaveManifestAsync("stable"));
+        _server.Stop();
+        await _server.StartAsync();
+        Assert.Equal(before, File.ReadAllBytes(await SaveManifestAsync("stable")));
+        var listed = Ok(Lpatch.Run(env, "patches", "list", "--build-id", BuildId, "--json"));
+        using var list = JsonDocument.Parse(listed.Output);
+        Assert.Equal("oops on AMD", list.RootElement[0].GetProperty("revoked").GetProperty("reason").GetString());
+        Assert.Equal(1, Lpatch.Run(env, "publish", Binaries.Fixture("modules", "lp_sample.other-sha256.ko"), "--build-id", BuildId).Exit);
+    }
+
+    [Fact]
+    public async Task Publish_WithoutKeyOrUnsigned_RefusedWithReason()
+    {
+        await _server.StartAsync();
+        var env = new Dictionary<string, string> { ["LPATCH_SERVER"] = _server.Url };
+
+        var anonymous = Lpatch.Run(env, "publish", Binaries.Fixture("modules", "lp_sample.rsa2048-sha256.ko"), "--build-id", BuildId);
+        env["LPATCH_API_KEY"] = _server.AdminKey;
+        var unsigned = Lpatch.Run(env, "publish", Binaries.Fixture("modules", "lp_sample.ko"), "--build-id", BuildId);
+
+        Assert.Equal(2, anonymous.Exit);
+        Assert.Contains("unauthenticated", anonymous.Error);
+        Assert.Equal(2, unsigned.Exit);
+        Assert.Contains("signature-missing", unsigned.Error);
+        Assert.Contains("\"patches\":[]", OpensslVerify(await SaveManifestAsync("candidate")));
+    }
+
+    private async Task<string> SaveManifestAsync(string channel)
+    {
+        using var http = new HttpClient();
+        var path = Path.Combine(_data, $"{channel}.cms");
+        await File.WriteAllBytesAsync(path, await http.GetByteArrayAsync($"{_server.Url}/v1/manifests/{channel}/{BuildId}"));
+        return path;
+    }
+
+    /// <summary>What <c>openssl cms -verify</c> prints as the verified content; fails the test if it refuses.</summary>
+    private string OpensslVerify(string file)
+    {
+        var start = new ProcessStartInfo("openssl", ["cms", "-verify", "-inform", "DER", "-in", file, "-CAfile", _server.Keys("root.pem"), "-purpose", "any"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var openssl = Process.Start(start)!;
+        var output = openssl.StandardOutput.ReadToEnd();
+        var error = openssl.StandardError.ReadToEnd();
+        openssl.WaitForExit();
+        Assert.True(openssl.ExitCode == 0, $"openssl cms -verify refused {file}: {error}");
+        return output;
+    }
+
+    private ProcessRun Ok(ProcessRun run)
+    {
+        Assert.True(run.Exit == 0, $"{run}\nserver log:\n{_server.Log}");
+        return run;
+    }
+}
