@@ -13,11 +13,17 @@ public sealed class LoaderOptions
 
     public string Rmmod { get; set; } = "rmmod";
 
+    /// <summary>Where the kernel lists loaded modules: a replaced module missing here was already unloaded.</summary>
+    public string ModuleRoot { get; set; } = "/sys/module";
+
     /// <summary>The <c>kpatch</c> command, for the kpatch loader.</summary>
     public string Kpatch { get; set; } = "kpatch";
 
     /// <summary>How long a patch transition may take before the patch is disabled and unloaded again.</summary>
     public TimeSpan TransitionTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest any one command (insmod, rmmod, kpatch, the exec command) may run before it is killed.</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>For the <c>stage</c> loader: where verified modules are placed.</summary>
     public string? StageDirectory { get; set; }
