@@ -42,6 +42,9 @@ public sealed class ClientOptions
     /// <summary>Changes with every boot (/proc/sys/kernel/random/boot_id): the crash-loop guard notices a reboot by it.</summary>
     public string BootIdPath { get; set; } = "/proc/sys/kernel/random/boot_id";
 
+    /// <summary>Seconds since boot (/proc/uptime): the crash-loop guard computes when this boot started from it.</summary>
+    public string UptimePath { get; set; } = "/proc/uptime";
+
     /// <summary>A host that goes down this soon after an apply quarantines that patch.</summary>
     public TimeSpan CrashWindow { get; set; } = TimeSpan.FromMinutes(10);
 

@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using LivePatch.Client.Loading;
+
+namespace LivePatch.Client.Host;
+
+/// <summary>Keeps a patch that broke an apply or took the host down from being applied again and again.</summary>
+/// <remarks>
+/// Files in <see cref="ClientOptions.StateDirectory"/> (mode 0700), each JSON, each replaced atomically (temp, fsync, rename):
+/// <list type="bullet">
+/// <item><c>apply-pending.json</c>: <c>{name, level, sha256, bootId, time}</c>, written before the loader runs and
+/// removed after; still there at start means the client or the host died during an apply.</item>
+/// <item><c>last-apply.json</c>: the same shape, the last successful apply; a different boot ID at start, with this
+/// boot beginning less than <see cref="ClientOptions.CrashWindow"/> after it, means the host went down after it.</item>
+/// <item><c>quarantine.json</c>: <c>{entries: [{sha256, name, reason, time}]}</c>, kept until <see cref="Clear"/>.</item>
+/// </list>
+/// </remarks>
+public sealed class CrashLoopGuard
+{
+    public const string InterruptedApply = "interrupted-apply";
+    public const string HostDownAfterApply = "host-down-after-apply";
+
+    private const string PendingFile = "apply-pending.json";
+    private const string LastApplyFile = "last-apply.json";
+    private const string QuarantineFile = "quarantine.json";
+
+    private readonly ClientOptions _options;
+    private readonly TimeProvider _time;
+
+    public CrashLoopGuard(ClientOptions options, TimeProvider time)
+    {
+        _options = options;
+        _time = time;
+        CreateStateDirectory(options.StateDirectory);
+    }
+
+    /// <summary>Records that an apply starts, before the loader runs: if nothing ends it, the patch is quarantined at the next start.</summary>
+    public void BeginApply(string name, int level, string sha256)
+    {
+        var record = new ApplyRecord(name, level, NormalizeSha256(sha256), ReadBootId(), _time.GetUtcNow());
+        Write(PendingFile, record, CrashLoopGuardJsonContext.Default.ApplyRecord);
+    }
+
+    /// <summary>Ends the apply begun last: a failure quarantines the patch with <paramref name="code"/>, a success becomes the last apply.</summary>
+    /// <exception cref="InvalidOperationException">No apply was begun.</exception>
+    public void EndApply(bool success, string? code)
+    {
+        var pending = Read(PendingFile, CrashLoopGuardJsonContext.Default.ApplyRecord)
+            ?? throw new InvalidOperationException("EndApply without BeginApply: no pending apply is recorded.");
+        if (success)
+        {
+            Write(LastApplyFile, pending with { Time = _time.GetUtcNow() }, CrashLoopGuardJsonContext.Default.ApplyRecord);
+        }
+        else
+        {
+            Quarantine(pending, string.IsNullOrWhiteSpace(code) ? "apply-failed" : code);
+        }
+
+        File.Delete(StatePath(PendingFile));
+    }
+
+    /// <summary>Run once at start, before any apply: turns what the last run left behind into quarantine entries.</summary>
+    public void ReconcileAtStart()
+    {
+        // The client or the host died between BeginApply and EndApply: the patch may be what killed it.
+        var pending = Read(PendingFile, CrashLoopGuardJsonContext.Default.ApplyRecord);
+        if (pending is not null)
+        {
+            Quarantine(pending, InterruptedApply);
+            File.Delete(StatePath(PendingFile));
+        }
+
+        var last = Read(LastApplyFile, CrashLoopGuardJsonContext.Default.ApplyRecord);
+        if (last is null || last.BootId == ReadBootId())
+        {
+            return;
+        }
+
+        // A new boot: judge the last apply once. Boot start comes after the crash, so the window includes the
+        // reboot itself; an apply time after boot start (a clock that jumped) counts as inside the window.
+        if (BootStart() - last.Time < _options.CrashWindow)
+        {
+            Quarantine(last, HostDownAfterApply);
+        }
+
+        File.Delete(StatePath(LastApplyFile));
+    }
+
+    /// <summary>True when the module with this SHA-256 is quarantined; <paramref name="reason"/> is the entry's reason, empty otherwise.</summary>
+    public bool IsQuarantined(string sha256, out string reason)
+    {
+        var key = NormalizeSha256(sha256);
+        var entry = Quarantined().FirstOrDefault(e => e.Sha256 == key);
+        reason = entry?.Reason ?? "";
+        return entry is not null;
+    }
+
+    /// <summary>Every quarantined patch, oldest first.</summary>
+    public IReadOnlyList<QuarantineEntry> Quarantined() =>
+        Read(QuarantineFile, CrashLoopGuardJsonContext.Default.QuarantineList)?.Entries ?? [];
+
+    /// <summary>Lifts the quarantine of one SHA-256, or of everything when null; returns how many entries were removed.</summary>
+    public int Clear(string? sha256OrNull)
+    {
+        var entries = Quarantined().ToList();
+        var key = sha256OrNull is null ? null : NormalizeSha256(sha256OrNull);
+        var removed = entries.RemoveAll(e => key is null || e.Sha256 == key);
+        if (removed > 0)
+        {
+            Write(QuarantineFile, new QuarantineList(entries), CrashLoopGuardJsonContext.Default.QuarantineList);
+        }
+
+        return removed;
+    }
+
+    private void Quarantine(ApplyRecord apply, string reason)
+    {
+        var entries = Quarantined().Where(e => e.Sha256 != apply.Sha256).ToList();
+        entries.Add(new QuarantineEntry(apply.Sha256, apply.Name, reason, _time.GetUtcNow()));
+        Write(QuarantineFile, new QuarantineList(entries), CrashLoopGuardJsonContext.Default.QuarantineList);
+    }
+
+    /// <summary>When this boot started: now minus the first field of /proc/uptime (seconds since boot, proc(5)).</summary>
+    private DateTimeOffset BootStart()
+    {
+        var first = File.ReadAllText(_options.UptimePath).Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        if (!double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds < 0)
+        {
+            throw new IOException($"{_options.UptimePath} does not start with the seconds since boot.");
+        }
+
+        return _time.GetUtcNow() - TimeSpan.FromSeconds(seconds);
+    }
+
+    private string ReadBootId() => File.ReadAllText(_options.BootIdPath).Trim();
+
+    private static string NormalizeSha256(string sha256)
+    {
+        var key = sha256.Trim().ToLowerInvariant();
+        if (key.Length != 64 || !key.All(char.IsAsciiHexDigit))
+        {
+            throw new ArgumentException($"'{sha256}' is not a SHA-256 in hex.", nameof(sha256));
+        }
+
+        return key;
+    }
+
+    private static void CreateStateDirectory(string path)
+    {
+        // The state decides what the client applies to the kernel: only root may read or change it.
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else if (!Directory.Exists(path))
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    private string StatePath(string file) => Path.Combine(_options.StateDirectory, file);
+
+    private T? Read<T>(string file, JsonTypeInfo<T> type)
+        where T : class
+    {
+        var path = StatePath(file);
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), type);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (JsonException e)
+        {
+            // Failing closed: guessing would either forget a quarantine or invent one.
+            throw new IOException($"The crash-loop guard's {path} is unreadable: {e.Message}", e);
+        }
+    }
+
+    private void Write<T>(string file, T value, JsonTypeInfo<T> type) =>
+        AtomicFile.Write(StatePath(file), JsonSerializer.SerializeToUtf8Bytes(value, type));
+}
