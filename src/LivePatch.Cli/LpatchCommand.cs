@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using LivePatch.Cli.Commands;
+using LivePatch.Client.Host;
 using LivePatch.Core;
 
 namespace LivePatch.Cli;
@@ -18,7 +19,7 @@ internal static class LpatchCommand
         root.Subcommands.Add(ModuleCommands.Build());
         root.Subcommands.Add(KeysCommands.Build());
         root.Subcommands.Add(ManifestCommands.Build());
-        foreach (var command in PublisherCommands.Build(repository ?? RepositoryEnvironment.Process))
+        foreach (var command in PublisherCommands.Build(repository ?? RepositoryEnvironment.Process).Concat(HostCommands.Build(TimeProvider.System)))
         {
             root.Subcommands.Add(command);
         }
@@ -48,6 +49,11 @@ internal static class LpatchCommand
         catch (LivePatchFormatException e)
         {
             error.WriteLine($"lpatch: error [{e.Code}]: {e.Message}");
+            return ExitCodes.UsageOrInput;
+        }
+        catch (ClientConfigurationException e)
+        {
+            error.WriteLine($"lpatch: error [configuration-invalid]: {e.Message}");
             return ExitCodes.UsageOrInput;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)

@@ -61,12 +61,15 @@ public interface IRepositoryApi
     Task DeleteApiKeyAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>The signed manifest (CMS, application/pkcs7-mime) for a channel and kernel build ID.</summary>
+    /// <remarks>With <paramref name="ifNoneMatch"/> the server may answer 304: the host's copy is still current.</remarks>
     [Get("/v1/manifests/{channel}/{buildId}")]
-    Task<HttpResponseMessage> GetManifestAsync(string channel, string buildId, CancellationToken cancellationToken = default);
+    Task<HttpResponseMessage> GetManifestAsync(string channel, string buildId, [Header("If-None-Match")] string? ifNoneMatch = null,
+        CancellationToken cancellationToken = default);
 
     /// <summary>Module bytes by SHA-256; the caller streams and checks them against the manifest.</summary>
+    /// <remarks><paramref name="range"/> (<c>bytes=N-</c>) resumes an interrupted download.</remarks>
     [Get("/v1/blobs/sha256/{sha256}")]
-    Task<HttpResponseMessage> GetBlobAsync(string sha256, CancellationToken cancellationToken = default);
+    Task<HttpResponseMessage> GetBlobAsync(string sha256, [Header("Range")] string? range = null, CancellationToken cancellationToken = default);
 
     /// <summary>The signed repository index (for mirrors).</summary>
     [Get("/v1/index")]

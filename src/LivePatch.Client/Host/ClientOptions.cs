@@ -70,4 +70,10 @@ public sealed class ClientOptions
 
     /// <summary>Per-request time-out; retries and failover come on top.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Retries of a transient failure (timeout, 5xx, connection refused) before moving to the next repository.</summary>
+    public int Retries { get; set; } = 2;
+
+    /// <summary>First back-off delay between retries; later ones grow exponentially, with jitter.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 }

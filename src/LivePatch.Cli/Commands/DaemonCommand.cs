@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using LivePatch.Client.Host;
+
+namespace LivePatch.Cli.Commands;
+
+/// <summary><c>lpatch daemon</c>: apply every interval (plus a random delay), back off after failures, stop cleanly on SIGTERM.</summary>
+internal static class DaemonCommand
+{
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMinutes(1);
+
+    public static Command Build(TimeProvider time)
+    {
+        var config = HostCommands.ConfigOption();
+        var once = new Option<int?>("--iterations") { Description = "Stop after this many runs (for testing)." };
+        var command = new Command("daemon", "Check and apply every interval plus a random delay, with backoff after failures; stops cleanly on SIGTERM or SIGINT.") { config, once };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var host = HostClient.Create(parse.GetRequiredValue(config), time);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
+            await RunAsync(host, parse, parse.GetValue(once), time, stop.Token);
+            parse.InvocationConfiguration.Output.WriteLine("lpatch daemon: stopped");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static async Task RunAsync(HostClient host, ParseResult parse, int? iterations, TimeProvider time, CancellationToken stop)
+    {
+        var output = parse.InvocationConfiguration.Output;
+        var failures = 0;
+        var wait = Jitter(host.Options.RandomDelay);
+        for (var run = 0; iterations is null || run < iterations; run++)
+        {
+            if (run > 0 || wait > TimeSpan.Zero)
+            {
+                output.WriteLine($"lpatch daemon: next run in {wait:g}");
+                if (!await DelayAsync(wait, time, stop))
+                {
+                    return;
+                }
+            }
+
+            // A run is not cancelled half-way by SIGTERM: a loader step must finish or back out on its own time-outs.
+            var result = await host.Engine.ApplyAsync(dryRun: false, progress: null, CancellationToken.None);
+            output.WriteLine($"lpatch daemon: {time.GetUtcNow():u} {(result.Failure is { } f ? $"failed [{f.Code}]: {f.Message}" : $"{result.Action}: {result.Message}")}");
+            failures = result.Succeeded ? 0 : failures + 1;
+            wait = failures == 0
+                ? host.Options.Interval + Jitter(host.Options.RandomDelay)
+                : Min(host.Options.Interval, FirstBackoff * Math.Pow(2, Math.Min(failures - 1, 16))) + Jitter(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    private static async Task<bool> DelayAsync(TimeSpan wait, TimeProvider time, CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(wait, time, stop);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    // A fleet must not hit the repository in lock-step: spread each host's runs over the random delay.
+    private static TimeSpan Jitter(TimeSpan max) => max <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * max.TotalMilliseconds);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+}

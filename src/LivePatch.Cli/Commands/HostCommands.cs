@@ -1,0 +1,136 @@
+using System.CommandLine;
+using System.Text.Json;
+using LivePatch.Client.Host;
+using LivePatch.Client.Updates;
+
+namespace LivePatch.Cli.Commands;
+
+/// <summary>The host commands: status, check, apply, remove, daemon and guard, all reading client.json.</summary>
+internal static class HostCommands
+{
+    public static IEnumerable<Command> Build(TimeProvider time)
+    {
+        yield return Status(time);
+        yield return Check(time);
+        yield return Apply(time);
+        yield return Remove(time);
+        yield return DaemonCommand.Build(time);
+        yield return Guard(time);
+    }
+
+    public static Option<string> ConfigOption() => new("--config")
+    {
+        Description = $"The client configuration (default {ClientOptions.DefaultPath}).",
+        DefaultValueFactory = _ => ClientOptions.DefaultPath,
+    };
+
+    private static Command Status(TimeProvider time)
+    {
+        var config = ConfigOption();
+        var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var command = new Command("status", "Show the kernel build ID and release, the applied patches (level, CVEs), the last check and its outcome.") { config, json };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var host = HostClient.Create(parse.GetRequiredValue(config), time);
+            var view = await HostViews.StatusAsync(host, cancellation);
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(json))
+            {
+                output.WriteLine(JsonSerializer.Serialize(view, HostJson.Default.StatusView));
+            }
+            else
+            {
+                HostViews.WriteStatus(output, view);
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Check(TimeProvider time)
+    {
+        var config = ConfigOption();
+        var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var command = new Command("check", "Ask the repositories what they offer this kernel, verify it, and say what apply would do; applies nothing.") { config, json };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var host = HostClient.Create(parse.GetRequiredValue(config), time);
+            var result = await host.Engine.CheckAsync(cancellation);
+            return HostViews.WriteResult(parse, result, parse.GetValue(json));
+        });
+        return command;
+    }
+
+    private static Command Apply(TimeProvider time)
+    {
+        var config = ConfigOption();
+        var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Verify and say what would be applied or removed; change nothing." };
+        var command = new Command("apply", "Check, download, verify and apply the best patch for this kernel; move off revoked ones.") { config, json, dryRun };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var host = HostClient.Create(parse.GetRequiredValue(config), time);
+            var progress = Console.IsErrorRedirected ? null : new TerminalProgress(parse.InvocationConfiguration.Error);
+            var result = await host.Engine.ApplyAsync(parse.GetValue(dryRun), progress, cancellation);
+            progress?.Done();
+            return HostViews.WriteResult(parse, result, parse.GetValue(json));
+        });
+        return command;
+    }
+
+    private static Command Remove(TimeProvider time)
+    {
+        var config = ConfigOption();
+        var name = new Argument<string>("NAME") { Description = "The patch module's name (as in /sys/kernel/livepatch)." };
+        var command = new Command("remove", "Disable and unload an applied patch.") { config, name };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var patch = parse.GetRequiredValue(name);
+            if (!Core.Modules.ModuleNames.IsValid(patch))
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"lpatch: '{patch}' is not a module name ([A-Za-z0-9_-], at most 55 characters).");
+                return ExitCodes.UsageOrInput;
+            }
+
+            var host = HostClient.Create(parse.GetRequiredValue(config), time);
+            var result = await host.Engine.RemoveAsync(patch, cancellation);
+            if (!result.Success)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"lpatch: error [{result.Code}]: {result.Message}");
+                return ExitCodes.LoaderFailed;
+            }
+
+            parse.InvocationConfiguration.Output.WriteLine($"removed {patch}: {result.Message}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Guard(TimeProvider time)
+    {
+        var config = ConfigOption();
+        var list = new Command("list", "List quarantined patches (an apply failed, or the host went down soon after one).") { config };
+        list.SetAction(parse =>
+        {
+            var host = HostClient.Create(parse.GetRequiredValue(config), time);
+            foreach (var entry in host.Guard.Quarantined())
+            {
+                parse.InvocationConfiguration.Output.WriteLine($"{entry.Sha256}  {entry.Name}  {entry.Reason}  {entry.Time:u}");
+            }
+
+            return ExitCodes.Success;
+        });
+        var clearConfig = ConfigOption();
+        var sha = new Argument<string?>("SHA256") { Description = "The patch to clear (default: all).", Arity = ArgumentArity.ZeroOrOne };
+        var clear = new Command("clear", "Let quarantined patches be applied automatically again.") { clearConfig, sha };
+        clear.SetAction(parse =>
+        {
+            var host = HostClient.Create(parse.GetRequiredValue(clearConfig), time);
+            var cleared = host.Guard.Clear(parse.GetValue(sha));
+            parse.InvocationConfiguration.Output.WriteLine($"cleared {cleared} quarantined patch(es)");
+            return ExitCodes.Success;
+        });
+        return new Command("guard", "The crash-loop guard: patches not tried again automatically until an operator clears them.") { list, clear };
+    }
+}

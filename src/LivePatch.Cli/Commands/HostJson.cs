@@ -1,0 +1,31 @@
+using System.Text.Json.Serialization;
+
+namespace LivePatch.Cli.Commands;
+
+/// <summary>What <c>lpatch status --json</c> prints.</summary>
+internal sealed record StatusView(KernelView? Kernel, string? KernelError, IReadOnlyList<AppliedView> Applied,
+    IReadOnlyList<string> LoadedNotRecorded, LastCheckView? LastCheck, IReadOnlyList<QuarantineView> Quarantined, string? AutoApplyDisabled);
+
+internal sealed record KernelView(string BuildId, string Release);
+
+internal sealed record AppliedView(string Name, int Level, string Sha256, IReadOnlyList<string> Cves, DateTimeOffset AppliedAt, bool Loaded);
+
+internal sealed record LastCheckView(DateTimeOffset At, string Outcome, string? Code, string Message, string? Repository);
+
+internal sealed record QuarantineView(string Sha256, string Reason);
+
+/// <summary>What <c>lpatch check --json</c> and <c>lpatch apply --json</c> print.</summary>
+internal sealed record UpdateView(string Action, string Message, int ExitCode, FailureView? Failure, string? Repository, ulong? ManifestVersion,
+    PatchView? Target, IReadOnlyList<PatchView> Available, IReadOnlyList<PatchView> HeldBack, IReadOnlyList<string> Revoked,
+    IReadOnlyList<FailureView> Attempts);
+
+internal sealed record PatchView(string Name, int Level, string Sha256, long Size, IReadOnlyList<string> Cves, string? Severity, DateTimeOffset Published);
+
+internal sealed record FailureView(string Code, string Kind, string Message);
+
+/// <summary>Source-generated JSON (Native AOT) for the host commands' output.</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(StatusView))]
+[JsonSerializable(typeof(UpdateView))]
+internal sealed partial class HostJson : JsonSerializerContext;

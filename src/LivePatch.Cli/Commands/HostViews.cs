@@ -1,0 +1,151 @@
+using System.CommandLine;
+using System.Text.Json;
+using LivePatch.Client.Host;
+using LivePatch.Client.Updates;
+using LivePatch.Core.Manifests;
+
+namespace LivePatch.Cli.Commands;
+
+/// <summary>Turns host state and update results into what lpatch prints, and results into exit codes.</summary>
+internal static class HostViews
+{
+    public static async Task<StatusView> StatusAsync(HostClient host, CancellationToken cancellation)
+    {
+        KernelView? kernel = null;
+        string? kernelError = null;
+        try
+        {
+            var k = HostKernel.Read(host.Options.KernelNotesPath, host.Options.KernelReleasePath);
+            kernel = new KernelView(k.BuildId.Hex, k.Release);
+        }
+        catch (Exception e) when (e is Core.LivePatchFormatException or IOException or UnauthorizedAccessException)
+        {
+            kernelError = e.Message;
+        }
+
+        var state = host.Engine.State;
+        var loaded = (await host.Loader.ListAsync(cancellation)).Where(p => p.Enabled).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var applied = state.Applied.Select(a => new AppliedView(a.Name, a.Level, a.Sha256, a.Cves, a.AppliedAt, loaded.Contains(a.Name))).ToList();
+        var unknown = loaded.Where(n => state.Applied.All(a => a.Name != n)).Order(StringComparer.Ordinal).ToList();
+        var last = state.LastCheck is { } c ? new LastCheckView(c.At, c.Outcome, c.Code, c.Message, c.Repository) : null;
+        var quarantined = host.Guard.Quarantined().Select(q => new QuarantineView(q.Sha256, $"{q.Name}: {q.Reason}")).ToList();
+        var disabled = AutoApplySwitch.IsDisabled(host.Options, out var why) ? why : null;
+        return new StatusView(kernel, kernelError, applied, unknown, last, quarantined, disabled);
+    }
+
+    public static void WriteStatus(TextWriter output, StatusView s)
+    {
+        output.WriteLine(s.Kernel is { } k ? $"kernel:       {k.Release} (build ID {k.BuildId})" : $"kernel:       unreadable: {s.KernelError}");
+        output.WriteLine($"applied:      {(s.Applied.Count == 0 ? "none" : "")}");
+        foreach (var a in s.Applied)
+        {
+            var cves = a.Cves.Count > 0 ? " " + string.Join(" ", a.Cves) : "";
+            output.WriteLine($"  {a.Name} level {a.Level}{cves}, applied {a.AppliedAt:u}{(a.Loaded ? "" : " (NOT LOADED)")}");
+        }
+
+        foreach (var name in s.LoadedNotRecorded)
+        {
+            output.WriteLine($"  {name} (loaded, not applied by lpatch)");
+        }
+
+        output.WriteLine(s.LastCheck is { } c
+            ? $"last check:   {c.At:u} {c.Outcome}{(c.Code is null ? "" : $" [{c.Code}]")}: {c.Message}"
+            : "last check:   never");
+        foreach (var q in s.Quarantined)
+        {
+            output.WriteLine($"quarantined:  {q.Sha256} ({q.Reason}); 'lpatch guard clear' to retry");
+        }
+
+        if (s.AutoApplyDisabled is { } why)
+        {
+            output.WriteLine($"auto-apply:   off ({why})");
+        }
+    }
+
+    public static int WriteResult(ParseResult parse, UpdateResult result, bool json)
+    {
+        var exit = ExitCodeOf(result);
+        var output = parse.InvocationConfiguration.Output;
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(ToView(result, exit), HostJson.Default.UpdateView));
+            return exit;
+        }
+
+        foreach (var attempt in result.Attempts.Where(_ => result.Succeeded))
+        {
+            parse.InvocationConfiguration.Error.WriteLine($"lpatch: skipped a repository: {attempt}");
+        }
+
+        if (result.Failure is { } f)
+        {
+            foreach (var attempt in result.Attempts.Where(a => a != f))
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"lpatch: also tried: {attempt}");
+            }
+
+            parse.InvocationConfiguration.Error.WriteLine($"lpatch: error [{f.Code}]: {f.Message}");
+            return exit;
+        }
+
+        output.WriteLine($"{result.Action}: {result.Message}");
+        if (result.Plan is { } plan)
+        {
+            output.WriteLine($"  kernel {plan.Kernel.Release} ({plan.Kernel.BuildId}), {plan.Source.Manifest.Channel} manifest version {plan.Source.Manifest.Version} from {plan.Source.Repository}");
+            foreach (var held in plan.HeldBack)
+            {
+                output.WriteLine($"  held back by policy: {held.Name} level {held.Level} (published {held.Published:u})");
+            }
+        }
+
+        return exit;
+    }
+
+    public static int ExitCodeOf(UpdateResult result) => result.Failure?.Kind switch
+    {
+        null => ExitCodes.Success,
+        FailureKind.Verification => ExitCodes.VerificationRefused,
+        FailureKind.Configuration => ExitCodes.UsageOrInput,
+        FailureKind.Unreachable => ExitCodes.NoRepository,
+        _ => ExitCodes.LoaderFailed,
+    };
+
+    private static UpdateView ToView(UpdateResult r, int exit)
+    {
+        var plan = r.Plan;
+        return new UpdateView(r.Action, r.Message, exit, Failure(r.Failure), plan?.Source.Repository, plan?.Source.Manifest.Version,
+            plan?.Target is { } t ? Patch(t) : null,
+            plan?.Source.Manifest.Patches.Select(Patch).ToList() ?? [],
+            plan?.HeldBack.Select(Patch).ToList() ?? [],
+            plan?.Revoked.Select(a => $"{a.Name} level {a.Level}").ToList() ?? [],
+            r.Attempts.Select(a => Failure(a)!).ToList());
+    }
+
+    private static PatchView Patch(ManifestPatch p) => new(p.Name, p.Level, p.Sha256, p.Size, p.Cves, p.Severity, p.Published);
+
+    private static FailureView? Failure(UpdateFailure? f) => f is null ? null : new FailureView(f.Code, f.Kind.ToString().ToLowerInvariant(), f.Message);
+}
+
+/// <summary>A one-line download progress meter on a terminal (only when stderr is one).</summary>
+internal sealed class TerminalProgress(TextWriter error) : IProgress<DownloadProgress>
+{
+    private int _lastPercent = -1;
+
+    public void Report(DownloadProgress value)
+    {
+        var percent = value.Total == 0 ? 100 : (int)(value.Received * 100 / value.Total);
+        if (percent != _lastPercent)
+        {
+            _lastPercent = percent;
+            error.Write($"\rdownloading {value.Sha256[..12]}…  {value.Received}/{value.Total} bytes  {percent,3}%");
+        }
+    }
+
+    public void Done()
+    {
+        if (_lastPercent >= 0)
+        {
+            error.WriteLine();
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using LivePatch.Client.Loading;
+using LivePatch.Client.Updates;
+
+namespace LivePatch.Client.Host;
+
+/// <summary>Everything a host command needs, built once from client.json: trust, loader, guard, engine.</summary>
+public sealed class HostClient
+{
+    private HostClient(ClientOptions options, UpdateEngine engine, IPatchLoader loader, CrashLoopGuard guard)
+    {
+        Options = options;
+        Engine = engine;
+        Loader = loader;
+        Guard = guard;
+    }
+
+    public ClientOptions Options { get; }
+
+    public UpdateEngine Engine { get; }
+
+    public IPatchLoader Loader { get; }
+
+    public CrashLoopGuard Guard { get; }
+
+    /// <summary>Loads and checks the configuration and the trust anchors; any problem is a <see cref="ClientConfigurationException"/>.</summary>
+    public static HostClient Create(string configPath, TimeProvider time)
+    {
+        var options = ClientConfiguration.Load(configPath);
+        var (policy, keyring) = ClientConfiguration.LoadTrust(options);
+        IPatchLoader loader;
+        try
+        {
+            loader = PatchLoaderFactory.Create(options.Loader, time);
+        }
+        catch (LoaderConfigurationException e)
+        {
+            throw new ClientConfigurationException($"{configPath}: {e.Message}", e);
+        }
+
+        var guard = new CrashLoopGuard(options, time);
+        var engine = new UpdateEngine(options, policy, keyring, loader, guard, time, url => Connect(url, options));
+        return new HostClient(options, engine, loader, guard);
+    }
+
+    /// <summary>A repository client with the standard resilience handler: per-request time-out, retries with backoff and jitter.</summary>
+    public static RepositoryClient Connect(Uri url, ClientOptions options) => RepositoryClient.Create(new RepositoryClientOptions
+    {
+        Server = url,
+        MaxRetryAttempts = options.Retries,
+        RetryDelay = options.RetryDelay,
+        AttemptTimeout = options.RequestTimeout,
+        TotalTimeout = (options.RequestTimeout * (options.Retries + 1)) + (options.RetryDelay * 8),
+    });
+}
