@@ -1,0 +1,178 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace LivePatch.EndToEnd.Tests;
+
+/// <summary>A host running the real lpatch against the real server: apply with the stage and the sysfs loader, revoke, failover.</summary>
+public sealed class HostEndToEndTests : IDisposable
+{
+    private const string BuildId = "4a5a9b0affb66c437abcd455d2738af879985fa9"; // of fixtures/notes/sys-kernel-notes.bin
+    private const string Release = "6.1.0-56-amd64";                            // the fixture modules' vermagic
+    private readonly string _root = Directory.CreateTempSubdirectory("lpatch-host-e2e-").FullName;
+    private readonly ServerProcess _server;
+    private readonly Dictionary<string, string> _publisher;
+
+    public HostEndToEndTests()
+    {
+        _server = new ServerProcess(Path.Combine(_root, "server"), new Dictionary<string, string>
+        {
+            ["LivePatch__ModuleKeyring__0"] = Binaries.Fixture("keys", "rsa2048.pem"),
+        });
+        _publisher = new Dictionary<string, string> { ["LPATCH_SERVER"] = _server.Url };
+    }
+
+    public void Dispose()
+    {
+        _server.Dispose();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task Apply_StageLoaderWithFirstRepositoryDown_AppliesThenRemovesAfterRevoke()
+    {
+        await _server.StartAsync();
+        var id = Publish("lp_sample.rsa2048-sha256.ko");
+        var stage = Path.Combine(_root, "stage");
+        var config = WriteConfig(new { kind = "stage", stageDirectory = stage }, firstRepositoryDown: true);
+
+        var check = Host("check", "--config", config, "--json");
+        using (var json = JsonDocument.Parse(check.Output))
+        {
+            Assert.Equal("would-apply", json.RootElement.GetProperty("action").GetString());
+            Assert.Equal("repository-unreachable", json.RootElement.GetProperty("attempts")[0].GetProperty("code").GetString());
+        }
+
+        Assert.Empty(Directory.Exists(stage) ? Directory.GetFiles(stage) : []);
+        Host("apply", "--config", config);
+        Assert.Equal(File.ReadAllBytes(Binaries.Fixture("modules", "lp_sample.rsa2048-sha256.ko")), File.ReadAllBytes(Path.Combine(stage, "lp_sample.ko")));
+        Assert.Contains("lp_sample level 1", Host("status", "--config", config).Output);
+        Assert.StartsWith("none:", Host("apply", "--config", config).Output);
+
+        Assert.Equal(0, Lpatch.Run(Publisher(), "revoke", id, "--reason", "breaks NFS").Exit);
+        Host("apply", "--config", config);
+
+        Assert.Empty(Directory.GetFiles(stage));
+        using var status = JsonDocument.Parse(Host("status", "--config", config, "--json").Output);
+        Assert.Empty(status.RootElement.GetProperty("applied").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Apply_SysfsLoaderOnFakeTree_InsmodThenRmmodAfterRevoke()
+    {
+        await _server.StartAsync();
+        var id = Publish("lp_sample.rsa2048-sha256.ko");
+        var sysfs = Directory.CreateDirectory(Path.Combine(_root, "sysfs")).FullName;
+        var log = Path.Combine(_root, "commands.log");
+        var insmod = Script("insmod", $"""
+            name=$(grep -a -o 'name=[A-Za-z0-9_-]*' "$1" | head -n 1 | cut -d= -f2)
+            echo "insmod $name" >> {log}
+            mkdir -p {sysfs}/$name && echo 1 > {sysfs}/$name/enabled && echo 1 > {sysfs}/$name/transition
+            (sleep 0.3; echo 0 > {sysfs}/$name/transition) &
+            """);
+        var rmmod = Script("rmmod", $"""
+            echo "rmmod $1" >> {log}
+            rm -rf {sysfs}/$1
+            """);
+        var config = WriteConfig(new { kind = "sysfs", sysfsRoot = sysfs, insmod, rmmod, transitionTimeout = "00:00:10" }, firstRepositoryDown: false);
+
+        Host("apply", "--config", config);
+
+        Assert.Equal("1", File.ReadAllText(Path.Combine(sysfs, "lp_sample", "enabled")).Trim());
+        Assert.Equal(["insmod lp_sample"], File.ReadAllLines(log));
+
+        Assert.Equal(0, Lpatch.Run(Publisher(), "revoke", id, "--reason", "regression").Exit);
+        Host("apply", "--config", config);
+
+        Assert.False(Directory.Exists(Path.Combine(sysfs, "lp_sample")));
+        Assert.Equal(["insmod lp_sample", "rmmod lp_sample"], File.ReadAllLines(log));
+    }
+
+    [Fact]
+    public async Task Apply_ModuleNotSignedForHostKeyring_RefusedAndNothingLoaded()
+    {
+        await _server.StartAsync();
+        Publish("lp_sample.rsa2048-sha256.ko");
+        var stage = Path.Combine(_root, "stage");
+        var config = WriteConfig(new { kind = "stage", stageDirectory = stage }, firstRepositoryDown: false,
+            keyring: Binaries.Fixture("keys", "ecdsa-p384.pem"));
+
+        var run = Lpatch.Run("apply", "--config", config);
+
+        Assert.Equal(1, run.Exit);
+        Assert.Contains("signature-signer-unknown", run.Error);
+        Assert.False(Directory.Exists(stage) && Directory.GetFiles(stage).Length > 0);
+    }
+
+    [Fact]
+    public void Apply_NoRepositoryReachable_ExitsThree()
+    {
+        var config = WriteConfig(new { kind = "stage", stageDirectory = Path.Combine(_root, "stage") }, firstRepositoryDown: true, onlyDown: true);
+
+        var run = Lpatch.Run("apply", "--config", config);
+
+        Assert.Equal(3, run.Exit);
+        Assert.Contains("repository-unreachable", run.Error);
+    }
+
+    private Dictionary<string, string> Publisher() => new(_publisher) { ["LPATCH_API_KEY"] = _server.AdminKey };
+
+    private string Publish(string fixture)
+    {
+        var run = Lpatch.Run(Publisher(), "publish", Binaries.Fixture("modules", fixture), "--build-id", BuildId, "--json");
+        Assert.True(run.Exit == 0, run.ToString());
+        using var json = JsonDocument.Parse(run.Output);
+        return json.RootElement.GetProperty("id").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private ProcessRun Host(params string[] args)
+    {
+        var run = Lpatch.Run(args);
+        Assert.True(run.Exit == 0, $"lpatch {string.Join(' ', args)}: {run}\nserver:\n{_server.Log}");
+        return run;
+    }
+
+    private string WriteConfig(object loader, bool firstRepositoryDown, bool onlyDown = false, string? keyring = null)
+    {
+        var release = Path.Combine(_root, "osrelease");
+        File.WriteAllText(release, Release + "\n");
+        var down = $"http://127.0.0.1:{ClosedPort()}";
+        var repositories = onlyDown ? [down] : firstRepositoryDown ? new[] { down, _server.Url } : [_server.Url];
+        var config = new Dictionary<string, object?>
+        {
+            ["repositories"] = repositories,
+            ["channel"] = "stable",
+            ["trustedRoots"] = new[] { onlyDown ? Binaries.Fixture("keys", "rsa2048.pem") : _server.Keys("root.pem") },
+            ["moduleKeyring"] = new[] { keyring ?? Binaries.Fixture("keys", "rsa2048.pem") },
+            ["loader"] = loader,
+            ["stateDirectory"] = Path.Combine(_root, "state"),
+            ["cacheDirectory"] = Path.Combine(_root, "cache"),
+            ["kernelNotesPath"] = Binaries.Fixture("notes", "sys-kernel-notes.bin"),
+            ["kernelReleasePath"] = release,
+            ["kernelCommandLinePath"] = release,
+            ["disableFile"] = Path.Combine(_root, "disabled"),
+            ["bootIdPath"] = release,
+            ["retries"] = 1,
+            ["retryDelay"] = "00:00:00.050",
+            ["requestTimeout"] = "00:00:10",
+        };
+        var path = Path.Combine(_root, "client.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(config));
+        return path;
+    }
+
+    private string Script(string name, string body)
+    {
+        var path = Path.Combine(_root, name);
+        File.WriteAllText(path, "#!/bin/bash\nset -e\n" + body.Replace("\r", "", StringComparison.Ordinal) + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port; // closed again when disposed: connections are refused
+    }
+}
