@@ -63,21 +63,21 @@ internal static class CommandRunner
             problem = $"timed out after {timeout.TotalSeconds:0.#} s and was killed";
         }
 
-        // A background child that kept the pipes open would hold these back; the time-out bounds them too.
-        var output = await WaitOrEmpty(stdout).ConfigureAwait(false);
-        var errors = await WaitOrEmpty(stderr).ConfigureAwait(false);
+        var output = await ReadOrEmptyAsync(stdout, timeout, time, cancellation).ConfigureAwait(false);
+        var errors = await ReadOrEmptyAsync(stderr, timeout, time, cancellation).ConfigureAwait(false);
         return new CommandOutcome(problem is null ? process.ExitCode : -1, output, errors, problem);
+    }
 
-        async Task<string> WaitOrEmpty(Task<string> read)
+    /// <summary>A background child that kept the pipes open would hold the output back: the time-out bounds that too.</summary>
+    private static async Task<string> ReadOrEmptyAsync(Task<string> read, TimeSpan timeout, TimeProvider time, CancellationToken cancellation)
+    {
+        try
         {
-            try
-            {
-                return await read.WaitAsync(timeout, time, cancellation).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                return "";
-            }
+            return await read.WaitAsync(timeout, time, cancellation).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return "";
         }
     }
 
