@@ -115,6 +115,38 @@ public sealed class HostEndToEndTests : IDisposable
         Assert.Contains("repository-unreachable", run.Error);
     }
 
+    [Fact]
+    public async Task Daemon_AppliesThenStopsCleanlyOnSigterm()
+    {
+        await _server.StartAsync();
+        Publish("lp_sample.rsa2048-sha256.ko");
+        var stage = Path.Combine(_root, "stage");
+        var config = WriteConfig(new { kind = "stage", stageDirectory = stage }, firstRepositoryDown: false);
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Binaries.Lpatch, "daemon", "--config", config])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var daemon = System.Diagnostics.Process.Start(start)!;
+        var firstRun = await daemon.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        while (firstRun is not null && !firstRun.Contains("applied", StringComparison.Ordinal))
+        {
+            firstRun = await daemon.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", daemon.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        var rest = await daemon.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await daemon.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains("applied lp_sample level 1", firstRun);
+        Assert.True(File.Exists(Path.Combine(stage, "lp_sample.ko")));
+        Assert.Contains("stopped", rest);
+        Assert.Equal(0, daemon.ExitCode);
+    }
+
     private Dictionary<string, string> Publisher() => new(_publisher) { ["LPATCH_API_KEY"] = _server.AdminKey };
 
     private string Publish(string fixture)
@@ -155,6 +187,7 @@ public sealed class HostEndToEndTests : IDisposable
             ["retries"] = 1,
             ["retryDelay"] = "00:00:00.050",
             ["requestTimeout"] = "00:00:10",
+            ["randomDelay"] = "00:00:00",
         };
         var path = Path.Combine(_root, "client.json");
         File.WriteAllText(path, JsonSerializer.Serialize(config));

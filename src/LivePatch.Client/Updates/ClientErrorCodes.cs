@@ -13,12 +13,10 @@ public static class ClientErrorCodes
     public const string DownloadTooLarge = "download-too-large";
     public const string DownloadSizeMismatch = "download-size-mismatch";
     public const string DownloadHashMismatch = "download-hash-mismatch";
-    public const string ModuleUnreadable = "module-unreadable";
     public const string ModuleSignerMismatch = "module-signer-mismatch";
     public const string ModuleNameMismatch = "module-name-mismatch";
     public const string ModuleKernelMismatch = "module-kernel-mismatch";
     public const string PatchQuarantined = "patch-quarantined";
-    public const string AutoApplyDisabled = "auto-apply-disabled";
     public const string ConfigurationInvalid = "configuration-invalid";
 }
 

@@ -62,6 +62,12 @@ public sealed class ManifestFetcher(ClientOptions options, TrustPolicy policy, T
                 return (cached.Signed, cached.ETag, null); // verified again below: it may have expired since
             }
 
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return (null, null, new UpdateFailure(FailureKind.Unreachable, ClientErrorCodes.ManifestNotFound,
+                    $"{repository.Server} has no channel '{options.Channel}' (404)."));
+            }
+
             if (!response.IsSuccessStatusCode)
             {
                 return (null, null, Unreachable(repository, $"answered {(int)response.StatusCode} {response.ReasonPhrase} for the manifest"));
