@@ -48,7 +48,7 @@ public sealed class StartupTests
         using var factory = new RepositoryFactory(new() { ["LivePatch:Signing:Key"] = "/nonexistent/manifest-signing.key" });
 
         var e = Assert.ThrowsAny<Exception>(() => factory.Services);
-        Assert.Contains("/nonexistent/manifest-signing.key", e.ToString());
+        Assert.True(e.ToString().Contains("/nonexistent/manifest-signing.key", StringComparison.Ordinal), e.ToString());
     }
 
     [Fact]

@@ -63,9 +63,36 @@ public sealed partial class RepositoryOptions : IValidatableObject
             yield return new("LivePatch:Signing needs both Certificate and Key, or neither (development keys).", [nameof(Signing)]);
         }
 
+        // Missing key files stop the server here, at start, with the setting named (not on the first publish).
+        foreach (var (setting, path) in KeyFiles().Where(f => !File.Exists(f.Path) && !Directory.Exists(f.Path)))
+        {
+            yield return new($"{setting}: '{path}' does not exist.", [nameof(Signing)]);
+        }
+
         foreach (var key in ApiKeys.Where(k => !k.IsValid))
         {
             yield return new($"LivePatch:ApiKeys: '{key.Name}' needs a Name, a Role (publisher or admin) and Sha256 (64 hex digits).", [nameof(ApiKeys)]);
+        }
+    }
+
+    private IEnumerable<(string Setting, string Path)> KeyFiles()
+    {
+        if (!string.IsNullOrEmpty(Signing.Certificate))
+        {
+            yield return ("LivePatch:Signing:Certificate", Signing.Certificate);
+        }
+
+        if (!string.IsNullOrEmpty(Signing.Key))
+        {
+            yield return ("LivePatch:Signing:Key", Signing.Key);
+        }
+
+        foreach (var (list, name) in new[] { (Signing.Chain, "Signing:Chain"), (Signing.Roots, "Signing:Roots"), (ModuleKeyring, "ModuleKeyring") })
+        {
+            foreach (var path in list.Where(p => !string.IsNullOrEmpty(p)))
+            {
+                yield return ($"LivePatch:{name}", path);
+            }
         }
     }
 
