@@ -59,7 +59,7 @@ public sealed class RepositorySimulator : IAsyncDisposable
     private readonly Lock _renderLock = new();
     private (string Key, byte[] Signed)? _rendered;
     private int _failuresLeft;
-    private long _endlessBytesSent;
+    private TaskCompletionSource<bool> _endlessEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private RepositorySimulator(WebApplication app, SimulatorPki pki)
     {
@@ -100,8 +100,9 @@ public sealed class RepositorySimulator : IAsyncDisposable
     /// <summary>Wait this long before answering anything (cut short when the client hangs up).</summary>
     public TimeSpan Delay { get; set; }
 
-    /// <summary>How many bytes the last endless answer sent before it stopped.</summary>
-    public long EndlessBytesSent => Interlocked.Read(ref _endlessBytesSent);
+    /// <summary>Completes when an endless answer stops: true when the client hung up, false when the server-side limit struck.</summary>
+    /// <remarks>A byte count would not tell: once the client is gone, Kestrel accepts writes as no-ops until it notices.</remarks>
+    public Task<bool> EndlessEnded => _endlessEnded.Task;
 
     public IReadOnlyList<SimulatorRequest> Requests => [.. _requests];
 
@@ -242,7 +243,6 @@ public sealed class RepositorySimulator : IAsyncDisposable
     private async Task SendEndlessAsync(HttpContext context)
     {
         Log(context, StatusCodes.Status200OK);
-        Interlocked.Exchange(ref _endlessBytesSent, 0);
         context.Response.ContentType = "application/pkcs7-mime";
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         limit.CancelAfter(EndlessLimit);
@@ -253,7 +253,6 @@ public sealed class RepositorySimulator : IAsyncDisposable
             while (!limit.IsCancellationRequested)
             {
                 await context.Response.Body.WriteAsync(chunk, limit.Token);
-                Interlocked.Add(ref _endlessBytesSent, chunk.Length);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)
@@ -261,6 +260,7 @@ public sealed class RepositorySimulator : IAsyncDisposable
             // The client hung up (what a good client does) or the server-side limit struck.
         }
 
+        _endlessEnded.TrySetResult(context.RequestAborted.IsCancellationRequested);
         context.Abort();
     }
 
