@@ -34,6 +34,7 @@ public sealed class ModuleDownloader(string cacheDirectory, long maxModuleBytes,
         AtomicFiles.EnsureDirectory(_blobs);
         AtomicFiles.EnsureDirectory(_partial);
         var partial = Path.Combine(_partial, patch.Sha256);
+        var resumed = File.Exists(partial);
         var failure = await FetchAsync(repository, patch, partial, progress, cancellation);
         if (failure is not null)
         {
@@ -45,6 +46,13 @@ public sealed class ModuleDownloader(string cacheDirectory, long maxModuleBytes,
         if (length != patch.Size || hash != patch.Sha256)
         {
             File.Delete(partial); // wrong bytes: never resume from them
+            if (resumed)
+            {
+                // The bytes kept from an earlier run may be the wrong ones (a torn write when the host went down):
+                // start over once, from nothing, before blaming the repository. Without a partial this cannot recurse again.
+                return await DownloadAsync(repository, patch, progress, cancellation);
+            }
+
             return (null, UpdateFailure.Refused(length != patch.Size ? ClientErrorCodes.DownloadSizeMismatch : ClientErrorCodes.DownloadHashMismatch,
                 $"{repository.Server} sent {length} bytes with SHA-256 {hash} for {patch.Name} level {patch.Level}; the manifest says {patch.Size} bytes, {patch.Sha256}."));
         }

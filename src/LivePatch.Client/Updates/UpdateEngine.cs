@@ -206,7 +206,9 @@ public sealed class UpdateEngine(
 
     private async Task<UpdateResult> RemoveRevokedAsync(UpdatePlan plan, CancellationToken cancellation)
     {
-        foreach (var revoked in plan.Revoked.Where(r => r.Sha256 != plan.Target?.Sha256))
+        // Removal is by module name: a revoked level sharing the target's name was already unloaded when the target
+        // replaced it (LoadAsync), and removing that name again would take the newly applied target off.
+        foreach (var revoked in plan.Revoked.Where(r => r.Sha256 != plan.Target?.Sha256 && r.Name != plan.Target?.Name))
         {
             var removed = await RemoveAsync(revoked.Name, cancellation);
             if (!removed.Success)
