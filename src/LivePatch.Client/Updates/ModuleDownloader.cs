@@ -71,15 +71,16 @@ public sealed class ModuleDownloader(string cacheDirectory, long maxModuleBytes,
             have = 0;
         }
 
+        if (have == patch.Size)
+        {
+            return null; // complete from an earlier run: the hash check decides, no request needed
+        }
+
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             deadline.CancelAfter(timeout);
-            using var response = await repository.Api.GetBlobAsync(patch.Sha256, have > 0 && have < patch.Size ? $"bytes={have}-" : null, deadline.Token);
-            if (have == patch.Size)
-            {
-                return null; // complete from an earlier run; the hash check decides
-            }
+            using var response = await repository.Api.GetBlobAsync(patch.Sha256, have > 0 ? $"bytes={have}-" : null, deadline.Token);
 
             if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.PartialContent))
             {

@@ -57,7 +57,15 @@ public sealed class UpdateEngine(
             return Record(stillLoaded ? await RemoveRevokedAsync(plan, cancellation) : Describe(plan, dryRun: false, attempts));
         }
 
-        return Record(await InstallAsync(plan, progress, cancellation) with { Attempts = attempts });
+        var installed = await InstallAsync(plan, progress, cancellation) with { Attempts = attempts };
+        if (installed.Failure is not null && plan.Revoked.Count > 0)
+        {
+            // The replacement could not be installed, but a revoked patch must not stay loaded (DESIGN step 10).
+            var removed = await RemoveRevokedAsync(plan, cancellation);
+            installed = installed with { Message = $"{installed.Message}; {removed.Message}" };
+        }
+
+        return Record(installed);
     }
 
     /// <summary>Disables and unloads an applied patch by name (operator command); the guard forgets nothing.</summary>
@@ -153,7 +161,7 @@ public sealed class UpdateEngine(
         IProgress<DownloadProgress>? progress, CancellationToken cancellation)
     {
         var downloader = new ModuleDownloader(options.CacheDirectory, options.MaxModuleBytes, options.RequestTimeout * 4);
-        var order = options.Repositories.OrderBy(r => new Uri(r).ToString() == plan.Source.Repository ? 0 : 1);
+        var order = options.Repositories.OrderBy(r => SameUrl(r, plan.Source.Repository) ? 0 : 1);
         UpdateFailure? last = null;
         foreach (var url in order)
         {
@@ -227,6 +235,10 @@ public sealed class UpdateEngine(
         var loaded = (await loader.ListAsync(cancellation)).Where(p => p.Enabled).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         UpdateState(s => s.Applied.All(a => loaded.Contains(a.Name)) ? s : s with { Applied = s.Applied.Where(a => loaded.Contains(a.Name)).ToList() });
     }
+
+    // RepositoryClient adds a trailing slash to its base URL; the configuration may not have one.
+    private static bool SameUrl(string configured, string server) =>
+        string.Equals(configured.TrimEnd('/'), server.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
 
     private static UpdateResult Describe(UpdatePlan plan, bool dryRun, IReadOnlyList<UpdateFailure> attempts)
     {

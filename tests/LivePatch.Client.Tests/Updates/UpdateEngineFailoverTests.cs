@@ -113,7 +113,7 @@ public sealed class UpdateEngineFailoverTests(SimulatorPki pki) : IClassFixture<
 
         var result = await host.CheckAsync();
 
-        HostAssert.Refused(result, FailureKind.Unreachable, ClientErrorCodes.RepositoryUnreachable);
+        HostAssert.Refused(result, FailureKind.Unreachable, ClientErrorCodes.ManifestNotFound);
         Assert.Equal(1, _first.ManifestRequests);
     }
 
