@@ -214,10 +214,15 @@ public sealed class UpdateEngine(
 
     private async Task<UpdateResult> RemoveRevokedAsync(UpdatePlan plan, CancellationToken cancellation)
     {
-        // Removal is by module name: a revoked level sharing the target's name was already unloaded when the target
-        // replaced it (LoadAsync), and removing that name again would take the newly applied target off.
-        foreach (var revoked in plan.Revoked.Where(r => r.Sha256 != plan.Target?.Sha256 && r.Name != plan.Target?.Name))
+        // Removal is by module name, so only while the module of that name is still the revoked one: after a newer
+        // level of the same name replaced it (LoadAsync), removing the name would take the new level off.
+        foreach (var revoked in plan.Revoked)
         {
+            if (!_state.Load().Applied.Any(a => a.Name == revoked.Name && a.Sha256 == revoked.Sha256))
+            {
+                continue;
+            }
+
             var removed = await RemoveAsync(revoked.Name, cancellation);
             if (!removed.Success)
             {

@@ -1,3 +1,4 @@
+using LivePatch.Client.Updates;
 namespace LivePatch.Client.Tests.Updates;
 
 /// <summary>DESIGN.md client steps 7 and 10 with an honest repository: what gets applied, what is held back by the host's
@@ -83,6 +84,23 @@ public sealed class UpdateEnginePolicyTests(SimulatorPki pki) : IClassFixture<Si
 
         Assert.Equal(ModuleFixtures.SignedBySkid.Bytes, _host.StagedOrNull("lp_sample"));
         Assert.Equal(2, Assert.Single(_host.State.Applied).Level);
+    }
+
+    [Fact]
+    public async Task Apply_AppliedPatchRevokedAndReplacementCorrupt_RevokedRemovedAnyway()
+    {
+        var level1 = _sim.Publish(ModuleFixtures.Signed, level: 1);
+        HostAssert.Applied(await _host.ApplyAsync());
+        _sim.Version = 2;
+        _sim.Revoke(level1);
+        _sim.Publish(ModuleFixtures.SignedBySkid, level: 2);
+        _sim.BlobAttack = BlobAttack.Corrupt; // the replacement cannot be installed
+
+        var result = await _host.ApplyAsync();
+
+        Assert.Equal(ClientErrorCodes.DownloadHashMismatch, result.Failure?.Code);
+        Assert.Null(_host.StagedOrNull("lp_sample"));
+        Assert.Empty(_host.State.Applied);
     }
 
     [Fact]
