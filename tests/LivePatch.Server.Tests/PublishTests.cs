@@ -179,6 +179,34 @@ public sealed class PublishTests : IDisposable
     }
 
     [Fact]
+    public async Task Publish_NoModulePartOrLongDescription_400()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var noModule = new MultipartFormDataContent { { new StringContent(Fixtures.BuildId), "buildId" } };
+
+        await AssertProblemAsync(await client.PostAsync("/v1/patches", noModule), HttpStatusCode.BadRequest, "module-part-missing");
+        await AssertProblemAsync(await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko",
+            ("buildId", Fixtures.BuildId), ("description", new string('x', 5000)))), HttpStatusCode.BadRequest, "description-too-long");
+        await AssertNothingStoredAsync(client);
+    }
+
+    [Fact]
+    public async Task Publish_ModuleNameThatIsNoPathSegment_422()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        // A correctly signed module whose .modinfo name would not be a safe /sys/kernel/livepatch/<name> on hosts.
+        var module = Fixtures.Module("lp_sample.ko");
+        var at = module.AsSpan().IndexOf("name=lp_sample"u8);
+        Encoding.ASCII.GetBytes("name=lp.sample").CopyTo(module, at);
+        using var signer = ModuleSigner.LoadSigningCertificate(Fixtures.Path("keys", "rsa2048.pem"), Fixtures.Path("keys", "rsa2048.key"));
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(ModuleSigner.Sign(module, signer, HashAlgorithmName.SHA256), ("buildId", Fixtures.BuildId)));
+
+        await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "module-name-invalid");
+        await AssertNothingStoredAsync(client);
+    }
+
+    [Fact]
     public async Task Publish_NotMultipart_400()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);
