@@ -1,3 +1,4 @@
+using LivePatch.Core;
 using LivePatch.Core.Repository;
 using LivePatch.Server.Auth;
 using LivePatch.Server.Configuration;
@@ -35,7 +36,7 @@ public sealed class RepositoryStartup(
         {
             var created = apiKeys.Create("bootstrap-admin", RepositoryRoles.Admin);
             var path = Path.Combine(data, AdminKeyFileName);
-            WriteOwnerOnly(path, created.Secret! + "\n");
+            AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(created.Secret! + "\n"), AtomicFile.OwnerOnly);
             logger.LogWarning("Created the bootstrap admin API key in {Path} (mode 0600): use it to create publisher keys, then keep it safe", path);
         }
 
@@ -45,18 +46,4 @@ public sealed class RepositoryStartup(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    private static void WriteOwnerOnly(string path, string content)
-    {
-        File.Delete(path);
-        var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using var stream = new FileStream(path, fileOptions);
-        stream.Write(System.Text.Encoding.UTF8.GetBytes(content));
-        stream.Flush(flushToDisk: true);
-    }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using LivePatch.Client.Loading;
+using LivePatch.Core;
 
 namespace LivePatch.Client.Host;
 
@@ -181,5 +182,5 @@ public sealed class CrashLoopGuard
     }
 
     private void Write<T>(string file, T value, JsonTypeInfo<T> type) =>
-        AtomicFile.Write(StatePath(file), JsonSerializer.SerializeToUtf8Bytes(value, type));
+        AtomicFile.Write(StatePath(file), JsonSerializer.SerializeToUtf8Bytes(value, type), AtomicFile.OwnerOnly);
 }

@@ -1,4 +1,5 @@
 using LivePatch.Core.Modules;
+using LivePatch.Core;
 
 namespace LivePatch.Client.Loading;
 
@@ -29,7 +30,7 @@ public sealed class StagePatchLoader : IPatchLoader
             Directory.CreateDirectory(_directory);
             var compression = await UncompressedModule.DetectAsync(patch.FilePath, cancellation).ConfigureAwait(false);
             var target = StagedPath(patch.Name, compression);
-            await AtomicFile.CopyAsync(patch.FilePath, target, cancellation).ConfigureAwait(false);
+            await AtomicFile.CopyAsync(patch.FilePath, target, AtomicFile.OwnerOnly, cancellation).ConfigureAwait(false);
 
             // The same name with another compression would be a second copy for whoever loads from here.
             DeleteStaged(patch.Name, except: target);

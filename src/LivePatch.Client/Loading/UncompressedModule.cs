@@ -38,7 +38,7 @@ internal sealed class UncompressedModule : IDisposable
         var plain = ModuleDecompressor.Decompress(bytes, compression, MaxDecompressedBytes);
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file))!;
         var temp = System.IO.Path.Combine(directory, $".{name}.{Guid.NewGuid():N}.ko");
-        AtomicFile.Write(temp, plain.Span);
+        AtomicFile.Write(temp, plain.Span, AtomicFile.OwnerOnly);
         return new UncompressedModule(temp, temporary: true);
     }
 

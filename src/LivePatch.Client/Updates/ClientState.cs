@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LivePatch.Core;
 
 namespace LivePatch.Client.Updates;
 
@@ -59,6 +60,7 @@ public sealed class StateStore(string stateDirectory)
 
     public void Save(ClientState state)
     {
-        AtomicFiles.Write(Path, JsonSerializer.SerializeToUtf8Bytes(state, ClientJsonContext.Default.ClientState));
+        AtomicFile.EnsureOwnerOnlyDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        AtomicFile.Write(Path, JsonSerializer.SerializeToUtf8Bytes(state, ClientJsonContext.Default.ClientState), AtomicFile.OwnerOnly);
     }
 }

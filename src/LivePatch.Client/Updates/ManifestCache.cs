@@ -1,3 +1,4 @@
+using LivePatch.Core;
 namespace LivePatch.Client.Updates;
 
 /// <summary>The last verified manifest per channel and kernel, with its ETag, so a poll is mostly a 304.</summary>
@@ -20,8 +21,9 @@ public sealed class ManifestCache(string cacheDirectory)
 
     public void Save(string channel, string buildId, byte[] signed, string? etag)
     {
-        AtomicFiles.Write(FileOf(channel, buildId), signed);
-        AtomicFiles.Write(FileOf(channel, buildId) + ".etag", System.Text.Encoding.ASCII.GetBytes(etag ?? ""));
+        AtomicFile.EnsureOwnerOnlyDirectory(_folder);
+        AtomicFile.Write(FileOf(channel, buildId), signed, AtomicFile.OwnerOnly);
+        AtomicFile.Write(FileOf(channel, buildId) + ".etag", System.Text.Encoding.ASCII.GetBytes(etag ?? ""), AtomicFile.OwnerOnly);
     }
 
     // Channel and build ID were validated (configuration, BuildId), so they are safe as a file name.

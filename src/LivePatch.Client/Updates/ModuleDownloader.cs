@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using LivePatch.Core.Manifests;
+using LivePatch.Core;
 
 namespace LivePatch.Client.Updates;
 
@@ -30,9 +31,9 @@ public sealed class ModuleDownloader(string cacheDirectory, long maxModuleBytes,
             return (final, null);
         }
 
-        AtomicFiles.EnsureDirectory(cacheDirectory);
-        AtomicFiles.EnsureDirectory(_blobs);
-        AtomicFiles.EnsureDirectory(_partial);
+        AtomicFile.EnsureOwnerOnlyDirectory(cacheDirectory);
+        AtomicFile.EnsureOwnerOnlyDirectory(_blobs);
+        AtomicFile.EnsureOwnerOnlyDirectory(_partial);
         var partial = Path.Combine(_partial, patch.Sha256);
         var resumed = File.Exists(partial);
         var failure = await FetchAsync(repository, patch, partial, progress, cancellation);
