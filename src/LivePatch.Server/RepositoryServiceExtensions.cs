@@ -32,6 +32,7 @@ public static class RepositoryServiceExtensions
         services.AddSingleton(sp => RepositoryKeys.Load(Options(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RepositoryKeys>>()));
         services.AddSingleton(sp => new RepositoryDatabase(Options(sp).DataDirectory));
         services.AddSingleton(sp => new BlobStore(Options(sp).DataDirectory));
+        services.AddSingleton<BlobCache>();
         services.AddSingleton(sp => new PublishValidator(Options(sp), sp.GetRequiredService<RepositoryKeys>()));
         services.AddSingleton<ManifestService>();
         services.AddSingleton<IndexService>();
@@ -59,6 +60,7 @@ public static class RepositoryServiceExtensions
 
     public static WebApplication MapLivePatchRepository(this WebApplication app)
     {
+        app.UseMiddleware<ReadPathMiddleware>(); // first: the fleet's polls need nothing that follows
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();

@@ -88,6 +88,38 @@ public sealed class ReadApiTests : IDisposable
     }
 
     [Fact]
+    public async Task Blob_WholeGetThenRevalidation_BytesThen304()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var patch = (await (await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"))).Content.ReadFromJsonAsync<PatchInfo>())!;
+
+        var whole = await client.GetAsync($"/v1/blobs/sha256/{patch.Sha256}");
+        using var again = new HttpRequestMessage(HttpMethod.Get, $"/v1/blobs/sha256/{patch.Sha256}");
+        again.Headers.TryAddWithoutValidation("If-None-Match", $"W/\"other\", \"{patch.Sha256}\"");
+        var revalidated = await client.SendAsync(again);
+
+        Assert.Equal(Fixtures.Module("lp_sample.rsa2048-sha256.ko"), await whole.Content.ReadAsByteArrayAsync());
+        Assert.Equal("application/octet-stream", whole.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("immutable", whole.Headers.CacheControl!.ToString());
+        Assert.Equal(HttpStatusCode.NotModified, revalidated.StatusCode);
+    }
+
+    [Fact]
+    public async Task Manifest_HeadAndWeakIfNoneMatch_AnsweredLikeGet()
+    {
+        using var client = _factory.CreateClient(apiKey: null);
+        var get = await client.GetAsync($"/v1/manifests/stable/{Fixtures.BuildId}");
+
+        var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v1/manifests/stable/{Fixtures.BuildId}"));
+        using var weak = new HttpRequestMessage(HttpMethod.Get, $"/v1/manifests/stable/{Fixtures.BuildId}");
+        weak.Headers.TryAddWithoutValidation("If-None-Match", "W/" + get.Headers.ETag!.Tag);
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(get.Headers.ETag, head.Headers.ETag);
+        Assert.Equal(HttpStatusCode.NotModified, (await client.SendAsync(weak)).StatusCode);
+    }
+
+    [Fact]
     public async Task Index_ListsEveryStoredManifestWithItsHash()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);

@@ -65,8 +65,7 @@ public static class ReadApi
         var headers = context.Response.Headers;
         headers.ETag = document.ETag;
         headers.CacheControl = cacheControl;
-        var match = context.Request.Headers.IfNoneMatch;
-        if (match.Count > 0 && match.Any(v => v is not null && (v == "*" || v.Split(',').Any(tag => tag.Trim() == document.ETag))))
+        if (ReadPathMiddleware.Matches(context.Request.Headers.IfNoneMatch, document.ETag))
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }

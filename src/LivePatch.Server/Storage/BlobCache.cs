@@ -1,0 +1,39 @@
+using System.Collections.Concurrent;
+
+namespace LivePatch.Server.Storage;
+
+/// <summary>Module files kept in memory for the read path: livepatch modules are small and immutable, so a blob read
+/// once is served from memory afterwards. Bounded in total bytes; large files are always read from disk.</summary>
+public sealed class BlobCache(BlobStore store)
+{
+    private const long MaxTotalBytes = 256L * 1024 * 1024;
+    private const long MaxBlobBytes = 8L * 1024 * 1024;
+    private readonly ConcurrentDictionary<string, CachedBlob> _blobs = new(StringComparer.Ordinal);
+    private long _total;
+
+    /// <summary>The blob's bytes and strong ETag, or null when it is absent, too large to cache, or the hash is malformed.</summary>
+    public CachedBlob? GetOrNull(string sha256)
+    {
+        if (_blobs.TryGetValue(sha256, out var cached))
+        {
+            return cached;
+        }
+
+        if (store.PathOrNull(sha256) is not { } path || new FileInfo(path).Length > MaxBlobBytes)
+        {
+            return null;
+        }
+
+        var blob = new CachedBlob(File.ReadAllBytes(path), $"\"{sha256}\"");
+        if (Interlocked.Add(ref _total, blob.Bytes.Length) > MaxTotalBytes)
+        {
+            Interlocked.Add(ref _total, -blob.Bytes.Length);
+            return blob; // served, not kept: the cache is full
+        }
+
+        return _blobs.GetOrAdd(sha256, blob);
+    }
+}
+
+/// <summary>A blob held in memory with its ETag (the quoted SHA-256).</summary>
+public sealed record CachedBlob(byte[] Bytes, string ETag);
