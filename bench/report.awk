@@ -1,0 +1,126 @@
+# Turns the raw lines run.sh collects into the tables of results.md.
+#   size n=N publish_s=.. tree_mib=.. rss_before=.. rss_after=.. blob=.. bigblob=.. manifest_bytes=.. index_bytes=..
+#   row n=N TEST TARGET requests=.. duration_us=.. bytes=.. p50_us=.. p99_us=.. sut_ticks=.. clk_tck=.. load1=.. ...
+#   profile n=N rps=.. alloc_per_req=.. gcs_per_s=.. ...
+function kv(start,    i, a) {
+  delete f
+  for (i = start; i <= NF; i++) { split($i, a, "="); f[a[1]] = a[2] }
+}
+function ms(us) { return sprintf("%.2f", us / 1000) }
+function num(x,    s, out) { # 12345.6 -> 12,346
+  s = sprintf("%.0f", x); out = ""
+  while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }
+  return s out
+}
+function verdict(ok) { return ok ? "**holds**" : "**missed**" }
+
+BEGIN { ntests = split("manifest-200 manifest-304 blob-7k blob-1m", tests, " ") }
+
+$1 == "size" {
+  kv(2); n = f["n"]; sizes[++nsizes] = n
+  for (k in f) size[n, k] = f[k]
+}
+$1 == "profile" {
+  kv(2); n = f["n"]; hasprof[n] = 1
+  for (k in f) prof[n, k] = f[k]
+}
+$1 == "row" {
+  split($2, a, "="); n = a[2]; t = $3; who = $4; kv(5)
+  r = ++rounds[n, t, who]
+  rps = f["requests"] / (f["duration_us"] / 1e6)
+  R[n, t, who, r, "rps"] = rps
+  R[n, t, who, r, "p50"] = f["p50_us"]
+  R[n, t, who, r, "p99"] = f["p99_us"]
+  R[n, t, who, r, "cpu"] = f["requests"] > 0 ? f["sut_ticks"] / f["clk_tck"] * 1e6 / f["requests"] : 0
+  R[n, t, who, r, "bpr"] = f["requests"] > 0 ? f["bytes"] / f["requests"] : 0
+  R[n, t, who, r, "err"] = f["connect"] + f["read"] + f["write"] + f["status"] + f["timeout"]
+  R[n, t, who, r, "load"] = f["load1"]
+  R[n, t, who, r, "wrkcpu"] = f["wrk_cpu_s"] / (f["duration_us"] / 1e6)
+  R[n, t, who, r, "sutcpu"] = f["sut_ticks"] / f["clk_tck"] / (f["duration_us"] / 1e6)
+  present[n, t] = 1
+  if (rps > best[n, t, who]) { best[n, t, who] = rps; bestr[n, t, who] = r }
+}
+
+END {
+  for (i = 1; i <= nsizes; i++) {
+    n = sizes[i]
+    printf "\n## N = %s kernels\n\n", num(n)
+    printf "Published in %s s (%.0f kernels/s, one request per %s build IDs); server RSS %s MiB after publishing, %s MiB after the runs; " \
+      "static tree %s MiB; a manifest is %s bytes, the index %s bytes.\n\n",
+      size[n, "publish_s"], n / (size[n, "publish_s"] > 0 ? size[n, "publish_s"] : 1), "≤10,000",
+      size[n, "rss_before"], size[n, "rss_after"], size[n, "tree_mib"], size[n, "manifest_bytes"], num(size[n, "index_bytes"])
+    print "| test | server req/s | server p50 / p99 ms | nginx req/s | nginx p50 / p99 ms | **server / nginx** | CPU µs/req server / nginx | per-CPU ratio | bytes/resp | errors | load |"
+    print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for (j = 1; j <= ntests; j++) {
+      t = tests[j]
+      if (!present[n, t]) continue
+      s = bestr[n, t, "server"]; g = bestr[n, t, "nginx"]
+      ratio[n, t] = best[n, t, "server"] / best[n, t, "nginx"]
+      cpuratio[n, t] = R[n, t, "server", s, "cpu"] > 0 ? R[n, t, "nginx", g, "cpu"] / R[n, t, "server", s, "cpu"] : 0
+      printf "| %s | %s | %s / %s | %s | %s / %s | **%.2f×** | %.0f / %.0f | %.2f× | %.0f | %d / %d | %s / %s |\n", t,
+        num(R[n, t, "server", s, "rps"]), ms(R[n, t, "server", s, "p50"]), ms(R[n, t, "server", s, "p99"]),
+        num(R[n, t, "nginx", g, "rps"]), ms(R[n, t, "nginx", g, "p50"]), ms(R[n, t, "nginx", g, "p99"]),
+        ratio[n, t], R[n, t, "server", s, "cpu"], R[n, t, "nginx", g, "cpu"], cpuratio[n, t], R[n, t, "server", s, "bpr"],
+        R[n, t, "server", s, "err"], R[n, t, "nginx", g, "err"], R[n, t, "server", s, "load"], R[n, t, "nginx", g, "load"]
+    }
+    if (hasprof[n]) {
+      printf "\nProfile (dotnet-counters, a separate manifest-200 run after the comparison): %s req/s, about %s bytes allocated per request, " \
+        "%.1f GCs/s (%s s paused in %d one-second samples), %.2f thread-pool work items per request, %s lock contentions/s.\n",
+        num(prof[n, "rps"]), num(prof[n, "alloc_per_req"]), prof[n, "gcs_per_s"], prof[n, "gc_pause_s"], prof[n, "samples"],
+        prof[n, "workitems_per_req"], num(prof[n, "lock_contentions_per_s"])
+    }
+  }
+
+  print "\n## Targets\n"
+  print "Two readings: requests/s as measured (best rounds), and per CPU time (nginx CPU µs/req ÷ server CPU µs/req: the"
+  print "throughput ratio both would reach on an equal, otherwise idle core). On a busy machine the second is the fairer one:"
+  print "the kernel shares core 0 per thread, so a many-threaded server takes more of it from the other builds than"
+  print "single-threaded nginx does (see the SUT CPU % column under All rounds).\n"
+  print "| target | N | req/s ratio | verdict | per-CPU ratio | verdict |"
+  print "|---|---:|---:|---|---:|---|"
+  for (i = 1; i <= nsizes; i++) {
+    n = sizes[i]
+    for (j = 1; j <= ntests; j++) {
+      t = tests[j]
+      if (!present[n, t]) continue
+      goal = (t ~ /^manifest/) ? 1.0 : 0.9
+      ok = (ratio[n, t] >= goal)
+      by = ok ? "" : sprintf(" by %.0f%%", (1 - ratio[n, t] / goal) * 100)
+      okc = (cpuratio[n, t] >= goal)
+      byc = okc ? "" : sprintf(" by %.0f%%", (1 - cpuratio[n, t] / goal) * 100)
+      printf "| %s ≥ %.1f× nginx | %s | %.2f× | %s%s | %.2f× | %s%s |\n", t, goal, num(n), ratio[n, t], verdict(ok), by,
+        cpuratio[n, t], verdict(okc), byc
+    }
+  }
+  if (nsizes >= 2) {
+    lo = sizes[1]; hi = sizes[nsizes]
+    for (j = 1; j <= ntests; j++) {
+      t = tests[j]
+      if (t !~ /^manifest/ || !present[lo, t] || !present[hi, t]) continue
+      sc = best[hi, t, "server"] / best[lo, t, "server"]
+      cs = R[hi, t, "server", bestr[hi, t, "server"], "cpu"]; cl = R[lo, t, "server", bestr[lo, t, "server"], "cpu"]
+      printf "| no slowdown, %s: server at N=%s ÷ N=%s ≥ 0.9 | | %.2f× | %s | %.2f× (CPU µs/req %.0f → %.0f) | %s |\n",
+        t, num(hi), num(lo), sc, verdict(sc >= 0.9), (cs > 0 ? cl / cs : 0), cl, cs, verdict(cs > 0 && cl / cs >= 0.9)
+    }
+  }
+  print "\n\"No slowdown\" allows 10% for the noise of a shared machine; the CPU µs/req change is the steadier signal."
+
+  print "\n## All rounds\n"
+  print "SUT CPU %: CPU the server (or nginx) used during the run ÷ wall time (100% = all of its core); wrk CPU %: the same for wrk.\n"
+  print "| N | test | side | round | req/s | p50 ms | p99 ms | CPU µs/req | SUT CPU % | wrk CPU % | load |"
+  print "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for (i = 1; i <= nsizes; i++) {
+    n = sizes[i]
+    for (j = 1; j <= ntests; j++) {
+      t = tests[j]
+      if (!present[n, t]) continue
+      for (w = 1; w <= 2; w++) {
+        who = w == 1 ? "server" : "nginx"
+        for (r = 1; r <= rounds[n, t, who]; r++)
+          printf "| %s | %s | %s | %d | %s | %s | %s | %.0f | %.0f | %.0f | %s |\n", num(n), t, who, r, num(R[n, t, who, r, "rps"]),
+            ms(R[n, t, who, r, "p50"]), ms(R[n, t, who, r, "p99"]), R[n, t, who, r, "cpu"], R[n, t, who, r, "sutcpu"] * 100,
+            R[n, t, who, r, "wrkcpu"] * 100, R[n, t, who, r, "load"]
+      }
+    }
+  }
+}
