@@ -171,7 +171,11 @@ bench_size() {
   port=$(free_port)
   base=http://127.0.0.1:$port
   log "N=$n: starting the server on $base"
-  ASPNETCORE_ENVIRONMENT=Development LivePatch__DataDirectory=$dir/data DOTNET_CLI_TELEMETRY_OPTOUT=1 \
+  # Production, as deployed: configured keys (Production refuses generated ones), no developer exception page.
+  timeout 120 dotnet "$CLI_DLL" keys init --out "$dir/data/keys" >/dev/null || die "keys init"
+  ASPNETCORE_ENVIRONMENT=Production LivePatch__DataDirectory=$dir/data DOTNET_CLI_TELEMETRY_OPTOUT=1 \
+    LivePatch__Signing__Certificate=$dir/data/keys/manifest-signing.pem LivePatch__Signing__Key=$dir/data/keys/manifest-signing.key \
+    LivePatch__Signing__Roots__0=$dir/data/keys/root.pem LivePatch__ModuleKeyring__0=$dir/data/keys/module-signing.pem \
     "${PIN_SUT[@]}" dotnet "$SERVER_DLL" --urls "$base" >"$dir/server.log" 2>&1 &
   SERVER_PID=$!
   wait_http "$base/healthz" 60 "$SERVER_PID" || { tail -30 "$dir/server.log"; die "server did not start"; }
@@ -294,7 +298,8 @@ EOF
   rss_before=$(rss_mib "$SERVER_PID")
   cat >>"$COMMANDS" <<EOF
 # N=$n
-ASPNETCORE_ENVIRONMENT=Development LivePatch__DataDirectory=\$DATA ${PIN_SUT[*]} dotnet $SERVER_DLL --urls $base
+dotnet $CLI_DLL keys init --out \$DATA/keys
+ASPNETCORE_ENVIRONMENT=Production LivePatch__DataDirectory=\$DATA LivePatch__Signing__Certificate=\$DATA/keys/manifest-signing.pem LivePatch__Signing__Key=\$DATA/keys/manifest-signing.key LivePatch__Signing__Roots__0=\$DATA/keys/root.pem LivePatch__ModuleKeyring__0=\$DATA/keys/module-signing.pem ${PIN_SUT[*]} dotnet $SERVER_DLL --urls $base
 dotnet $CLI_DLL module sign $MODULE --key \$DATA/keys/module-signing.key --cert \$DATA/keys/module-signing.pem --out lp.ko
 curl -K batch.NNNN.cfg -H "Authorization: Bearer \$KEY" -F module=@lp.ko $base/v1/patches    # $BATCH lines 'form = "buildId=…"' per batch
 curl --parallel --parallel-max 16 --create-dirs --fail -K fetch.cfg -w '%{http_code} %{url_effective} %header{etag}\\n'   # url/output pairs → tree
@@ -421,7 +426,7 @@ first in each round and run on the same core, so both see the same background, b
 
 - wrk: \`${WRK_ARGS[*]}\` after a ${WARMUP} warm-up on the same URL set; $ROUNDS round(s) per side, the table shows the
   **best round** of each side (the least disturbed by other work on the machine); all rounds are listed at the end.
-- server: \`ASPNETCORE_ENVIRONMENT=Development\`, the repository's appsettings.json (Microsoft.AspNetCore at Warning,
+- server: \`ASPNETCORE_ENVIRONMENT=Production\` with keys from \`lpatch keys init\`, the repository's appsettings.json (Microsoft.AspNetCore at Warning,
   so no per-request log lines), Release build, \`dotnet LivePatch.Server.dll\`; one channel (stable).
 - nginx: \`worker_processes $NGINX_WORKERS\` (one worker, as the server gets one core), sendfile on, tcp_nopush on, etag on,
   access_log off, keepalive_requests 1000000, no open_file_cache; the configuration is written by the script.
