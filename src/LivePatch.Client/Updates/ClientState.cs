@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LivePatch.Core.Trust;
 using System.Text.Json.Serialization;
 using LivePatch.Core;
 
@@ -18,7 +19,13 @@ public sealed record ClientState
 
     public CheckRecord? LastCheck { get; init; }
 
+    /// <summary>Per "channel/buildId": proof that the last verified manifest's signature and chains held (see
+    /// <see cref="SignatureMemo"/>), so an unchanged manifest on a 304 is re-verified without rebuilding the chains.</summary>
+    public Dictionary<string, SignatureMemo> Memos { get; init; } = [];
+
     public static string VersionKey(string repository, string channel, string buildId) => $"{repository}/{channel}/{buildId}";
+
+    public static string MemoKey(string channel, string buildId) => $"{channel}/{buildId}";
 }
 
 /// <summary>A patch the client applied: which module, level and bytes, when.</summary>

@@ -26,6 +26,12 @@ public sealed class ManifestCache(string cacheDirectory)
         AtomicFile.Write(FileOf(channel, buildId) + ".etag", System.Text.Encoding.ASCII.GetBytes(etag ?? ""), AtomicFile.OwnerOnly);
     }
 
+    public void Delete(string channel, string buildId)
+    {
+        File.Delete(FileOf(channel, buildId));
+        File.Delete(FileOf(channel, buildId) + ".etag");
+    }
+
     // Channel and build ID were validated (configuration, BuildId), so they are safe as a file name.
     private string FileOf(string channel, string buildId) => Path.Combine(_folder, $"{channel}-{buildId}.cms");
 }

@@ -18,6 +18,8 @@ public sealed class UpdateEngine(
     Func<Uri, RepositoryClient> connect)
 {
     private readonly StateStore _state = new(options.StateDirectory);
+    private ClientState? _current; // the state as this run sees and changes it
+    private bool _unsaved;
     private readonly ManifestCache _manifests = new(options.CacheDirectory);
 
     /// <summary>Steps 1 to 7: what the repository offers this kernel, verified; records the check, applies nothing.</summary>
@@ -80,7 +82,9 @@ public sealed class UpdateEngine(
         return result;
     }
 
-    public ClientState State => _state.Load();
+    public ClientState State => Current;
+
+    private ClientState Current => _current ??= _state.Load();
 
     private async Task<(UpdatePlan? Plan, UpdateFailure? Failure, IReadOnlyList<UpdateFailure> Attempts)> PlanAsync(CancellationToken cancellation)
     {
@@ -96,7 +100,7 @@ public sealed class UpdateEngine(
         }
 
         // Steps 2 to 6, repository by repository: the first one whose manifest passes every check wins.
-        var state = _state.Load();
+        var state = Current;
         var attempts = new List<UpdateFailure>();
         var fetcher = new ManifestFetcher(options, policy, time, _manifests);
         foreach (var url in options.Repositories)
@@ -110,7 +114,7 @@ public sealed class UpdateEngine(
             }
 
             Accept(manifest!);
-            return (PatchSelector.Choose(kernel, manifest!, options, _state.Load(), time.GetUtcNow()), null, attempts);
+            return (PatchSelector.Choose(kernel, manifest!, options, Current, time.GetUtcNow()), null, attempts);
         }
 
         // A repository that answered with something that failed verification outranks ones that were down.
@@ -119,20 +123,28 @@ public sealed class UpdateEngine(
         return (null, worst, attempts);
     }
 
-    /// <summary>Step 6, second half: remember the version (and pin the repository id) atomically before acting on it.</summary>
+    /// <summary>Step 6, second half: remember the version (and pin the repository id); written atomically before anything
+    /// is acted on (<see cref="InstallAsync"/>), or with the run's record.</summary>
     private void Accept(VerifiedManifest verified)
     {
         var m = verified.Manifest;
         var key = ClientState.VersionKey(m.Repository, m.Channel, m.BuildId);
-        UpdateState(s =>
+        Stage(s =>
         {
             var versions = new Dictionary<string, ulong>(s.Versions) { [key] = Math.Max(m.Version, s.Versions.GetValueOrDefault(key)) };
-            return s with { Versions = versions, RepositoryId = s.RepositoryId ?? m.Repository };
+            var memos = new Dictionary<string, SignatureMemo>(s.Memos);
+            if (verified.Memo is { } memo)
+            {
+                memos[ClientState.MemoKey(m.Channel, m.BuildId)] = memo;
+            }
+
+            return s with { Versions = versions, RepositoryId = s.RepositoryId ?? m.Repository, Memos = memos };
         });
     }
 
     private async Task<UpdateResult> InstallAsync(UpdatePlan plan, IProgress<DownloadProgress>? progress, CancellationToken cancellation)
     {
+        UpdateState(s => s); // step 6: the accepted version is on disk before the first byte of the module is fetched
         var target = plan.Target!;
         if (guard.IsQuarantined(target.Sha256, out var why))
         {
@@ -180,7 +192,7 @@ public sealed class UpdateEngine(
 
     private async Task<UpdateResult> LoadAsync(UpdatePlan plan, ManifestPatch target, string path, CancellationToken cancellation)
     {
-        var applied = _state.Load().Applied.Where(a => a.BuildId == plan.Kernel.BuildId.Hex).ToList();
+        var applied = Current.Applied.Where(a => a.BuildId == plan.Kernel.BuildId.Hex).ToList();
 
         // The kernel cannot load two modules of one name: an older level with the same name goes first.
         foreach (var same in applied.Where(a => a.Name == target.Name && a.Sha256 != target.Sha256))
@@ -218,7 +230,7 @@ public sealed class UpdateEngine(
         // level of the same name replaced it (LoadAsync), removing the name would take the new level off.
         foreach (var revoked in plan.Revoked)
         {
-            if (!_state.Load().Applied.Any(a => a.Name == revoked.Name && a.Sha256 == revoked.Sha256))
+            if (!Current.Applied.Any(a => a.Name == revoked.Name && a.Sha256 == revoked.Sha256))
             {
                 continue;
             }
@@ -265,5 +277,24 @@ public sealed class UpdateEngine(
         return result;
     }
 
-    private void UpdateState(Func<ClientState, ClientState> change) => _state.Save(change(_state.Load()));
+    /// <summary>Changes the state and writes it (temp, fsync, rename); an unchanged state is not written again.</summary>
+    private void UpdateState(Func<ClientState, ClientState> change)
+    {
+        var before = Current;
+        var after = change(before);
+        if (!ReferenceEquals(before, after) || _unsaved)
+        {
+            _state.Save(after);
+            _unsaved = false;
+        }
+
+        _current = after;
+    }
+
+    /// <summary>Changes the state in memory only; the next <see cref="UpdateState"/> (at the latest the run's record) writes it.</summary>
+    private void Stage(Func<ClientState, ClientState> change)
+    {
+        _current = change(Current);
+        _unsaved = true;
+    }
 }

@@ -15,5 +15,8 @@ public sealed record ManifestVerificationResult
 
     public IReadOnlyList<X509Certificate2> TrustedSigners { get; init; } = [];
 
+    /// <summary>When valid: lets the next check of the same bytes skip the chain building.</summary>
+    public Trust.SignatureMemo? Memo { get; init; }
+
     public static ManifestVerificationResult Refused(VerificationIssue issue) => new() { Issue = issue };
 }

@@ -11,10 +11,13 @@ public sealed class ManifestVerifier(TrustPolicy policy, TimeProvider time)
 {
     private readonly SignedContentVerifier _signatures = new(policy, time);
 
-    public ManifestVerificationResult Verify(ReadOnlySpan<byte> signedManifest)
+    public ManifestVerificationResult Verify(ReadOnlySpan<byte> signedManifest) => Verify(signedManifest, null);
+
+    /// <summary>Verifies; unchanged bytes that <paramref name="memo"/> vouches for skip the chain building (freshness is always checked).</summary>
+    public ManifestVerificationResult Verify(ReadOnlySpan<byte> signedManifest, SignatureMemo? memo)
     {
         // Step 3: CMS signature, chain to a pinned root, EKU, threshold (arbitrary installation, malicious mirror).
-        var signed = _signatures.Verify(signedManifest, LivePatchOids.ManifestContentType);
+        var signed = _signatures.Verify(signedManifest, LivePatchOids.ManifestContentType, memo);
         if (!signed.IsValid)
         {
             return ManifestVerificationResult.Refused(signed.Issue!);
@@ -35,7 +38,7 @@ public sealed class ManifestVerifier(TrustPolicy policy, TimeProvider time)
         var stale = Freshness.Check(manifest.Issued, manifest.Expires, time.GetUtcNow(), policy.MaxClockSkew,
             ErrorCodes.ManifestExpired, ErrorCodes.ManifestIssuedInFuture, "Manifest");
         return stale is null
-            ? new ManifestVerificationResult { Manifest = manifest, TrustedSigners = signed.TrustedSigners }
+            ? new ManifestVerificationResult { Manifest = manifest, TrustedSigners = signed.TrustedSigners, Memo = signed.Memo }
             : ManifestVerificationResult.Refused(stale);
     }
 }

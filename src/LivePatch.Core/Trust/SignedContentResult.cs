@@ -17,6 +17,9 @@ public sealed record SignedContentResult
     /// <summary>Distinct signer certificates that satisfied the policy.</summary>
     public IReadOnlyList<X509Certificate2> TrustedSigners { get; init; } = [];
 
+    /// <summary>When valid: what lets a later check of the same bytes skip the chain building.</summary>
+    public SignatureMemo? Memo { get; init; }
+
     public static SignedContentResult Refused(string code, string message) => new() { Issue = new(code, message) };
 
     public static SignedContentResult Refused(VerificationIssue issue) => new() { Issue = issue };

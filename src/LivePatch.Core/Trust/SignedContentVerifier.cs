@@ -24,7 +24,11 @@ public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
 
     private readonly SignerCertificateValidator _certificates = new(policy, time);
 
-    public SignedContentResult Verify(ReadOnlySpan<byte> cms, string expectedContentTypeOid)
+    public SignedContentResult Verify(ReadOnlySpan<byte> cms, string expectedContentTypeOid) => Verify(cms, expectedContentTypeOid, null);
+
+    /// <summary>As <see cref="Verify(ReadOnlySpan{byte}, string)"/>, but bytes a <paramref name="memo"/> vouches for
+    /// (same bytes, same policy, inside its validity window) are only decoded, not verified again.</summary>
+    public SignedContentResult Verify(ReadOnlySpan<byte> cms, string expectedContentTypeOid, SignatureMemo? memo)
     {
         if (policy.SignerThreshold < 1)
         {
@@ -46,7 +50,14 @@ public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
             return SignedContentResult.Refused(issue);
         }
 
-        return CheckSigners(signedCms!);
+        var cmsSha256 = SignatureMemo.HashOf(cms);
+        if (memo is not null && memo.Covers(cmsSha256, SignatureMemo.Fingerprint(policy), time.GetUtcNow()))
+        {
+            return new SignedContentResult { Content = signedCms!.ContentInfo.Content, Memo = memo };
+        }
+
+        var result = CheckSigners(signedCms!);
+        return result.IsValid ? result with { Memo = SignatureMemo.For(cmsSha256, policy, signedCms!) } : result;
     }
 
     private static VerificationIssue? Decode(ReadOnlySpan<byte> cms, out SignedCms? signedCms)

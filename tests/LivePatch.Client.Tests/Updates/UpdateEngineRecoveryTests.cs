@@ -117,14 +117,34 @@ public sealed class UpdateEngineRecoveryTests(SimulatorPki pki) : IClassFixture<
         Assert.True(notModified.Succeeded, notModified.Message);
         Assert.Equal((etag, 304), (_sim.Requests[^1].IfNoneMatch, _sim.Requests[^1].Status));
 
-        // The same cached bytes, a week later: expired, whatever the repository says about them.
+        // The same cached bytes, a week later: expired, whatever the repository says about them. The client then asks
+        // for the repository's current bytes in full, and those (never re-signed here) are expired too.
         _host.Clock.Advance(TimeSpan.FromDays(8));
         var before = _host.Snapshot();
         var expired = await _host.CheckAsync();
 
-        Assert.Equal(304, _sim.Requests[^1].Status);
+        Assert.Equal((304, 200), (_sim.Requests[^2].Status, _sim.Requests[^1].Status));
         HostAssert.Refused(expired, FailureKind.Verification, ErrorCodes.ManifestExpired);
         HostAssert.NothingChanged(before, _host);
+    }
+
+    [Fact]
+    public async Task Check_CachedManifestAlteredOnDiskThen304_NotVouchedForByTheMemo_FetchedAgainInFull()
+    {
+        Assert.True((await _host.CheckAsync()).Succeeded);
+        Assert.Single(_host.State.Memos); // the signature check of these bytes is remembered
+        var cached = Path.Combine(_host.Options.CacheDirectory, "manifests", $"stable-{ModuleFixtures.BuildId}.cms");
+        var bytes = File.ReadAllBytes(cached);
+        bytes[bytes.AsSpan().IndexOf("\"channel\""u8) + 2] ^= 0x20; // inside the signed JSON
+        File.WriteAllBytes(cached, bytes);
+
+        var result = await _host.CheckAsync();
+
+        // The altered copy got a 304, failed verification (the memo names other bytes), and was replaced in full.
+        Assert.True(result.Succeeded, result.Message);
+        Assert.Equal((304, 200), (_sim.Requests[^2].Status, _sim.Requests[^1].Status));
+        Assert.Null(_sim.Requests[^1].IfNoneMatch);
+        Assert.NotEqual(bytes, File.ReadAllBytes(cached));
     }
 
     private string PartialPath() => Path.Combine(_host.PartialDirectory, Module.Sha256);
