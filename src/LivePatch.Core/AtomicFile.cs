@@ -10,7 +10,12 @@ public static class AtomicFile
     private const UnixFileMode OwnerOnlyDirectory = OwnerOnly | UnixFileMode.UserExecute;
 
     /// <summary>Replaces <paramref name="path"/> with <paramref name="content"/>; a new file gets <paramref name="mode"/> (null: the umask default).</summary>
-    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode? mode = null)
+    /// <param name="path">The file to replace.</param>
+    /// <param name="content">Its new content.</param>
+    /// <param name="mode">Unix mode of the new file.</param>
+    /// <param name="durable">False skips the fsync: still all-or-nothing, but a crash may bring back the previous content.
+    /// Only for data whose loss costs nothing (a status line), never for trust decisions.</param>
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode? mode = null, bool durable = true)
     {
         var temp = TempPathFor(path);
         try
@@ -18,7 +23,7 @@ public static class AtomicFile
             using (var stream = CreateNew(temp, mode, FileOptions.None))
             {
                 stream.Write(content);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: durable);
             }
 
             File.Move(temp, path, overwrite: true);

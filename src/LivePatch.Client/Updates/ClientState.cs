@@ -65,9 +65,11 @@ public sealed class StateStore(string stateDirectory)
         }
     }
 
-    public void Save(ClientState state)
+    /// <param name="state">The state to write.</param>
+    /// <param name="durable">False when only <see cref="ClientState.LastCheck"/> changed: no fsync, the rename still makes it all-or-nothing.</param>
+    public void Save(ClientState state, bool durable = true)
     {
         AtomicFile.EnsureOwnerOnlyDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        AtomicFile.Write(Path, JsonSerializer.SerializeToUtf8Bytes(state, ClientJsonContext.Default.ClientState), AtomicFile.OwnerOnly);
+        AtomicFile.Write(Path, JsonSerializer.SerializeToUtf8Bytes(state, ClientJsonContext.Default.ClientState), AtomicFile.OwnerOnly, durable);
     }
 }

@@ -129,13 +129,22 @@ public sealed class UpdateEngine(
     {
         var m = verified.Manifest;
         var key = ClientState.VersionKey(m.Repository, m.Channel, m.BuildId);
+        var state = Current;
+        var memoKey = ClientState.MemoKey(m.Channel, m.BuildId);
+        var unchanged = state.Versions.GetValueOrDefault(key) >= m.Version && state.RepositoryId is not null
+            && (verified.Memo is null || state.Memos.GetValueOrDefault(memoKey) == verified.Memo);
+        if (unchanged)
+        {
+            return; // the usual poll: the same manifest as last time, nothing to remember anew
+        }
+
         Stage(s =>
         {
             var versions = new Dictionary<string, ulong>(s.Versions) { [key] = Math.Max(m.Version, s.Versions.GetValueOrDefault(key)) };
             var memos = new Dictionary<string, SignatureMemo>(s.Memos);
             if (verified.Memo is { } memo)
             {
-                memos[ClientState.MemoKey(m.Channel, m.BuildId)] = memo;
+                memos[memoKey] = memo;
             }
 
             return s with { Versions = versions, RepositoryId = s.RepositoryId ?? m.Repository, Memos = memos };
@@ -273,18 +282,20 @@ public sealed class UpdateEngine(
     private UpdateResult Record(UpdateResult result)
     {
         var source = result.Plan?.Source.Repository;
-        UpdateState(s => s with { LastCheck = new CheckRecord(time.GetUtcNow(), result.Action, result.Failure?.Code, result.Message, source) });
+        // A check that changed nothing but its own record need not wait for the disk (it is rewritten every run).
+        UpdateState(s => s with { LastCheck = new CheckRecord(time.GetUtcNow(), result.Action, result.Failure?.Code, result.Message, source) },
+            durable: _unsaved);
         return result;
     }
 
     /// <summary>Changes the state and writes it (temp, fsync, rename); an unchanged state is not written again.</summary>
-    private void UpdateState(Func<ClientState, ClientState> change)
+    private void UpdateState(Func<ClientState, ClientState> change, bool durable = true)
     {
         var before = Current;
         var after = change(before);
         if (!ReferenceEquals(before, after) || _unsaved)
         {
-            _state.Save(after);
+            _state.Save(after, durable || _unsaved);
             _unsaved = false;
         }
 
