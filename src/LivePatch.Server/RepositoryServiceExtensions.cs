@@ -61,6 +61,8 @@ public static class RepositoryServiceExtensions
     public static WebApplication MapLivePatchRepository(this WebApplication app)
     {
         app.UseMiddleware<ReadPathMiddleware>(); // first: the fleet's polls need nothing that follows
+        // Explicit, so that WebApplication does not put route matching in front of the read path.
+        app.UseRouting();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
