@@ -8,7 +8,6 @@ public static class ClientErrorCodes
     public const string ManifestNotFound = "manifest-not-found";
     public const string ManifestTooLarge = "manifest-too-large";
     public const string ManifestRollback = "manifest-rollback";
-    public const string RepositoryMismatch = "manifest-wrong-repository";
     public const string DownloadFailed = "download-failed";
     public const string DownloadTooLarge = "download-too-large";
     public const string DownloadSizeMismatch = "download-size-mismatch";

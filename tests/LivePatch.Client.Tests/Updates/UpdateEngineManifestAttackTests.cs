@@ -183,7 +183,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : IClassFi
 
         var result = await _host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ClientErrorCodes.RepositoryMismatch);
+        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.ManifestWrongRepository);
         HostAssert.NothingChanged(before, _host);
     }
 
@@ -197,7 +197,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : IClassFi
 
         var result = await _host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ClientErrorCodes.RepositoryMismatch);
+        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.ManifestWrongRepository);
         HostAssert.NothingChanged(before, _host);
         Assert.Null(_host.State.RepositoryId);
     }
