@@ -6,6 +6,7 @@ using LivePatch.Server.Manifests;
 using LivePatch.Server.Publishing;
 using LivePatch.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
@@ -28,6 +29,16 @@ public static class RepositoryServiceExtensions
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<SocketTransportOptions>().Configure<IOptions<RepositoryOptions>>((sockets, repository) =>
+        {
+            if (repository.Value.InlineSocketIo)
+            {
+                // Read once, when the runtime's socket engine starts: this runs when Kestrel creates its socket
+                // transport, before the first socket. Not reached under TestServer, which has no sockets.
+                Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+                sockets.UnsafePreferInlineScheduling = true;
+            }
+        });
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => RepositoryKeys.Load(Options(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RepositoryKeys>>()));
         services.AddSingleton(sp => new RepositoryDatabase(Options(sp).DataDirectory));

@@ -10,25 +10,64 @@ namespace LivePatch.Server.Api;
 /// <summary>The hot read path, answered before routing: a manifest or a whole blob straight from memory, or a 304.</summary>
 /// <remarks>
 /// A fleet's hourly polls are almost all manifest GETs and 304s (DESIGN "Scale": ~17k requests/s for a million hosts),
-/// so these skip routing, endpoint filters and result objects and write precomputed bytes and headers. Anything
-/// else (an unknown channel, a malformed build ID, a Range request) falls through to the endpoints in
-/// <see cref="ReadApi"/>, which validate and answer with ProblemDetails the same way as before. HEAD is answered here
-/// too, as a static mirror would.
+/// so these skip routing, endpoint filters and result objects and write precomputed bytes and headers. A stored
+/// manifest or a cached blob is found without allocating and answered on the thread that parsed the request (with
+/// inline socket I/O, the socket's event thread). Everything else goes to the thread pool through
+/// <see cref="ThreadPoolContext"/>: there a first read of a blob fills the cache, an unknown build ID gets its
+/// signed empty manifest, and anything else (an unknown channel, a malformed build ID, a Range request, the write
+/// API) falls through to the endpoints, which validate and answer with ProblemDetails. HEAD is answered here too,
+/// as a static mirror would.
 /// </remarks>
-public sealed class ReadPathMiddleware(RequestDelegate next, ManifestService manifests, BlobCache blobs, IOptions<RepositoryOptions> options)
+public sealed class ReadPathMiddleware
 {
     private const string ManifestPrefix = "/v1/manifests/";
     private const string BlobPrefix = "/v1/blobs/sha256/";
     private const string ManifestCacheControl = "public, max-age=60, must-revalidate";
     private const string BlobCacheControl = "public, max-age=31536000, immutable";
-    private readonly HashSet<string> _channels = new(options.Value.Channels, StringComparer.Ordinal);
+    private readonly RequestDelegate _next;
+    private readonly ManifestService _manifests;
+    private readonly BlobCache _blobs;
+    private readonly HashSet<string> _channels;
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _channelsBySpan;
+    private readonly Func<HttpContext, Task> _offThread;
+
+    public ReadPathMiddleware(RequestDelegate next, ManifestService manifests, BlobCache blobs, IOptions<RepositoryOptions> options)
+    {
+        _next = next;
+        _manifests = manifests;
+        _blobs = blobs;
+        _channels = new(options.Value.Channels, StringComparer.Ordinal);
+        _channelsBySpan = _channels.GetAlternateLookup<ReadOnlySpan<char>>();
+        _offThread = OffThreadAsync;
+    }
 
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
+        if ((HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) && request.Headers.Range.Count == 0)
+        {
+            var path = request.Path.Value ?? "";
+            if (path.StartsWith(ManifestPrefix, StringComparison.Ordinal) && StoredManifestOrNull(path.AsSpan(ManifestPrefix.Length)) is { } manifest)
+            {
+                return WriteAsync(context, manifest.Bytes, manifest.ETag, ReadApi.CmsContentType, ManifestCacheControl);
+            }
+
+            if (path.StartsWith(BlobPrefix, StringComparison.Ordinal) && _blobs.TryGetCached(path.AsSpan(BlobPrefix.Length), out var blob))
+            {
+                return WriteAsync(context, blob.Bytes, blob.ETag, "application/octet-stream", BlobCacheControl);
+            }
+        }
+
+        return ThreadPoolContext.Run(_offThread, context);
+    }
+
+    /// <summary>On the thread pool: what may read the disk, LiteDB or sign, then the rest of the pipeline.</summary>
+    private Task OffThreadAsync(HttpContext context)
+    {
+        var request = context.Request;
         if (!(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) || request.Headers.Range.Count > 0)
         {
-            return next(context);
+            return _next(context);
         }
 
         var path = request.Path.Value ?? "";
@@ -37,14 +76,22 @@ public sealed class ReadPathMiddleware(RequestDelegate next, ManifestService man
             return WriteAsync(context, manifest.Bytes, manifest.ETag, ReadApi.CmsContentType, ManifestCacheControl);
         }
 
-        if (path.StartsWith(BlobPrefix, StringComparison.Ordinal) && blobs.GetOrNull(path[BlobPrefix.Length..]) is { } blob)
+        if (path.StartsWith(BlobPrefix, StringComparison.Ordinal) && _blobs.GetOrNull(path[BlobPrefix.Length..]) is { } blob)
         {
             return WriteAsync(context, blob.Bytes, blob.ETag, "application/octet-stream", BlobCacheControl);
         }
 
-        return next(context);
+        return _next(context);
     }
 
+    /// <summary>A manifest already signed and stored, for a configured channel: two lookups, no allocation.</summary>
+    private ServedDocument? StoredManifestOrNull(ReadOnlySpan<char> key)
+    {
+        var slash = key.IndexOf('/');
+        return slash > 0 && _channelsBySpan.Contains(key[..slash]) && _manifests.TryGetStored(key, out var served) ? served : null;
+    }
+
+    /// <summary>Any manifest of a configured channel and a canonical build ID, signing the empty one when nothing is published.</summary>
     private ServedDocument? ManifestOrNull(ReadOnlySpan<char> rest)
     {
         var slash = rest.IndexOf('/');
@@ -56,7 +103,7 @@ public sealed class ReadPathMiddleware(RequestDelegate next, ManifestService man
         var channel = rest[..slash].ToString();
         var buildId = rest[(slash + 1)..].ToString();
         // Only the canonical form: the endpoint explains anything else with a ProblemDetails.
-        return _channels.Contains(channel) && BuildId.TryParse(buildId, out var id) && id.Hex == buildId ? manifests.Get(channel, buildId) : null;
+        return _channels.Contains(channel) && BuildId.TryParse(buildId, out var id) && id.Hex == buildId ? _manifests.Get(channel, buildId) : null;
     }
 
     private static Task WriteAsync(HttpContext context, byte[] body, string etag, string contentType, string cacheControl)

@@ -33,6 +33,14 @@ public sealed partial class RepositoryOptions : IValidatableObject
     /// <summary>Certificates (files or folders) whose module signatures the server accepts; empty = the development module key.</summary>
     public List<string> ModuleKeyring { get; set; } = [];
 
+    /// <summary>
+    /// Handle requests on the socket's event thread instead of handing each one to the thread pool (Kestrel's
+    /// <c>UnsafePreferInlineScheduling</c> with the runtime's <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>).
+    /// Only the in-memory read path runs there; everything else is moved to the thread pool (see
+    /// <c>ThreadPoolContext</c>). False restores ASP.NET Core's default scheduling.
+    /// </summary>
+    public bool InlineSocketIo { get; set; } = true;
+
     /// <summary>API keys given by configuration, stored as SHA-256 of the whole key (in addition to keys made through the API).</summary>
     public List<ConfiguredApiKey> ApiKeys { get; set; } = [];
 

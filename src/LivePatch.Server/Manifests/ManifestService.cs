@@ -24,6 +24,7 @@ public sealed class ManifestService
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, ServedDocument> _served = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ServedDocument> _empty = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ServedDocument>.AlternateLookup<ReadOnlySpan<char>> _servedByKey;
     private long _changes;
 
     public ManifestService(RepositoryDatabase db, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time)
@@ -32,11 +33,17 @@ public sealed class ManifestService
         _keys = keys;
         _options = options.Value;
         _time = time;
+        _servedByKey = _served.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach (var doc in _db.Manifests.FindAll())
         {
             _served[doc.Id] = ToServed(doc);
         }
     }
+
+    /// <summary>A stored manifest by its key <c>channel/buildId</c> (the tail of its URL), without allocating: the hot read path.</summary>
+    /// <remarks>Only canonical keys are ever stored, so a hit needs no further validation of the build ID.</remarks>
+    public bool TryGetStored(ReadOnlySpan<char> key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ServedDocument? served) =>
+        _servedByKey.TryGetValue(key, out served);
 
     /// <summary>The signed manifest for a configured channel and a well-formed build ID.</summary>
     public ServedDocument Get(string channel, string buildId)

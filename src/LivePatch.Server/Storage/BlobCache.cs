@@ -4,12 +4,24 @@ namespace LivePatch.Server.Storage;
 
 /// <summary>Module files kept in memory for the read path: livepatch modules are small and immutable, so a blob read
 /// once is served from memory afterwards. Bounded in total bytes; large files are always read from disk.</summary>
-public sealed class BlobCache(BlobStore store)
+public sealed class BlobCache
 {
     private const long MaxTotalBytes = 256L * 1024 * 1024;
     private const long MaxBlobBytes = 8L * 1024 * 1024;
+    private readonly BlobStore _store;
     private readonly ConcurrentDictionary<string, CachedBlob> _blobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CachedBlob>.AlternateLookup<ReadOnlySpan<char>> _blobsByHash;
     private long _total;
+
+    public BlobCache(BlobStore store)
+    {
+        _store = store;
+        _blobsByHash = _blobs.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    /// <summary>A blob already in memory, without touching the disk or allocating: the hot read path.</summary>
+    public bool TryGetCached(ReadOnlySpan<char> sha256, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CachedBlob? blob) =>
+        _blobsByHash.TryGetValue(sha256, out blob);
 
     /// <summary>The blob's bytes and strong ETag, or null when it is absent, too large to cache, or the hash is malformed.</summary>
     public CachedBlob? GetOrNull(string sha256)
@@ -19,7 +31,7 @@ public sealed class BlobCache(BlobStore store)
             return cached;
         }
 
-        if (store.PathOrNull(sha256) is not { } path || new FileInfo(path).Length > MaxBlobBytes)
+        if (_store.PathOrNull(sha256) is not { } path || new FileInfo(path).Length > MaxBlobBytes)
         {
             return null;
         }
