@@ -20,6 +20,11 @@ public sealed class ReadPathIsolationTests : IDisposable
     public ReadPathIsolationTests(ITestOutputHelper output)
     {
         _output = output;
+        // This test process reads the server's stdout and stderr with blocking reads on two thread-pool threads; on
+        // two cores that is the whole minimum, and a poll's continuation could wait up to a second for the pool to
+        // grow. That wait would be the test's, not the server's.
+        ThreadPool.GetMinThreads(out var workers, out var completions);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), completions);
         _server = new ServerProcess(_data, new Dictionary<string, string>
         {
             ["LivePatch__ModuleKeyring__0"] = Binaries.Fixture("keys", "rsa2048.pem"),
@@ -71,12 +76,10 @@ public sealed class ReadPathIsolationTests : IDisposable
         publishing.Stop();
         _output.WriteLine($"publish of {KernelsInSlowPublish} kernels: {publishing.Elapsed}; {polls} polls meanwhile, the slowest {slowest}");
         Assert.True(published.StatusCode == HttpStatusCode.Created, await published.Content.ReadAsStringAsync());
-        // Had the publish run on the event thread, the one poll sent meanwhile would have waited for all of it. (A
-        // pause of up to a second is sometimes seen by a keep-alive client during such a publish in either scheduling
-        // mode, so the bound is half the publish, not a latency.)
+        // Had the publish run on the event thread, the one poll sent meanwhile would have waited for all of it.
         Assert.True(publishing.Elapsed > TimeSpan.FromSeconds(1), $"the publish took only {publishing.Elapsed}: make it bigger");
         Assert.True(polls >= 10, $"{polls} polls during a publish of {publishing.Elapsed}");
-        Assert.True(slowest < publishing.Elapsed / 2, $"a poll waited {slowest} during a publish of {publishing.Elapsed}");
+        Assert.True(slowest < publishing.Elapsed / 4, $"a poll waited {slowest} during a publish of {publishing.Elapsed}");
     }
 
     private static MultipartFormDataContent Form(byte[] module, IEnumerable<string> buildIds)
