@@ -8,7 +8,7 @@
 # copy on another loopback port, then wrk against both, side by side, on the same settings. Writes bench/results.md.
 # Not part of CI. Everything talks to 127.0.0.1 only; every loop is bounded in count and time.
 #
-# Settings (environment): WRK_THREADS=1 WRK_CONNS=64 WRK_DURATION=10s WARMUP=3s ROUNDS=2 BATCH=10000
+# Settings (environment): WRK_THREADS=1 WRK_CONNS=64 WRK_DURATION=10s WARMUP=8s ROUNDS=2 BATCH=10000
 #   NGINX_WORKERS=1 PROFILE=1 (a dotnet-counters pass after the comparison) RESULTS=bench/results.md
 set -euo pipefail
 umask 022
@@ -20,7 +20,7 @@ SIZES=("$@")
 WRK_THREADS=${WRK_THREADS:-1}
 WRK_CONNS=${WRK_CONNS:-64}
 WRK_DURATION=${WRK_DURATION:-10s}
-WARMUP=${WARMUP:-3s}
+WARMUP=${WARMUP:-8s}
 ROUNDS=${ROUNDS:-2}
 BATCH=${BATCH:-10000}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
@@ -107,6 +107,8 @@ else
 fi
 
 log "building the server and the CLI (Release)"
+# what was built and measured (recorded now: the tree may change while the benchmark runs)
+BUILT_FROM="$(cd "$REPO" && git rev-parse --short HEAD)$(cd "$REPO" && git diff --quiet HEAD -- src || echo ' (with uncommitted changes under src/)')"
 (cd "$REPO" && timeout 900 dotnet build -c Release -nologo -v q src/LivePatch.Server/LivePatch.Server.csproj >"$WORK/build-server.log" 2>&1) \
   || { tail -20 "$WORK/build-server.log"; die "server build"; }
 (cd "$REPO" && timeout 900 dotnet build -c Release -nologo -v q src/LivePatch.Cli/LivePatch.Cli.csproj >"$WORK/build-cli.log" 2>&1) \
@@ -402,7 +404,7 @@ fi
 # Read-path benchmark: LivePatch server vs nginx on the same bytes
 
 Written by \`bench/run.sh ${SIZES[*]}\` on $(date -u '+%Y-%m-%d %H:%M UTC') (run took $((ELAPSED / 60)) min $((ELAPSED % 60)) s).
-Commit: \`$(cd "$REPO" && git rev-parse --short HEAD)\`$(cd "$REPO" && git diff --quiet HEAD -- src || echo ' (with uncommitted changes under src/)').
+Built from commit: \`${BUILT_FROM%% *}\`${BUILT_FROM#"${BUILT_FROM%% *}"}.
 
 ## Machine
 
