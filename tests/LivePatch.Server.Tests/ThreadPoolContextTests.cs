@@ -59,24 +59,39 @@ public sealed class ThreadPoolContextTests
 
     /// <summary>Starts <c>work</c> through <paramref name="start"/>; the work awaits data that a dedicated thread
     /// delivers, with continuations allowed to run inline on it, as a socket engine with inline completions does.</summary>
+    /// <remarks>The data must arrive after the work has started waiting for it, or the await would not wait at all:
+    /// the dedicated thread gives the work a moment, and an attempt where the data was there first is repeated.</remarks>
     private static async Task<(Thread Start, Thread Resumed)> RunAsync(Func<Func<Task>, Task> start)
     {
-        var data = new TaskCompletionSource(TaskCreationOptions.None); // not RunContinuationsAsynchronously: inline
-        var started = new TaskCompletionSource<Thread>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Thread? startThread = null, resumedThread = null;
-        var running = start(async () =>
+        for (var attempt = 0; ; attempt++)
         {
-            startThread = Thread.CurrentThread;
-            started.SetResult(Thread.CurrentThread);
-            await data.Task;
-            resumedThread = Thread.CurrentThread;
-        });
+            var data = new TaskCompletionSource(TaskCreationOptions.None); // not RunContinuationsAsynchronously: inline
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Thread? startThread = null, resumedThread = null;
+            var waited = false;
+            var running = start(async () =>
+            {
+                startThread = Thread.CurrentThread;
+                started.SetResult();
+                waited = !data.Task.IsCompleted;
+                await data.Task;
+                resumedThread = Thread.CurrentThread;
+            });
 
-        await started.Task;
-        var eventThread = new Thread(() => data.SetResult()) { Name = EventThreadName };
-        eventThread.Start();
-        eventThread.Join();
-        await running;
-        return (startThread!, resumedThread!);
+            await started.Task;
+            var eventThread = new Thread(() =>
+            {
+                Thread.Sleep(10);
+                data.SetResult();
+            }) { Name = EventThreadName };
+            eventThread.Start();
+            eventThread.Join();
+            await running;
+            if (waited || attempt == 20)
+            {
+                Assert.True(waited, "the data arrived before the work waited for it in 20 attempts");
+                return (startThread!, resumedThread!);
+            }
+        }
     }
 }

@@ -43,10 +43,9 @@ public sealed class ReadPathMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        var request = context.Request;
-        if ((HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) && request.Headers.Range.Count == 0)
+        if (IsWholeRead(context.Request))
         {
-            var path = request.Path.Value ?? "";
+            var path = context.Request.Path.Value ?? "";
             if (path.StartsWith(ManifestPrefix, StringComparison.Ordinal) && StoredManifestOrNull(path.AsSpan(ManifestPrefix.Length)) is { } manifest)
             {
                 return WriteAsync(context, manifest.Bytes, manifest.ETag, ReadApi.CmsContentType, ManifestCacheControl);
@@ -64,13 +63,12 @@ public sealed class ReadPathMiddleware
     /// <summary>On the thread pool: what may read the disk, LiteDB or sign, then the rest of the pipeline.</summary>
     private Task OffThreadAsync(HttpContext context)
     {
-        var request = context.Request;
-        if (!(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) || request.Headers.Range.Count > 0)
+        if (!IsWholeRead(context.Request))
         {
             return _next(context);
         }
 
-        var path = request.Path.Value ?? "";
+        var path = context.Request.Path.Value ?? "";
         if (path.StartsWith(ManifestPrefix, StringComparison.Ordinal) && ManifestOrNull(path.AsSpan(ManifestPrefix.Length)) is { } manifest)
         {
             return WriteAsync(context, manifest.Bytes, manifest.ETag, ReadApi.CmsContentType, ManifestCacheControl);
@@ -83,6 +81,10 @@ public sealed class ReadPathMiddleware
 
         return _next(context);
     }
+
+    /// <summary>GET or HEAD of a whole document; Range requests are the endpoints' work.</summary>
+    private static bool IsWholeRead(HttpRequest request) =>
+        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) && request.Headers.Range.Count == 0;
 
     /// <summary>A manifest already signed and stored, for a configured channel: two lookups, no allocation.</summary>
     private ServedDocument? StoredManifestOrNull(ReadOnlySpan<char> key)
