@@ -7,7 +7,8 @@ namespace LivePatch.EndToEnd.Tests;
 
 /// <summary>
 /// The server answers the read path on the socket's event thread (inline socket I/O, the default). These tests run it
-/// with a single event thread, so anything slow that ran there would stall every other connection.
+/// with a single event thread, so anything slow that ran there would stall every other connection; and once more
+/// with <c>LivePatch:InlineSocketIo=false</c>, ASP.NET Core's default scheduling.
 /// </summary>
 public sealed class ReadPathIsolationTests : IDisposable
 {
@@ -15,7 +16,7 @@ public sealed class ReadPathIsolationTests : IDisposable
     private const int KernelsInSlowPublish = 3000;
     private readonly ITestOutputHelper _output;
     private readonly string _data = Directory.CreateTempSubdirectory("lpatch-e2e-").FullName;
-    private readonly ServerProcess _server;
+    private ServerProcess? _server;
 
     public ReadPathIsolationTests(ITestOutputHelper output)
     {
@@ -25,22 +26,25 @@ public sealed class ReadPathIsolationTests : IDisposable
         // grow. That wait would be the test's, not the server's.
         ThreadPool.GetMinThreads(out var workers, out var completions);
         ThreadPool.SetMinThreads(Math.Max(workers, 16), completions);
-        _server = new ServerProcess(_data, new Dictionary<string, string>
-        {
-            ["LivePatch__ModuleKeyring__0"] = Binaries.Fixture("keys", "rsa2048.pem"),
-            ["DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"] = "1",
-        });
     }
 
     public void Dispose()
     {
-        _server.Dispose();
+        _server?.Dispose();
         Directory.Delete(_data, recursive: true);
     }
 
-    [Fact]
-    public async Task ManifestGets_AreAnswered_WhileAPublishSignsThousandsOfManifests()
+    [Theory]
+    [InlineData("true")]
+    [InlineData("false")]
+    public async Task ManifestGets_AreAnswered_WhileAPublishSignsThousandsOfManifests(string inlineSocketIo)
     {
+        _server = new ServerProcess(_data, new Dictionary<string, string>
+        {
+            ["LivePatch__ModuleKeyring__0"] = Binaries.Fixture("keys", "rsa2048.pem"),
+            ["LivePatch__InlineSocketIo"] = inlineSocketIo,
+            ["DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"] = "1",
+        });
         await _server.StartAsync();
         using var writer = new HttpClient { BaseAddress = new Uri(_server.Url), Timeout = TimeSpan.FromMinutes(5) };
         writer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _server.AdminKey);
