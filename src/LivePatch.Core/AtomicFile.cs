@@ -1,6 +1,7 @@
 namespace LivePatch.Core;
 
-/// <summary>Writes files so that a crash leaves either the old or the new content: temp file in the same folder, fsync, rename.</summary>
+/// <summary>Writes files so that a crash leaves either the old or the new content: temp file in the same folder, fsync,
+/// rename, fsync of the folder (so that the rename, too, survives a power cut).</summary>
 /// <remarks>rename(2) replaces atomically only within one file system, hence the temp file beside the target.</remarks>
 public static class AtomicFile
 {
@@ -27,6 +28,10 @@ public static class AtomicFile
             }
 
             File.Move(temp, path, overwrite: true);
+            if (durable)
+            {
+                DirectorySync.Flush(Path.GetDirectoryName(temp)!);
+            }
         }
         finally
         {
@@ -48,6 +53,7 @@ public static class AtomicFile
             }
 
             File.Move(temp, path, overwrite: true);
+            DirectorySync.Flush(Path.GetDirectoryName(temp)!);
         }
         finally
         {
@@ -55,7 +61,7 @@ public static class AtomicFile
         }
     }
 
-    /// <summary>Creates a folder readable by its owner only (rwx------) when it does not exist yet.</summary>
+    /// <summary>Creates a folder readable by its owner only (rwx------) when it does not exist yet, durably.</summary>
     public static void EnsureOwnerOnlyDirectory(string directory)
     {
         if (Directory.Exists(directory))
@@ -71,6 +77,8 @@ public static class AtomicFile
         {
             Directory.CreateDirectory(directory, OwnerOnlyDirectory);
         }
+
+        DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(directory))!);
     }
 
     /// <summary>A hidden name beside <paramref name="path"/>, unique per call.</summary>

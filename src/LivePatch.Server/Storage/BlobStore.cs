@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using LivePatch.Core;
 
 namespace LivePatch.Server.Storage;
 
@@ -52,7 +53,11 @@ public sealed class BlobStore
         }
 
         var directory = Path.Combine(_root, sha256[..2]);
-        Directory.CreateDirectory(directory);
+        if (!Directory.Exists(directory))
+        {
+            Directory.CreateDirectory(directory);
+            DirectorySync.Flush(_root); // the new folder's entry, or the blob could vanish with it after a power cut
+        }
         var temp = Path.Combine(_temp, $"{sha256}.{Guid.NewGuid():N}");
         try
         {
@@ -64,6 +69,7 @@ public sealed class BlobStore
 
             // Same content under the same name: losing a race to another writer is harmless.
             File.Move(temp, Path.Combine(directory, sha256), overwrite: true);
+            DirectorySync.Flush(directory); // the rename itself: acknowledged means on disk
             return BlobPutResult.Created;
         }
         finally

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace LivePatch.EndToEnd.Tests;
+
+/// <summary>
+/// What "durable" means in system calls, watched with strace on the real lpatch process: the new file is fsynced
+/// before the rename, and its folder is fsynced after it, so that a power cut cannot bring back the old file or none.
+/// </summary>
+public sealed partial class DurabilityTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("lpatch-durable-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public async Task AWrittenFile_IsFsynced_Renamed_AndItsFolderFsynced_InThatOrder()
+    {
+        var output = Path.Combine(_folder, "signed.ko");
+        var trace = Path.Combine(_folder, "strace.txt");
+        var start = new ProcessStartInfo("strace") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "-f", "-qq", "-e", "trace=openat,rename,renameat,renameat2,fsync,fdatasync", "-o", trace, "dotnet", Binaries.Lpatch,
+                     "module", "sign", Binaries.Fixture("modules", "lp_sample.ko"), "--key", Binaries.Fixture("keys", "rsa2048.key"),
+                     "--cert", Binaries.Fixture("keys", "rsa2048.pem"), "--out", output })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using (var process = Process.Start(start)!)
+        {
+            var error = process.StandardError.ReadToEndAsync();
+            await process.StandardOutput.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {await error}");
+        }
+
+        Assert.True(File.Exists(output));
+        var calls = File.ReadAllLines(trace).Select(l => SyscallLine().Match(l)).Where(m => m.Success)
+            .Select(m => (Name: m.Groups["name"].Value, Args: m.Groups["args"].Value, Result: m.Groups["result"].Value)).ToList();
+
+        // The temp file beside the output: opened, fsynced, renamed over the output.
+        var rename = calls.FindIndex(c => c.Name.StartsWith("rename", StringComparison.Ordinal) && c.Args.Contains($"\"{output}\"", StringComparison.Ordinal));
+        Assert.True(rename >= 0, "no rename onto the output:\n" + string.Join('\n', calls));
+        var temp = TempName().Match(calls[rename].Args).Groups["temp"].Value;
+        var tempFd = FdOpened(calls, temp, before: rename);
+        Assert.Contains(calls.Take(rename), c => c.Name is "fsync" or "fdatasync" && c.Args == tempFd);
+
+        // After the rename: the folder opened and fsynced.
+        var folderFd = FdOpened(calls.Skip(rename).ToList(), _folder, before: calls.Count - rename);
+        Assert.Contains(calls.Skip(rename), c => c.Name == "fsync" && c.Args == folderFd);
+    }
+
+    /// <summary>The file descriptor the last successful openat of <paramref name="path"/> before index <paramref name="before"/> returned.</summary>
+    private static string FdOpened(List<(string Name, string Args, string Result)> calls, string path, int before)
+    {
+        var open = calls.Take(before).LastOrDefault(c => c.Name == "openat" && c.Args.Contains($"\"{path}\"", StringComparison.Ordinal) && !c.Result.StartsWith('-'));
+        Assert.False(open == default, $"'{path}' was not opened:\n" + string.Join('\n', calls));
+        return open.Result;
+    }
+
+    // "[pid 123] fsync(21) = 0" or "fsync(21)                = 0"
+    [GeneratedRegex(@"^(?:\[pid\s+\d+\]\s+|\d+\s+)?(?<name>\w+)\((?<args>.*)\)\s+=\s+(?<result>-?\d+)")]
+    private static partial Regex SyscallLine();
+
+    [GeneratedRegex("\"(?<temp>[^\"]+\\.tmp)\"")]
+    private static partial Regex TempName();
+}
