@@ -58,6 +58,7 @@ public sealed class BlobStore
             Directory.CreateDirectory(directory);
             DirectorySync.Flush(_root); // the new folder's entry, or the blob could vanish with it after a power cut
         }
+
         var temp = Path.Combine(_temp, $"{sha256}.{Guid.NewGuid():N}");
         try
         {
