@@ -6,48 +6,33 @@ namespace LivePatch.Client.Tests.Updates;
 /// <summary>DESIGN.md client steps 8 and 9 against a hostile repository: a validly signed manifest whose module is wrong in
 /// any way is refused with its code, and nothing reaches the loader.</summary>
 /// <remarks>Each test starts from a host that applied level 1; the attack offers a bad level 2 in an otherwise valid manifest.</remarks>
-public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : IClassFixture<SimulatorPki>, IAsyncLifetime
+public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : SimulatorTests(pki)
 {
     private const string AnotherKeyId = "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67";
-
-    private RepositorySimulator _sim = null!;
-    private TestHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _sim = await RepositorySimulator.StartAsync(pki);
-        _host = new TestHost(pki, _sim.Url);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _sim.DisposeAsync();
-        _host.Dispose();
-    }
 
     [Fact]
     public async Task Apply_ModuleBytesDifferFromManifestHash_RefusedHashMismatch()
     {
         var before = await AppliedLevelOneThenOfferAsync(ModuleFixtures.SignedBySkid);
-        _sim.BlobAttack = BlobAttack.Corrupt;
+        Sim.BlobAttack = BlobAttack.Corrupt;
 
-        var result = await _host.ApplyAsync();
+        var result = await Host.ApplyAsync();
 
         HostAssert.Refused(result, FailureKind.Verification, ClientErrorCodes.DownloadHashMismatch);
-        HostAssert.NothingLoaded(before, _host);
-        Assert.Empty(Directory.EnumerateFiles(_host.PartialDirectory)); // wrong bytes are never resumed from
+        HostAssert.NothingLoaded(before, Host);
+        Assert.Empty(Directory.EnumerateFiles(Host.PartialDirectory)); // wrong bytes are never resumed from
     }
 
     [Fact]
     public async Task Apply_ModuleLargerThanDeclared_RefusedTooLarge()
     {
         var before = await AppliedLevelOneThenOfferAsync(ModuleFixtures.SignedBySkid);
-        _sim.BlobAttack = BlobAttack.Oversize;
+        Sim.BlobAttack = BlobAttack.Oversize;
 
-        var result = await _host.ApplyAsync();
+        var result = await Host.ApplyAsync();
 
         HostAssert.Refused(result, FailureKind.Verification, ClientErrorCodes.DownloadTooLarge);
-        HostAssert.NothingLoaded(before, _host);
+        HostAssert.NothingLoaded(before, Host);
     }
 
     [Fact]
@@ -55,10 +40,10 @@ public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : IClassFixt
     {
         var before = await AppliedLevelOneThenOfferAsync(ModuleFixtures.SignedByOtherKey);
 
-        var result = await _host.ApplyAsync();
+        var result = await Host.ApplyAsync();
 
         HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.SignatureSignerUnknown);
-        HostAssert.NothingLoaded(before, _host);
+        HostAssert.NothingLoaded(before, Host);
     }
 
     [Fact]
@@ -66,10 +51,10 @@ public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : IClassFixt
     {
         var before = await AppliedLevelOneThenOfferAsync(ModuleFixtures.SignedBySkid, signer: AnotherKeyId);
 
-        var result = await _host.ApplyAsync();
+        var result = await Host.ApplyAsync();
 
         HostAssert.Refused(result, FailureKind.Verification, ClientErrorCodes.ModuleSignerMismatch);
-        HostAssert.NothingLoaded(before, _host);
+        HostAssert.NothingLoaded(before, Host);
     }
 
     [Fact]
@@ -77,22 +62,22 @@ public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : IClassFixt
     {
         var before = await AppliedLevelOneThenOfferAsync(ModuleFixtures.SignedBySkid, name: "lp_other");
 
-        var result = await _host.ApplyAsync();
+        var result = await Host.ApplyAsync();
 
         HostAssert.Refused(result, FailureKind.Verification, ClientErrorCodes.ModuleNameMismatch);
-        HostAssert.NothingLoaded(before, _host);
+        HostAssert.NothingLoaded(before, Host);
     }
 
     [Fact]
     public async Task Apply_ModuleBuiltForAnotherRelease_RefusedKernelMismatch()
     {
         var before = await AppliedLevelOneThenOfferAsync(ModuleFixtures.SignedBySkid);
-        _host.SetKernelRelease("6.1.0-99-amd64"); // same build ID on the wire, another vermagic release in the module
+        Host.SetKernelRelease("6.1.0-99-amd64"); // same build ID on the wire, another vermagic release in the module
 
-        var result = await _host.ApplyAsync();
+        var result = await Host.ApplyAsync();
 
         HostAssert.Refused(result, FailureKind.Verification, ClientErrorCodes.ModuleKernelMismatch);
-        HostAssert.NothingLoaded(before, _host);
+        HostAssert.NothingLoaded(before, Host);
     }
 
     [Fact]
@@ -100,10 +85,10 @@ public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : IClassFixt
     {
         var before = await AppliedLevelOneThenOfferAsync(ModuleFixtures.Plain, name: "plain");
 
-        var result = await _host.ApplyAsync();
+        var result = await Host.ApplyAsync();
 
         HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.ModuleNotLivepatch);
-        HostAssert.NothingLoaded(before, _host);
+        HostAssert.NothingLoaded(before, Host);
     }
 
     [Fact]
@@ -111,32 +96,32 @@ public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : IClassFixt
     {
         var before = await AppliedLevelOneThenOfferAsync(ModuleFixtures.Unsigned, signer: ModuleFixtures.Signed.KeyId);
 
-        var result = await _host.ApplyAsync();
+        var result = await Host.ApplyAsync();
 
         HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.SignatureMissing);
-        HostAssert.NothingLoaded(before, _host);
+        HostAssert.NothingLoaded(before, Host);
     }
 
     [Fact]
     public async Task Apply_BadModuleRefused_NextRunRefusesItAgainFromCache()
     {
         var before = await AppliedLevelOneThenOfferAsync(ModuleFixtures.SignedByOtherKey);
-        HostAssert.Refused(await _host.ApplyAsync(), FailureKind.Verification, ErrorCodes.SignatureSignerUnknown);
+        HostAssert.Refused(await Host.ApplyAsync(), FailureKind.Verification, ErrorCodes.SignatureSignerUnknown);
 
         // The refused module is in the content-addressed cache now: a cached file is checked again, never trusted.
-        var again = await _host.ApplyAsync();
+        var again = await Host.ApplyAsync();
 
         HostAssert.Refused(again, FailureKind.Verification, ErrorCodes.SignatureSignerUnknown);
-        HostAssert.NothingLoaded(before, _host);
+        HostAssert.NothingLoaded(before, Host);
     }
 
     /// <summary>The host applied level 1; the simulator now offers <paramref name="module"/> as level 2 in version 2.</summary>
     private async Task<HostSnapshot> AppliedLevelOneThenOfferAsync(ModuleFixture module, string name = "lp_sample", string? signer = null)
     {
-        _sim.Publish(ModuleFixtures.Signed, level: 1);
-        HostAssert.Applied(await _host.ApplyAsync());
-        _sim.Version = 2;
-        _sim.Publish(module, level: 2, name, signer);
-        return _host.Snapshot();
+        Sim.Publish(ModuleFixtures.Signed, level: 1);
+        HostAssert.Applied(await Host.ApplyAsync());
+        Sim.Version = 2;
+        Sim.Publish(module, level: 2, name, signer);
+        return Host.Snapshot();
     }
 }
