@@ -1,6 +1,6 @@
 # Turns the raw lines run.sh collects into the tables of results.md.
 #   size n=N publish_s=.. tree_mib=.. rss_before=.. rss_after=.. blob=.. bigblob=.. manifest_bytes=.. index_bytes=..
-#   row n=N TEST TARGET requests=.. duration_us=.. bytes=.. p50_us=.. p99_us=.. sut_ticks=.. clk_tck=.. load1=.. ...
+#   row n=N TEST TARGET requests=..   (TEST slowdown-200/-304: TARGET small = the first size's server, large = N's) duration_us=.. bytes=.. p50_us=.. p99_us=.. sut_ticks=.. clk_tck=.. load1=.. ...
 #   profile n=N rps=.. alloc_per_req=.. gcs_per_s=.. ...
 function kv(start,    i, a) {
   delete f
@@ -13,8 +13,33 @@ function num(x,    s, out) { # 12345.6 -> 12,346
   return s out
 }
 function verdict(ok) { return ok ? "**holds**" : "**missed**" }
+function median(a, k,    b, i, j, t) { # median of a[1..k]
+  for (i = 1; i <= k; i++) b[i] = a[i]
+  for (i = 2; i <= k; i++) { t = b[i]; for (j = i - 1; j >= 1 && b[j] > t; j--) b[j + 1] = b[j]; b[j + 1] = t }
+  lo_ = b[1]; hi_ = b[k] # the range, for the caller
+  return k % 2 ? b[(k + 1) / 2] : (b[k / 2] + b[k / 2 + 1]) / 2
+}
+# paired(n, t, a, b): per-round ratios of side a to side b (req/s a÷b into rr[], CPU µs/req b÷a into cr[]); returns the rounds
+function paired(n, t, a, b,    k, r) {
+  delete rr; delete cr
+  k = rounds[n, t, a] < rounds[n, t, b] ? rounds[n, t, a] : rounds[n, t, b]
+  for (r = 1; r <= k; r++) {
+    rr[r] = R[n, t, b, r, "rps"] > 0 ? R[n, t, a, r, "rps"] / R[n, t, b, r, "rps"] : 0
+    cr[r] = R[n, t, a, r, "cpu"] > 0 ? R[n, t, b, r, "cpu"] / R[n, t, a, r, "cpu"] : 0
+  }
+  return k
+}
+# one line of the targets table from rr[]/cr[] of k rounds
+function target_row(label, n, k, goal, extra,    mr, rlo, rhi, mc, clo, chi, by, byc) {
+  mr = median(rr, k); rlo = lo_; rhi = hi_
+  mc = median(cr, k); clo = lo_; chi = hi_
+  by = mr >= goal ? "" : sprintf(" by %.0f%%", (1 - mr / goal) * 100)
+  byc = mc >= goal ? "" : sprintf(" by %.0f%%", (1 - mc / goal) * 100)
+  printf "| %s | %s | %d | %.2f× (%.2f-%.2f) | %s%s | %.2f× (%.2f-%.2f)%s | %s%s |\n", label, num(n), k, mr, rlo, rhi,
+    verdict(mr >= goal), by, mc, clo, chi, extra, verdict(mc >= goal), byc
+}
 
-BEGIN { ntests = split("manifest-200 manifest-304 blob-7k blob-1m", tests, " ") }
+BEGIN { ntests = split("manifest-200 manifest-304 blob-7k blob-1m", tests, " "); nslow = split("slowdown-200 slowdown-304", slow, " ") }
 
 $1 == "size" {
   kv(2); n = f["n"]; sizes[++nsizes] = n
@@ -63,6 +88,18 @@ END {
         ratio[n, t], R[n, t, "server", s, "cpu"], R[n, t, "nginx", g, "cpu"], cpuratio[n, t], R[n, t, "server", s, "bpr"],
         R[n, t, "server", s, "err"], R[n, t, "nginx", g, "err"], R[n, t, "server", s, "load"], R[n, t, "nginx", g, "load"]
     }
+    if (i > 1 && present[n, "slowdown-200"]) {
+      printf "\nNo-slowdown runs, interleaved with the N=%s server (CPU µs/req per round, N=%s / N=%s):\n\n", num(sizes[1]), num(sizes[1]), num(n)
+      print "| test | rounds | median ratio (N=" num(sizes[1]) " ÷ N=" num(n) " CPU µs/req) |"
+      print "|---|---|---:|"
+      for (j = 1; j <= nslow; j++) {
+        t = slow[j]
+        if (!present[n, t]) continue
+        k = paired(n, t, "large", "small"); list = ""
+        for (r = 1; r <= k; r++) list = list (r > 1 ? ", " : "") sprintf("%.1f / %.1f", R[n, t, "small", r, "cpu"], R[n, t, "large", r, "cpu"])
+        printf "| %s | %s | %.2f× |\n", (t == "slowdown-200" ? "manifest-200" : "manifest-304"), list, median(cr, k)
+      }
+    }
     if (hasprof[n]) {
       printf "\nProfile (dotnet-counters, a separate manifest-200 run after the comparison): %s req/s, about %s bytes allocated per request, " \
         "%.1f GCs/s (%s s paused in %d one-second samples), %.2f thread-pool work items per request, %s lock contentions/s.\n",
@@ -72,35 +109,34 @@ END {
   }
 
   print "\n## Targets\n"
-  print "Two readings: requests/s as measured (best rounds), and per CPU time (nginx CPU µs/req ÷ server CPU µs/req: the"
-  print "throughput ratio both would reach on an equal, otherwise idle core). On a busy machine the second is the fairer one:"
-  print "the kernel shares core 0 per thread, so a many-threaded server takes more of it from the other builds than"
-  print "single-threaded nginx does (see the SUT CPU % column under All rounds).\n"
-  print "| target | N | req/s ratio | verdict | per-CPU ratio | verdict |"
-  print "|---|---:|---:|---|---:|---|"
+  print "Each round runs both sides back to back, so each target is read from the **median of the per-round ratios**"
+  print "(the range in brackets): drift of the shared machine between rounds cancels, and one disturbed run cannot"
+  print "decide. Two readings: requests/s, and per CPU time (nginx CPU µs/req ÷ server CPU µs/req: the throughput ratio"
+  print "both would reach on an equal, otherwise idle core). On a busy machine the second is the fairer one: the kernel"
+  print "shares core 0 per thread, so a many-threaded server takes more of it from the other builds than single-threaded"
+  print "nginx does (see the SUT CPU % column under All rounds).\n"
+  print "| target | N | rounds | req/s ratio | verdict | per-CPU ratio | verdict |"
+  print "|---|---:|---:|---:|---|---:|---|"
   for (i = 1; i <= nsizes; i++) {
     n = sizes[i]
     for (j = 1; j <= ntests; j++) {
       t = tests[j]
       if (!present[n, t]) continue
       goal = (t ~ /^manifest/) ? 1.0 : 0.9
-      ok = (ratio[n, t] >= goal)
-      by = ok ? "" : sprintf(" by %.0f%%", (1 - ratio[n, t] / goal) * 100)
-      okc = (cpuratio[n, t] >= goal)
-      byc = okc ? "" : sprintf(" by %.0f%%", (1 - cpuratio[n, t] / goal) * 100)
-      printf "| %s ≥ %.1f× nginx | %s | %.2f× | %s%s | %.2f× | %s%s |\n", t, goal, num(n), ratio[n, t], verdict(ok), by,
-        cpuratio[n, t], verdict(okc), byc
+      k = paired(n, t, "server", "nginx")
+      target_row(sprintf("%s ≥ %.1f× nginx", t, goal), n, k, goal, "")
     }
   }
-  if (nsizes >= 2) {
-    lo = sizes[1]; hi = sizes[nsizes]
-    for (j = 1; j <= ntests; j++) {
-      t = tests[j]
-      if (t !~ /^manifest/ || !present[lo, t] || !present[hi, t]) continue
-      sc = best[hi, t, "server"] / best[lo, t, "server"]
-      cs = R[hi, t, "server", bestr[hi, t, "server"], "cpu"]; cl = R[lo, t, "server", bestr[lo, t, "server"], "cpu"]
-      printf "| no slowdown, %s: server at N=%s ÷ N=%s ≥ 0.9 | | %.2f× | %s | %.2f× (CPU µs/req %.0f → %.0f) | %s |\n",
-        t, num(hi), num(lo), sc, verdict(sc >= 0.9), (cs > 0 ? cl / cs : 0), cl, cs, verdict(cs > 0 && cl / cs >= 0.9)
+  for (i = 2; i <= nsizes; i++) {
+    n = sizes[i]
+    for (j = 1; j <= nslow; j++) {
+      t = slow[j]
+      if (!present[n, t]) continue
+      k = paired(n, t, "large", "small")
+      delete cs; delete cl
+      for (r = 1; r <= k; r++) { cs[r] = R[n, t, "small", r, "cpu"]; cl[r] = R[n, t, "large", r, "cpu"] }
+      target_row(sprintf("no slowdown, %s: N=%s ÷ N=%s, interleaved ≥ 0.9×", (t == "slowdown-200" ? "manifest-200" : "manifest-304"), num(n), num(sizes[1])),
+        n, k, 0.9, sprintf(", CPU µs/req %.1f → %.1f", median(cs, k), median(cl, k)))
     }
   }
   print "\n\"No slowdown\" allows 10% for the noise of a shared machine; the CPU µs/req change is the steadier signal."
@@ -109,13 +145,14 @@ END {
   print "SUT CPU %: CPU the server (or nginx) used during the run ÷ wall time (100% = all of its core); wrk CPU %: the same for wrk.\n"
   print "| N | test | side | round | req/s | p50 ms | p99 ms | CPU µs/req | SUT CPU % | wrk CPU % | load |"
   print "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for (j = 1; j <= nslow; j++) tests[ntests + j] = slow[j]
   for (i = 1; i <= nsizes; i++) {
     n = sizes[i]
-    for (j = 1; j <= ntests; j++) {
+    for (j = 1; j <= ntests + nslow; j++) {
       t = tests[j]
       if (!present[n, t]) continue
       for (w = 1; w <= 2; w++) {
-        who = w == 1 ? "server" : "nginx"
+        who = t ~ /^slowdown/ ? (w == 1 ? "small" : "large") : (w == 1 ? "server" : "nginx")
         for (r = 1; r <= rounds[n, t, who]; r++)
           printf "| %s | %s | %s | %d | %s | %s | %s | %.0f | %.0f | %.0f | %s |\n", num(n), t, who, r, num(R[n, t, who, r, "rps"]),
             ms(R[n, t, who, r, "p50"]), ms(R[n, t, who, r, "p99"]), R[n, t, who, r, "cpu"], R[n, t, who, r, "sutcpu"] * 100,

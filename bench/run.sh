@@ -5,10 +5,12 @@
 #
 # For each N: a fresh server (temp data folder, free loopback port), one signed module published for N random
 # build IDs (batches of at most 10,000), a static copy of the read tree fetched from that server, nginx serving the
-# copy on another loopback port, then wrk against both, side by side, on the same settings. Writes bench/results.md.
+# copy on another loopback port, then wrk against both, side by side, on the same settings. With several sizes, the
+# first size's server stays up, and each later size's manifest runs are interleaved with runs against it (the "no
+# slowdown" target, measured without the drift between phases minutes apart). Writes bench/results.md.
 # Not part of CI. Everything talks to 127.0.0.1 only; every loop is bounded in count and time.
 #
-# Settings (environment): WRK_THREADS=1 WRK_CONNS=64 WRK_DURATION=10s WARMUP=8s ROUNDS=2 BATCH=10000
+# Settings (environment): WRK_THREADS=1 WRK_CONNS=64 WRK_DURATION=10s WARMUP=8s ROUNDS=3 BATCH=10000
 #   NGINX_WORKERS=1 PROFILE=1 (a dotnet-counters pass after the comparison) RESULTS=bench/results.md
 set -euo pipefail
 umask 022
@@ -21,7 +23,7 @@ WRK_THREADS=${WRK_THREADS:-1}
 WRK_CONNS=${WRK_CONNS:-64}
 WRK_DURATION=${WRK_DURATION:-10s}
 WARMUP=${WARMUP:-8s}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 BATCH=${BATCH:-10000}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
 PROFILE=${PROFILE:-1}
@@ -46,6 +48,7 @@ die() { log "FAILED: $*" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/livepatch-bench.XXXXXX)
 chmod 755 "$WORK" # nginx workers run as nobody and must read the tree
 SERVER_PID="" NGINX_PID="" COUNTERS_PID=""
+REF_PID="" REF_N="" REF_DIR="" REF_BASE="" # the first size's server, kept for the interleaved no-slowdown runs
 stop_pid() { # stop_pid PID: TERM, wait up to 10 s, then KILL
   local pid=$1 i
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
@@ -56,8 +59,8 @@ stop_pid() { # stop_pid PID: TERM, wait up to 10 s, then KILL
 }
 cleanup() {
   local rc=$?
-  stop_pid "$COUNTERS_PID"; stop_pid "$SERVER_PID"; stop_pid "$NGINX_PID"
-  COUNTERS_PID="" SERVER_PID="" NGINX_PID=""
+  stop_pid "$COUNTERS_PID"; stop_pid "$SERVER_PID"; stop_pid "$NGINX_PID"; stop_pid "$REF_PID"
+  COUNTERS_PID="" SERVER_PID="" NGINX_PID="" REF_PID=""
   if [ "$rc" -ne 0 ] && compgen -G "$WORK/n*/server.log" >/dev/null; then
     echo "--- last lines of the server log:" >&2; tail -5 "$WORK"/n*/server.log >&2
   fi
@@ -354,14 +357,50 @@ EOF
   fi
 
   stop_pid "$NGINX_PID"; NGINX_PID=""
-  stop_pid "$SERVER_PID"; SERVER_PID=""
+
+  # ------------------------------------------------ no slowdown: this size against the first size, interleaved
+  if [ -n "$REF_PID" ]; then
+    kill -0 "$REF_PID" 2>/dev/null || die "the N=$REF_N server is gone; see $REF_DIR/server.log"
+    log "N=$n: no-slowdown runs, interleaved with the N=$REF_N server ($ROUNDS round(s))"
+    local test args side
+    for round in $(seq 1 "$ROUNDS"); do
+      for test in slowdown-200 slowdown-304; do
+        if [ $((round % 2)) -eq 1 ]; then order="small large"; else order="large small"; fi
+        for side in $order; do
+          if [ "$side" = small ]; then
+            args=("$REF_PID" "$REF_BASE" "$BENCH/random-paths.lua")
+            if [ "$test" = slowdown-200 ]; then args+=("$REF_DIR/paths.txt"); else args+=("$REF_DIR/server-etags.txt" inm); fi
+          else
+            args=("$SERVER_PID" "$base" "$BENCH/random-paths.lua")
+            if [ "$test" = slowdown-200 ]; then args+=("$dir/paths.txt"); else args+=("$dir/server-etags.txt" inm); fi
+          fi
+          run_wrk "$test" "$side" "${args[@]}"
+        done
+      done
+    done
+    cat >>"$COMMANDS" <<EOF
+${PIN_WRK[*]} wrk ${WRK_ARGS[*]} -s bench/random-paths.lua $REF_BASE -- paths.txt    # no slowdown: N=$REF_N and N=$n ($base) alternating, 200s and 304s (server-etags.txt inm)
+EOF
+  fi
+
+  local keep=""
+  if [ -z "$REF_PID" ] && [ "$n" != "${SIZES[${#SIZES[@]}-1]}" ]; then
+    keep=1 REF_PID=$SERVER_PID REF_N=$n REF_DIR=$dir REF_BASE=$base SERVER_PID=""
+    log "N=$n: the server stays up for the later sizes' no-slowdown runs"
+  else
+    stop_pid "$SERVER_PID"; SERVER_PID=""
+  fi
   {
     echo "size n=$n publish_s=$(awk -v a="$t_pub0" -v b="$t_pub1" 'BEGIN { printf "%.1f", b - a }') tree_mib=$tree_mib rss_before=$rss_before rss_after=$rss_after blob=$blob bigblob=${bigblob:-none} manifest_bytes=$(head -1 "$dir/paths.txt" | xargs -I{} stat -c %s "$dir/tree{}") index_bytes=$(stat -c %s "$dir/tree/v1/index")"
     sed "s/^/row n=$n /" "$ROWS"
     [ -z "$profile" ] || echo "profile n=$n $profile"
   } >>"$WORK/all.txt"
-  cp "$dir/server.log" "$WORK/server-n$n.log"
-  rm -rf "$dir"
+  if [ -n "$keep" ]; then
+    rm -rf "$dir/tree" "$dir/nginx" # its data folder stays: the server still runs on it
+  else
+    cp "$dir/server.log" "$WORK/server-n$n.log"
+    rm -rf "$dir"
+  fi
 }
 
 # dotnet-counters CSV → "key=value ..." (mean over the samples taken while wrk ran)
@@ -391,6 +430,7 @@ summarise_counters() {
 }
 
 for n in "${SIZES[@]}"; do bench_size "$n"; done
+if [ -n "$REF_PID" ]; then stop_pid "$REF_PID"; REF_PID=""; fi
 
 # ---------------------------------------------------------------- results.md
 log "writing $RESULTS"
@@ -426,8 +466,13 @@ first in each round and run on the same core, so both see the same background, b
 
 ## Settings
 
-- wrk: \`${WRK_ARGS[*]}\` after a ${WARMUP} warm-up on the same URL set; $ROUNDS round(s) per side, the table shows the
-  **best round** of each side (the least disturbed by other work on the machine); all rounds are listed at the end.
+- wrk: \`${WRK_ARGS[*]}\` after a ${WARMUP} warm-up on the same URL set; $ROUNDS round(s) per side. A round runs
+  the server and nginx back to back (who goes first alternates), so the **verdicts use the median of the per-round
+  ratios**: drift of the shared machine between rounds cancels, and one disturbed run cannot decide. The per-size
+  tables show each side's best round; all rounds are listed at the end.
+- no slowdown: the first size's server stays up; after each later size's comparison, manifest-200 and manifest-304
+  runs alternate between the two servers (same settings, same core), $ROUNDS round(s), and the verdict takes the
+  median of the per-round ratios of CPU µs/req.
 - server: \`ASPNETCORE_ENVIRONMENT=Production\` with keys from \`lpatch keys init\`, the repository's appsettings.json (Microsoft.AspNetCore at Warning,
   so no per-request log lines), Release build, \`dotnet LivePatch.Server.dll\`; one channel (stable).
 - nginx: \`worker_processes $NGINX_WORKERS\` (one worker, as the server gets one core), sendfile on, tcp_nopush on, etag on,
