@@ -1,3 +1,4 @@
+using System.Text;
 using LivePatch.Core.Kernel;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Manifests;
@@ -46,9 +47,9 @@ public sealed class ReadPathMiddleware
         if (IsWholeRead(context.Request))
         {
             var path = context.Request.Path.Value ?? "";
-            if (path.StartsWith(ManifestPrefix, StringComparison.Ordinal) && StoredManifestOrNull(path.AsSpan(ManifestPrefix.Length)) is { } manifest)
+            if (path.StartsWith(ManifestPrefix, StringComparison.Ordinal) && TryGetStoredManifest(path.AsSpan(ManifestPrefix.Length), out var manifest))
             {
-                return WriteAsync(context, manifest.Bytes, manifest.ETag, ReadApi.CmsContentType, ManifestCacheControl);
+                return WriteStoredAsync(context, manifest);
             }
 
             if (path.StartsWith(BlobPrefix, StringComparison.Ordinal) && _blobs.TryGetCached(path.AsSpan(BlobPrefix.Length), out var blob))
@@ -87,10 +88,27 @@ public sealed class ReadPathMiddleware
         (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) && request.Headers.Range.Count == 0;
 
     /// <summary>A manifest already signed and stored, for a configured channel: two lookups, no allocation.</summary>
-    private ServedDocument? StoredManifestOrNull(ReadOnlySpan<char> key)
+    private bool TryGetStoredManifest(ReadOnlySpan<char> key, out StoredManifest manifest)
     {
         var slash = key.IndexOf('/');
-        return slash > 0 && _channelsBySpan.Contains(key[..slash]) && _manifests.TryGetStored(key, out var served) ? served : null;
+        manifest = default;
+        return slash > 0 && _channelsBySpan.Contains(key[..slash]) && _manifests.TryGetStored(key, out manifest);
+    }
+
+    /// <summary>A stored manifest: a poll that sends its ETag gets a 304 without the ETag ever becoming a string.</summary>
+    private static Task WriteStoredAsync(HttpContext context, StoredManifest manifest)
+    {
+        var ifNoneMatch = context.Request.Headers.IfNoneMatch;
+        if (ifNoneMatch.Count == 1 && ifNoneMatch[0] is { } sent && Ascii.Equals(manifest.ETag, sent))
+        {
+            var headers = context.Response.Headers;
+            headers.ETag = sent; // the same characters as ours
+            headers.CacheControl = ManifestCacheControl;
+            context.Response.StatusCode = StatusCodes.Status304NotModified;
+            return Task.CompletedTask;
+        }
+
+        return WriteAsync(context, manifest.Body, Encoding.ASCII.GetString(manifest.ETag), ReadApi.CmsContentType, ManifestCacheControl);
     }
 
     /// <summary>Any manifest of a configured channel and a canonical build ID, signing the empty one when nothing is published.</summary>
@@ -108,7 +126,7 @@ public sealed class ReadPathMiddleware
         return _channels.Contains(channel) && BuildId.TryParse(buildId, out var id) && id.Hex == buildId ? _manifests.Get(channel, buildId) : null;
     }
 
-    private static Task WriteAsync(HttpContext context, byte[] body, string etag, string contentType, string cacheControl)
+    private static Task WriteAsync(HttpContext context, ReadOnlyMemory<byte> body, string etag, string contentType, string cacheControl)
     {
         var response = context.Response;
         var headers = response.Headers;
@@ -122,7 +140,7 @@ public sealed class ReadPathMiddleware
 
         response.ContentType = contentType;
         response.ContentLength = body.Length;
-        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(body, 0, body.Length, context.RequestAborted);
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 
     /// <summary>RFC 9110 §13.1.2: a list of entity tags or <c>*</c>; weak comparison is allowed for If-None-Match.</summary>

@@ -10,7 +10,8 @@ namespace LivePatch.Server.Manifests;
 
 /// <summary>Renders, signs, stores and serves manifests; signing happens on change and before expiry, never per request.</summary>
 /// <remarks>
-/// Every stored manifest is held in memory, so a GET is a dictionary lookup. A build ID with nothing published gets a
+/// Every stored manifest is held in memory, so a GET is a dictionary lookup; the hot read path finds it in a
+/// <see cref="ManifestTable"/>, which packs each one's key, ETag and bytes together. A build ID with nothing published gets a
 /// signed empty manifest (so a host can tell "not covered" from "tampered"); those carry the current version without
 /// taking a new one, and live in a bounded cache so that asking for random build IDs cannot grow memory.
 /// </remarks>
@@ -24,7 +25,7 @@ public sealed class ManifestService
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, ServedDocument> _served = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ServedDocument> _empty = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ServedDocument>.AlternateLookup<ReadOnlySpan<char>> _servedByKey;
+    private readonly ManifestTable _table = new();
     private long _changes;
 
     public ManifestService(RepositoryDatabase db, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time)
@@ -33,17 +34,17 @@ public sealed class ManifestService
         _keys = keys;
         _options = options.Value;
         _time = time;
-        _servedByKey = _served.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach (var doc in _db.Manifests.FindAll())
         {
             _served[doc.Id] = ToServed(doc);
         }
+
+        _table.SetAll(_served.Select(kv => (kv.Key, kv.Value.ETag, kv.Value.Bytes)).ToList());
     }
 
     /// <summary>A stored manifest by its key <c>channel/buildId</c> (the tail of its URL), without allocating: the hot read path.</summary>
     /// <remarks>Only canonical keys are ever stored, so a hit needs no further validation of the build ID.</remarks>
-    public bool TryGetStored(ReadOnlySpan<char> key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ServedDocument? served) =>
-        _servedByKey.TryGetValue(key, out served);
+    public bool TryGetStored(ReadOnlySpan<char> key, out StoredManifest manifest) => _table.TryGet(key, out manifest);
 
     /// <summary>The signed manifest for a configured channel and a well-formed build ID.</summary>
     public ServedDocument Get(string channel, string buildId)
@@ -106,10 +107,12 @@ public sealed class ManifestService
     public void Apply(IReadOnlyList<ManifestDocument> documents)
     {
         Interlocked.Increment(ref _changes);
-        foreach (var doc in documents)
+        var served = documents.Select(doc => (doc.Id, Served: ToServed(doc))).ToList();
+        _table.SetAll(served.Select(s => (s.Id, s.Served.ETag, s.Served.Bytes)).ToList());
+        foreach (var (id, document) in served)
         {
-            _served[doc.Id] = ToServed(doc);
-            _empty.TryRemove(doc.Id, out _);
+            _served[id] = document;
+            _empty.TryRemove(id, out _);
         }
     }
 
