@@ -103,13 +103,15 @@ public sealed class ManifestTableTests
     }
 
     [Fact]
-    public void AKeyThatIsNotAscii_IsRefused_AndNothingIsStored()
+    public void AKeyThatIsNotAscii_IsRefused_AndNothingOfItsBatchIsStored()
     {
         var table = new ManifestTable();
+        var body = Body("k", 1, 100);
 
-        Assert.Throws<ArgumentException>(() => table.SetAll([("stable/\u00e9", "\"x\"", new byte[10])]));
+        Assert.Throws<ArgumentException>(() => table.SetAll([("stable/" + BuildId, ETagOf(body), body), ("stable/\u00e9", "\"x\"", new byte[10])]));
         Assert.Equal(0, table.Count);
         Assert.Equal(0, table.LiveBytes);
+        Assert.False(table.TryGet("stable/" + BuildId, out _));
     }
 
     [Fact]

@@ -106,14 +106,23 @@ public sealed class ManifestTable
     }
 
     /// <summary>Stores or replaces manifests; readers see each one whole, the old version or the new.</summary>
-    /// <exception cref="ArgumentException">A key or ETag that is not ASCII or longer than 65,535 characters.</exception>
-    public void SetAll(IEnumerable<(string Key, string ETag, byte[] Body)> manifests)
+    /// <exception cref="ArgumentException">A key or ETag that is not ASCII or longer than 65,535 characters; then
+    /// none of <paramref name="manifests"/> is stored.</exception>
+    public void SetAll(IReadOnlyCollection<(string Key, string ETag, byte[] Body)> manifests)
     {
+        foreach (var (key, etag, _) in manifests)
+        {
+            if (key.Length > ushort.MaxValue || etag.Length > ushort.MaxValue || !Ascii.IsValid(key) || !Ascii.IsValid(etag))
+            {
+                throw new ArgumentException($"Manifest key '{key}' or its ETag is not ASCII of at most 65,535 characters.", nameof(manifests));
+            }
+        }
+
         lock (_writer)
         {
-            if (manifests.TryGetNonEnumeratedCount(out var adding) && (_state.Count + adding) * 2 > _state.Slots.Length)
+            if ((_state.Count + manifests.Count) * 2 > _state.Slots.Length)
             {
-                _state = Rebuild(_state, adding); // one growth for a bulk load instead of one per doubling
+                _state = Rebuild(_state, manifests.Count); // one growth for a bulk load instead of one per doubling
             }
 
             foreach (var (key, etag, body) in manifests)
@@ -130,11 +139,6 @@ public sealed class ManifestTable
 
     private void Set(string key, string etag, byte[] body)
     {
-        if (key.Length > ushort.MaxValue || etag.Length > ushort.MaxValue || !Ascii.IsValid(key) || !Ascii.IsValid(etag))
-        {
-            throw new ArgumentException($"Manifest key '{key}' or its ETag is not ASCII of at most 65,535 characters.", nameof(key));
-        }
-
         var state = _state;
         if ((state.Count + 1) * 2 > state.Slots.Length || state.SegmentCount == state.Segments.Length)
         {
@@ -203,13 +207,13 @@ public sealed class ManifestTable
         return (state.SegmentCount - 1, 0);
     }
 
-    /// <summary>A compact copy of the live records, with room for <paramref name="extra"/> more at half load.</summary>
+    /// <summary>A compact copy of the live records, its slots a quarter full with <paramref name="extra"/> more.</summary>
     private State Rebuild(State old, int extra)
     {
         var slots = 1;
         while (slots < Math.Max(MinSlots, (old.Count + extra) * 4))
         {
-            slots <<= 1; // to half load after growing, so the next growth is as far away as this one was
+            slots <<= 1; // a quarter full: it grows again at half, after the count has doubled
         }
 
         var fresh = new State(NewSlots(slots), Math.Min(MaxSegments, Math.Max(16, old.SegmentCount * 2)));
