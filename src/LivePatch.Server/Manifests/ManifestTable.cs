@@ -168,11 +168,12 @@ public sealed class ManifestTable
                 break;
             }
 
-            if (Tag(slot) == Tag(hash) && RecordKey(state, slot).SequenceEqual(record.Slice(HeaderBytes, key.Length))
-                && BinaryPrimitives.ReadInt32LittleEndian(RecordAt(state, slot)) == hash)
+            var old = RecordAt(state, slot);
+            if (Tag(slot) == Tag(hash) && BinaryPrimitives.ReadInt32LittleEndian(old) == hash && KeyOf(old).SequenceEqual(KeyOf(record)))
             {
-                state.DeadBytes += SizeOf(RecordAt(state, slot));
-                state.LiveBytes -= SizeOf(RecordAt(state, slot));
+                var oldSize = SizeOf(old);
+                state.DeadBytes += oldSize;
+                state.LiveBytes -= oldSize;
                 Volatile.Write(ref state.Slots[i], value);
                 break;
             }
@@ -263,11 +264,8 @@ public sealed class ManifestTable
 
     private static Span<byte> RecordAt(State state, long slot) => state.Segments[SegmentOf(slot)].AsSpan(OffsetOf(slot));
 
-    private static ReadOnlySpan<byte> RecordKey(State state, long slot)
-    {
-        var record = RecordAt(state, slot);
-        return record.Slice(HeaderBytes, BinaryPrimitives.ReadUInt16LittleEndian(record[4..]));
-    }
+    private static ReadOnlySpan<byte> KeyOf(ReadOnlySpan<byte> record) =>
+        record.Slice(HeaderBytes, BinaryPrimitives.ReadUInt16LittleEndian(record[4..]));
 
     private static int SizeOf(ReadOnlySpan<byte> record) =>
         HeaderBytes + BinaryPrimitives.ReadUInt16LittleEndian(record[4..]) + BinaryPrimitives.ReadUInt16LittleEndian(record[6..])
