@@ -6,6 +6,7 @@ using LivePatch.Server.Manifests;
 using LivePatch.Server.Publishing;
 using LivePatch.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
@@ -40,6 +41,8 @@ public static class RepositoryServiceExtensions
             }
         });
         services.AddSingleton(TimeProvider.System);
+        // Kestrel's socket buffers, reused last-in first-out (see WarmBlockPool); replaces Kestrel's own factory.
+        services.AddSingleton<IMemoryPoolFactory<byte>, WarmBlockPoolFactory>();
         services.AddSingleton(sp => RepositoryKeys.Load(Options(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RepositoryKeys>>()));
         services.AddSingleton(sp => new RepositoryDatabase(Options(sp).DataDirectory));
         services.AddSingleton(sp => new BlobStore(Options(sp).DataDirectory));
