@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Text;
 using LivePatch.Core.Kernel;
 using LivePatch.Server.Configuration;
@@ -140,7 +141,50 @@ public sealed class ReadPathMiddleware
 
         response.ContentType = contentType;
         response.ContentLength = body.Length;
-        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return Task.CompletedTask;
+        }
+
+        return WriteBodyAsync(response, body, context.RequestAborted);
+    }
+
+    /// <summary>A manifest in one write; a larger body (a module) straight into large blocks of Kestrel's output.</summary>
+    /// <remarks>
+    /// Written whole, a body is copied into the pipe in pages, and a 1 MiB module became 256 pieces to rent, return
+    /// and hand to the socket one by one: measured, about half of the server's user CPU for such a download. Asking
+    /// the pipe for <see cref="WarmBlockPool.LargeBlockSize"/> at a time makes it 16. The response is started first:
+    /// before that, Kestrel holds what is written in buffers of its own and copies it into the pipe once more.
+    /// </remarks>
+    private static Task WriteBodyAsync(HttpResponse response, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        if (body.Length <= WarmBlockPool.SmallBlockSize)
+        {
+            return response.Body.WriteAsync(body, cancellationToken).AsTask();
+        }
+
+        var start = response.StartAsync(cancellationToken);
+        return start.IsCompletedSuccessfully ? WriteLarge(response.BodyWriter, body.Span, cancellationToken) : WriteLargeAsync(start, response.BodyWriter, body, cancellationToken);
+    }
+
+    private static async Task WriteLargeAsync(Task start, PipeWriter writer, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        await start;
+        await WriteLarge(writer, body.Span, cancellationToken);
+    }
+
+    private static Task WriteLarge(PipeWriter writer, ReadOnlySpan<byte> body, CancellationToken cancellationToken)
+    {
+        while (body.Length > 0)
+        {
+            var span = writer.GetSpan(WarmBlockPool.LargeBlockSize);
+            var length = Math.Min(span.Length, body.Length);
+            body[..length].CopyTo(span);
+            writer.Advance(length);
+            body = body[length..];
+        }
+
+        return writer.FlushAsync(cancellationToken).AsTask();
     }
 
     /// <summary>RFC 9110 §13.1.2: a list of entity tags or <c>*</c>; weak comparison is allowed for If-None-Match.</summary>
