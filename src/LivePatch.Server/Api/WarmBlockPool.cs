@@ -10,8 +10,10 @@ namespace LivePatch.Server.Api;
 /// the pool to hundreds of blocks, every later response is written into the block returned longest ago, which has
 /// left the CPU caches and the TLB: measured, manifest GETs cost 10-20% more CPU after one 10 s run of 1 MiB
 /// downloads. Here the block returned last is rented first, so the few blocks a steady load needs stay warm however
-/// large the pool once grew. Blocks no request touched for a whole <see cref="TrimInterval"/> (the bottom of the
-/// stack) are dropped for the garbage collector, as Kestrel's pool evicts idle blocks.
+/// large the pool once grew. Two sizes, each on its own stack: pages, which is what Kestrel asks for, and 64 KiB
+/// blocks for a writer that asks for more (<see cref="ReadPathMiddleware"/> writes module bodies so). Blocks that
+/// stayed at the bottom of their stack for a whole <see cref="TrimInterval"/> are dropped for the garbage collector,
+/// as Kestrel's pool evicts idle blocks.
 /// </remarks>
 public sealed class WarmBlockPool : MemoryPool<byte>
 {
