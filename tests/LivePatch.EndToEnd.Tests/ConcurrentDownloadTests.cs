@@ -78,11 +78,7 @@ public sealed class ConcurrentDownloadTests : IDisposable
 
     private static async Task PublishAsync(HttpClient http, byte[] module, string buildId)
     {
-        using var form = new MultipartFormDataContent
-        {
-            { new ByteArrayContent(module), "module", "lp_sample.ko" },
-            { new StringContent(buildId), "buildId" },
-        };
+        using var form = PublishForm.Create(module, [buildId]);
         using var response = await http.PostAsync("/v1/patches", form);
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
     }

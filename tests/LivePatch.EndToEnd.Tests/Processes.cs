@@ -34,6 +34,21 @@ internal static class Binaries
     }
 }
 
+/// <summary>The multipart body of <c>POST /v1/patches</c>: a module for one or more build IDs.</summary>
+internal static class PublishForm
+{
+    public static MultipartFormDataContent Create(byte[] module, IEnumerable<string> buildIds)
+    {
+        var form = new MultipartFormDataContent { { new ByteArrayContent(module), "module", "lp_sample.ko" } };
+        foreach (var id in buildIds)
+        {
+            form.Add(new StringContent(id), "buildId");
+        }
+
+        return form;
+    }
+}
+
 /// <summary>Exit code and output of one process run.</summary>
 internal sealed record ProcessRun(int Exit, string Output, string Error)
 {

@@ -49,14 +49,14 @@ public sealed class ReadPathIsolationTests : IDisposable
         using var writer = new HttpClient { BaseAddress = new Uri(_server.Url), Timeout = TimeSpan.FromMinutes(5) };
         writer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _server.AdminKey);
         var module = await File.ReadAllBytesAsync(Binaries.Fixture("modules", "lp_sample.rsa2048-sha256.ko"));
-        Assert.Equal(HttpStatusCode.Created, (await writer.PostAsync("/v1/patches", Form(module, [BuildId]))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await writer.PostAsync("/v1/patches", PublishForm.Create(module, [BuildId]))).StatusCode);
 
         // One publish for many kernels: a LiteDB transaction and a signed manifest per kernel, seconds of work.
         // Meanwhile, a host polls the manifest published above, on its own connection. Both run on the thread pool,
         // outside xUnit's synchronization context, whose few threads would otherwise add their own waits.
         var kernels = Enumerable.Range(0, KernelsInSlowPublish).Select(i => $"{i:x8}{new string('b', 32)}").ToList();
         var publishing = Stopwatch.StartNew();
-        var publish = Task.Run(() => writer.PostAsync("/v1/patches", Form(module, kernels)));
+        var publish = Task.Run(() => writer.PostAsync("/v1/patches", PublishForm.Create(module, kernels)));
         using var reader = new HttpClient { BaseAddress = new Uri(_server.Url), Timeout = TimeSpan.FromMinutes(5) };
         var (polls, slowest) = await Task.Run(async () =>
         {
@@ -84,16 +84,5 @@ public sealed class ReadPathIsolationTests : IDisposable
         Assert.True(publishing.Elapsed > TimeSpan.FromSeconds(1), $"the publish took only {publishing.Elapsed}: make it bigger");
         Assert.True(polls >= 10, $"{polls} polls during a publish of {publishing.Elapsed}");
         Assert.True(slowest < publishing.Elapsed / 4, $"a poll waited {slowest} during a publish of {publishing.Elapsed}");
-    }
-
-    private static MultipartFormDataContent Form(byte[] module, IEnumerable<string> buildIds)
-    {
-        var form = new MultipartFormDataContent { { new ByteArrayContent(module), "module", "lp_sample.ko" } };
-        foreach (var id in buildIds)
-        {
-            form.Add(new StringContent(id), "buildId");
-        }
-
-        return form;
     }
 }
