@@ -24,10 +24,12 @@ internal static class RepositoryErrors
         return new RepositoryApiException(response.StatusCode, code, detail);
     }
 
-    /// <summary>Refit's transport exception factory: cancellation by the caller stays cancellation, all else is unreachable.</summary>
+    /// <summary>Refit's transport exception factory: cancellation by the caller stays cancellation, a refused redirect
+    /// (<see cref="RedirectPolicy"/>) stays a <see cref="RepositoryApiException"/>, all else is unreachable.</summary>
     public static Exception FromTransport(HttpRequestMessage request, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        // The caller's cancellation stays cancellation; a refused redirect is already the server's answer, typed.
+        if ((exception is OperationCanceledException && cancellationToken.IsCancellationRequested) || exception is RepositoryApiException)
         {
             return exception;
         }
