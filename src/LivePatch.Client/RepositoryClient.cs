@@ -19,15 +19,17 @@ public sealed class RepositoryClient : IDisposable
 
     public Uri Server => _http.BaseAddress!;
 
-    /// <summary>Builds the client: SocketsHttpHandler, then a resilience pipeline chosen per request method, then Refit's
-    /// generated implementation with source-generated JSON (no reflection, so it stays Native AOT clean).</summary>
+    /// <summary>Builds the client: SocketsHttpHandler without automatic redirects, then <see cref="RedirectPolicy"/>, then a
+    /// resilience pipeline chosen per request method, then Refit's generated implementation with source-generated JSON
+    /// (no reflection, so it stays Native AOT clean).</summary>
+    /// <remarks>The redirect policy sits inside the pipeline so that one attempt's time-out covers all of its hops.</remarks>
     public static RepositoryClient Create(RepositoryClientOptions options, HttpMessageHandler? primaryHandler = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var pipelines = new Dictionary<HttpMethod, Polly.ResiliencePipeline<HttpResponseMessage>>();
         var resilience = new ResilienceHandler(request => PipelineFor(pipelines, options, request.Method))
         {
-            InnerHandler = primaryHandler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) },
+            InnerHandler = new RedirectPolicy { InnerHandler = WithoutAutomaticRedirects(primaryHandler) },
         };
 
         // The pipeline owns time-outs (per attempt and in total); HttpClient's own would cut across retries.
@@ -54,6 +56,24 @@ public sealed class RepositoryClient : IDisposable
             }
 
             return pipeline;
+        }
+    }
+
+    // Redirects are RedirectPolicy's decision alone: a handler that followed them itself would bypass it.
+    private static HttpMessageHandler WithoutAutomaticRedirects(HttpMessageHandler? handler)
+    {
+        switch (handler)
+        {
+            case null:
+                return new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AllowAutoRedirect = false };
+            case SocketsHttpHandler sockets:
+                sockets.AllowAutoRedirect = false;
+                return sockets;
+            case HttpClientHandler client:
+                client.AllowAutoRedirect = false;
+                return client;
+            default:
+                return handler;
         }
     }
 

@@ -10,7 +10,7 @@ public sealed class RepositoryClientOptions
     /// <summary>Sent as <c>Authorization: Bearer</c> to write and admin endpoints only; null sends no header.</summary>
     public string? ApiKey { get; init; }
 
-    /// <summary>Retries after the first attempt, for transient failures only (see <see cref="RepositoryResilience"/>).</summary>
+    /// <summary>Retries after the first attempt, for transient failures only (see <see cref="RepositoryResilience"/>); 0 for none.</summary>
     public int MaxRetryAttempts { get; init; } = 3;
 
     /// <summary>The first back-off delay; later ones grow exponentially, with jitter.</summary>

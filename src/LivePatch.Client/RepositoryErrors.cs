@@ -24,10 +24,12 @@ internal static class RepositoryErrors
         return new RepositoryApiException(response.StatusCode, code, detail);
     }
 
-    /// <summary>Refit's transport exception factory: cancellation by the caller stays cancellation, all else is unreachable.</summary>
+    /// <summary>Refit's transport exception factory: cancellation by the caller stays cancellation, a refused redirect
+    /// (<see cref="RedirectPolicy"/>) stays a <see cref="RepositoryApiException"/>, all else is unreachable.</summary>
     public static Exception FromTransport(HttpRequestMessage request, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        // The caller's cancellation stays cancellation; a refused redirect is already the server's answer, typed.
+        if ((exception is OperationCanceledException && cancellationToken.IsCancellationRequested) || exception is RepositoryApiException)
         {
             return exception;
         }
@@ -36,13 +38,38 @@ internal static class RepositoryErrors
         return new RepositoryUnreachableException($"Cannot reach {server}: {Describe(exception)}", exception);
     }
 
-    private static string Describe(Exception exception) => exception switch
+    /// <summary>How many inner exceptions <see cref="Describe"/> follows: TLS and socket failures nest two or three deep.</summary>
+    public const int MaxCauseDepth = 8;
+
+    /// <summary>The longest description: enough for a TLS chain, short enough for one log line.</summary>
+    public const int MaxDescriptionLength = 1024;
+
+    /// <summary>A one-line reason for a transport failure, with its inner causes: "The SSL connection could not be
+    /// established, see inner exception." alone tells an operator nothing about the certificate or protocol at fault.</summary>
+    internal static string Describe(Exception exception) => exception switch
     {
         HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } => "the host name does not resolve.",
-        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } e => e.Message,
         OperationCanceledException or TimeoutException or Polly.Timeout.TimeoutRejectedException => "no answer in time (after retries).",
-        _ => exception.Message,
+        _ => WithCauses(exception),
     };
+
+    private static string WithCauses(Exception exception)
+    {
+        var messages = new List<string>();
+        for (Exception? e = exception; e is not null && messages.Count < MaxCauseDepth; e = e.InnerException)
+        {
+            var message = e.Message.ReplaceLineEndings(" ").Trim();
+
+            // A socket error repeats itself one level down ("Connection refused (host:port)" then "Connection refused").
+            if (message.Length > 0 && !messages.Any(m => m.Contains(message, StringComparison.Ordinal)))
+            {
+                messages.Add(message);
+            }
+        }
+
+        var text = string.Join(" Because: ", messages);
+        return text.Length <= MaxDescriptionLength ? text : string.Concat(text.AsSpan(0, MaxDescriptionLength - 1), "…");
+    }
 
     private static async Task<ProblemInfo?> ReadProblemOrNullAsync(HttpResponseMessage response)
     {

@@ -16,22 +16,36 @@ namespace LivePatch.Client;
 /// </remarks>
 public static class RepositoryResilience
 {
+    /// <summary>The pipeline for one request method: total time-out, then retries (none when
+    /// <see cref="RepositoryClientOptions.MaxRetryAttempts"/> is 0), then the per-attempt time-out.</summary>
     public static ResiliencePipeline<HttpResponseMessage> Build(RepositoryClientOptions options, HttpMethod method)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxRetryAttempts);
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage>().AddTimeout(options.TotalTimeout);
+
+        // Polly validates MaxRetryAttempts as 1 or more and throws at Build: 0 has to mean "no retry strategy at all",
+        // or a configuration saying "do not retry" would fail every request before sending it.
+        if (options.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(RetryOptions(options, method));
+        }
+
+        return builder.AddTimeout(options.AttemptTimeout).Build();
+    }
+
+    private static HttpRetryStrategyOptions RetryOptions(RepositoryClientOptions options, HttpMethod method)
+    {
         var idempotent = method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Delete;
-        return new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddTimeout(options.TotalTimeout)
-            .AddRetry(new HttpRetryStrategyOptions
-            {
-                MaxRetryAttempts = options.MaxRetryAttempts,
-                Delay = options.RetryDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                ShouldHandle = args => ValueTask.FromResult(
-                    idempotent ? HttpClientResiliencePredicates.IsTransient(args.Outcome) : NothingWasProcessed(args.Outcome)),
-            })
-            .AddTimeout(options.AttemptTimeout)
-            .Build();
+        return new HttpRetryStrategyOptions
+        {
+            MaxRetryAttempts = options.MaxRetryAttempts,
+            Delay = options.RetryDelay,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            ShouldHandle = args => ValueTask.FromResult(
+                idempotent ? HttpClientResiliencePredicates.IsTransient(args.Outcome) : NothingWasProcessed(args.Outcome)),
+        };
     }
 
     /// <summary>True when the failure shows the server did not act on the request, so repeating it is harmless.</summary>

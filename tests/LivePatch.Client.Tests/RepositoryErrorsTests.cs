@@ -140,3 +140,76 @@ public sealed class RepositoryErrorsTests
         Assert.DoesNotContain("lpk_s3cr3t", options.ToString(), StringComparison.Ordinal);
     }
 }
+
+/// <summary>Transport failures against real sockets: the message carries the inner cause, not "see inner exception".</summary>
+public sealed class RepositoryErrorsTransportTests
+{
+    private static RepositoryClient Client(Uri server) => RepositoryClient.Create(new RepositoryClientOptions
+    {
+        Server = server,
+        MaxRetryAttempts = 0,
+        AttemptTimeout = TimeSpan.FromSeconds(10),
+    });
+
+    [Fact]
+    public async Task Https_ToAPlainHttpServer_NamesTheTlsCause()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        using var client = Client(new UriBuilder(server.Url) { Scheme = "https" }.Uri);
+
+        var error = await Assert.ThrowsAsync<RepositoryUnreachableException>(() => client.Api.ListKernelsAsync());
+
+        var tls = Assert.IsType<HttpRequestException>(error.InnerException);
+        Assert.Equal(HttpRequestError.SecureConnectionError, tls.HttpRequestError);
+        var cause = Assert.IsType<Exception>(tls.InnerException, exactMatch: false);
+        Assert.Contains(cause.Message.Trim(), error.Message, StringComparison.Ordinal);
+        Assert.DoesNotMatch("see inner exception\\.$", error.Message);
+    }
+
+    [Fact]
+    public async Task Https_ToAListenerThatHangsUp_NamesTheTlsCause()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var hangUp = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync();
+            socket.Close(); // before any TLS handshake byte
+        });
+        using var client = Client(new Uri($"https://127.0.0.1:{port}/"));
+
+        var error = await Assert.ThrowsAsync<RepositoryUnreachableException>(() => client.Api.ListKernelsAsync());
+        await hangUp;
+
+        Assert.Contains("127.0.0.1", error.Message, StringComparison.Ordinal);
+        Assert.Contains(" Because: ", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotMatch("see inner exception\\.$", error.Message);
+    }
+
+    [Fact]
+    public async Task ConnectionRefused_SaysSoOnce()
+    {
+        using var client = Client(FakeRepository.RefusingUrl());
+
+        var error = await Assert.ThrowsAsync<RepositoryUnreachableException>(() => client.Api.ListKernelsAsync());
+
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(error.Message, "Connection refused"));
+    }
+
+    [Fact]
+    public void Describe_LongChain_IsBounded()
+    {
+        Exception chain = new InvalidOperationException(new string('x', 900));
+        for (var i = 0; i < 20; i++)
+        {
+            chain = new IOException($"level {i} " + new string('y', 200), chain);
+        }
+
+        var text = RepositoryErrors.Describe(new HttpRequestException(HttpRequestError.SecureConnectionError, "TLS failed.", chain));
+
+        Assert.True(text.Length <= RepositoryErrors.MaxDescriptionLength, text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.EndsWith("…", text, StringComparison.Ordinal);
+        Assert.StartsWith("TLS failed. Because: level 19", text, StringComparison.Ordinal);
+    }
+}

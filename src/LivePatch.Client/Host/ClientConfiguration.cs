@@ -35,9 +35,45 @@ public static class ClientConfiguration
         return validated;
     }
 
+    /// <summary>Retries beyond this only delay failover to the next repository.</summary>
+    public const int MaxRetries = 10;
+
+    /// <summary>The largest <c>pinLevel</c>: far above any real level, small enough that level arithmetic cannot overflow.</summary>
+    public const int MaxPinLevel = 1_000_000;
+
+    // Upper bounds keep every DateTimeOffset/TimeSpan sum the client does (publish + patchDelay, apply + crashWindow,
+    // now + interval + randomDelay, issued ± maxClockSkew) far inside the representable range, so a typo such as an
+    // extra digit is refused at load instead of throwing ArgumentOutOfRangeException in the middle of a run.
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan MaxPatchDelay = TimeSpan.FromDays(3650);
+    private static readonly TimeSpan MinCrashWindow = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan MaxCrashWindow = TimeSpan.FromDays(1);
+    private static readonly TimeSpan MinInterval = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan MaxInterval = TimeSpan.FromDays(7);
+    private static readonly TimeSpan MaxRandomDelay = TimeSpan.FromDays(1);
+    private static readonly TimeSpan LargestClockSkew = TimeSpan.FromDays(1);
+    private static readonly TimeSpan MinRequestTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxRequestTimeout = TimeSpan.FromHours(1);
+    private static readonly DateTimeOffset MinPinCutoff = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset MaxPinCutoff = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Checks every setting; all problems are reported together, each naming its setting.</summary>
     public static void Validate(ClientOptions o, string source)
     {
+        ArgumentNullException.ThrowIfNull(o);
         var problems = new List<string>();
+        ValidateSources(o, problems);
+        ValidateLimits(o, problems);
+        ValidateTimes(o, problems);
+        ValidateRetries(o, problems);
+        if (problems.Count > 0)
+        {
+            throw new ClientConfigurationException($"{source}: {string.Join("; ", problems)}.");
+        }
+    }
+
+    private static void ValidateSources(ClientOptions o, List<string> problems)
+    {
         if (o.Repositories.Count == 0)
         {
             problems.Add("repositories: list at least one repository URL");
@@ -53,18 +89,35 @@ public static class ClientConfiguration
 
         problems.AddRange(Files(o.TrustedRoots, "trustedRoots"));
         problems.AddRange(Files(o.ModuleKeyring, "moduleKeyring", directoriesAllowed: true));
+        Check(problems, !string.IsNullOrWhiteSpace(o.StateDirectory) && !string.IsNullOrWhiteSpace(o.CacheDirectory), "stateDirectory and cacheDirectory: must be set");
+    }
+
+    private static void ValidateLimits(ClientOptions o, List<string> problems)
+    {
         Check(problems, o.SignerThreshold >= 1, "signerThreshold: must be 1 or more");
         Check(problems, o.MaxManifestBytes is >= 1024 and <= 256 * 1024 * 1024, "maxManifestBytes: must be between 1024 and 268435456");
         Check(problems, o.MaxModuleBytes is >= 4096 and <= int.MaxValue, "maxModuleBytes: must be between 4096 and 2147483647");
-        Check(problems, o.Interval >= TimeSpan.FromMinutes(1), "interval: must be at least 00:01:00");
-        Check(problems, o.RandomDelay >= TimeSpan.Zero && o.PatchDelay >= TimeSpan.Zero, "randomDelay and patchDelay: must not be negative");
-        Check(problems, o.PinLevel is null or >= 1, "pinLevel: must be 1 or more, or null");
-        Check(problems, o.RequestTimeout >= TimeSpan.FromSeconds(1), "requestTimeout: must be at least 00:00:01");
-        Check(problems, !string.IsNullOrWhiteSpace(o.StateDirectory) && !string.IsNullOrWhiteSpace(o.CacheDirectory), "stateDirectory and cacheDirectory: must be set");
-        if (problems.Count > 0)
-        {
-            throw new ClientConfigurationException($"{source}: {string.Join("; ", problems)}.");
-        }
+        Check(problems, o.PinLevel is null or (>= 1 and <= MaxPinLevel), $"pinLevel: must be between 1 and {MaxPinLevel}, or null");
+        Check(problems, o.PinCutoff is null || (o.PinCutoff >= MinPinCutoff && o.PinCutoff <= MaxPinCutoff),
+            $"pinCutoff: must be between {MinPinCutoff:yyyy-MM-dd} and {MaxPinCutoff:yyyy-MM-dd}, or null");
+    }
+
+    private static void ValidateTimes(ClientOptions o, List<string> problems)
+    {
+        CheckSpan(problems, "patchDelay", o.PatchDelay, TimeSpan.Zero, MaxPatchDelay);
+        CheckSpan(problems, "crashWindow", o.CrashWindow, MinCrashWindow, MaxCrashWindow);
+        CheckSpan(problems, "interval", o.Interval, MinInterval, MaxInterval);
+        CheckSpan(problems, "randomDelay", o.RandomDelay, TimeSpan.Zero, MaxRandomDelay);
+        CheckSpan(problems, "maxClockSkew", o.MaxClockSkew, TimeSpan.Zero, LargestClockSkew);
+    }
+
+    // HostClient.Connect derives the whole call's time-out from these three; Polly refuses time-outs above one day
+    // at pipeline build, so the bounds keep (retries + 1) * requestTimeout + 8 * retryDelay under that (11 h 40 min at most).
+    private static void ValidateRetries(ClientOptions o, List<string> problems)
+    {
+        Check(problems, o.Retries is >= 0 and <= MaxRetries, $"retries: must be between 0 and {MaxRetries}");
+        CheckSpan(problems, "retryDelay", o.RetryDelay, TimeSpan.Zero, MaxRetryDelay);
+        CheckSpan(problems, "requestTimeout", o.RequestTimeout, MinRequestTimeout, MaxRequestTimeout);
     }
 
     /// <summary>The pinned roots and the module keyring, loaded once; unreadable files are configuration errors.</summary>
@@ -93,6 +146,9 @@ public static class ClientConfiguration
             yield return $"{setting}: '{path}' does not exist";
         }
     }
+
+    private static void CheckSpan(List<string> problems, string setting, TimeSpan value, TimeSpan min, TimeSpan max) =>
+        Check(problems, value >= min && value <= max, $"{setting}: must be between {min:c} and {max:c}");
 
     private static void Check(List<string> problems, bool condition, string problem)
     {

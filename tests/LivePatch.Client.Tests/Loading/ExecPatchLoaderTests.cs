@@ -47,6 +47,64 @@ public sealed class ExecPatchLoaderTests
     }
 
     [Fact]
+    public void Environment_HostileCvesAndRelease_NeverReachTheCommand()
+    {
+        var patch = new PatchToApply("lp_sample", 7, new string('c', 64), FakeKernel.FixtureModule(), false,
+            ["lp_old", "../x", "a b"], "6.1.0\u001b[2J", new string('d', 40),
+            ["CVE-2024-1\u001b[2J", "CVE-2024-1086\n", "CVE-2024-1086", "CVE-2024-٣٣٣٣", "cve-2024-1234", "CVE-2024-123", "CVE-2024-26581"]);
+
+        var environment = ExecPatchLoader.Environment("apply", patch);
+
+        Assert.Equal("CVE-2024-1086 CVE-2024-26581", environment["LPATCH_CVES"]);
+        Assert.Equal("lp_old", environment["LPATCH_REPLACES"]);
+        Assert.False(environment.ContainsKey("LPATCH_KERNEL_RELEASE"));
+        Assert.DoesNotContain(environment.Values, v => v.Any(c => char.IsControl(c)));
+    }
+
+    [Theory]
+    [InlineData("6.1.0 56")]
+    [InlineData("6.1.0-56\n")]
+    [InlineData("6.1.0-é")]
+    [InlineData("")]
+    public void Environment_KernelReleaseNotPrintableAscii_Omitted(string release)
+    {
+        var patch = new PatchToApply("lp_sample", 1, new string('c', 64), FakeKernel.FixtureModule(), false, [], release, new string('d', 40), []);
+
+        Assert.False(ExecPatchLoader.Environment("apply", patch).ContainsKey("LPATCH_KERNEL_RELEASE"));
+    }
+
+    [Theory]
+    [InlineData("lp\nx", "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", "dddddddddddddddd", "LPATCH_NAME")]
+    [InlineData("lp_sample", "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC", "dddddddddddddddd", "LPATCH_SHA256")]
+    [InlineData("lp_sample", "cccc", "dddddddddddddddd", "LPATCH_SHA256")]
+    [InlineData("lp_sample", "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", "ab", "LPATCH_BUILD_ID")]
+    [InlineData("lp_sample", "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", "dddddddddddddddd\n", "LPATCH_BUILD_ID")]
+    public void Environment_NameSha256OrBuildIdMalformed_Omitted(string name, string sha256, string buildId, string omitted)
+    {
+        var patch = new PatchToApply(name, 1, sha256, FakeKernel.FixtureModule(), false, [], "6.1.0", buildId, []);
+
+        var environment = ExecPatchLoader.Environment("apply", patch);
+
+        Assert.False(environment.ContainsKey(omitted));
+        Assert.Equal(9, environment.Count); // the other nine are there
+    }
+
+    [Fact]
+    public async Task ApplyAsync_CveWithEscapeAndNewline_CommandSeesOnlyValidIds()
+    {
+        using var kernel = new FakeKernel();
+        var patch = new PatchToApply("lp_sample", 1, new string('c', 64), FakeKernel.FixtureModule(), false, [], "6.1.0-56-amd64",
+            new string('d', 40), ["CVE-2024-1\u001b[2J", "CVE-2024-1086\nLPATCH_EVIL=1", "CVE-2024-1086"]);
+
+        var result = await Loader(kernel).ApplyAsync(patch, CancellationToken.None);
+
+        Assert.True(result.Success, result.Message);
+        var lines = Environment(kernel);
+        Assert.Contains("LPATCH_CVES=CVE-2024-1086", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("LPATCH_EVIL", StringComparison.Ordinal) || l.Contains('\u001b'));
+    }
+
+    [Fact]
     public async Task ApplyAsync_CommandFails_ReturnsExecFailedWithStderr()
     {
         using var kernel = new FakeKernel();
