@@ -11,7 +11,7 @@ internal static class ManifestRules
 
     public static void Validate(Manifest m)
     {
-        const string code = ErrorCodes.ManifestMalformed;
+        var code = ErrorCodes.ManifestMalformed;
         Require(m.Schema == Manifest.CurrentSchema, code, $"$.schema: unsupported schema {m.Schema}.");
         RequireText(m.Repository, code, "$.repository");
         RequireText(m.Channel, code, "$.channel");
@@ -43,7 +43,7 @@ internal static class ManifestRules
 
     public static void Validate(RepositoryIndex index)
     {
-        const string code = ErrorCodes.IndexMalformed;
+        var code = ErrorCodes.IndexMalformed;
         Require(index.Schema == RepositoryIndex.CurrentSchema, code, $"$.schema: unsupported schema {index.Schema}.");
         RequireText(index.Repository, code, "$.repository");
         Require(index.Expires > index.Issued, code, "$.expires: must be after $.issued.");
@@ -62,7 +62,7 @@ internal static class ManifestRules
 
     private static void ValidatePatch(ManifestPatch p, string path)
     {
-        const string code = ErrorCodes.ManifestMalformed;
+        var code = ErrorCodes.ManifestMalformed;
         RequireModuleName(p.Name, code, $"{path}.name");
         Require(p.Level > 0, code, $"{path}.level: must be > 0.");
         RequireSha256(p.Sha256, code, $"{path}.sha256");
@@ -77,28 +77,28 @@ internal static class ManifestRules
     public static bool IsLowerHex(string? s) =>
         s is not null && s.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 
-    private static void RequireBuildId(string value, string code, string path) =>
+    private static void RequireBuildId(string value, ErrorCode code, string path) =>
         Require(
             IsLowerHex(value) && value.Length % 2 == 0
                 && value.Length is >= MinBuildIdHexChars and <= MaxBuildIdHexChars,
             code,
             $"{path}: must be {MinBuildIdHexChars} to {MaxBuildIdHexChars} lowercase hex characters.");
 
-    private static void RequireSha256(string value, string code, string path) =>
+    private static void RequireSha256(string value, ErrorCode code, string path) =>
         Require(IsLowerHex(value) && value.Length == 64, code, $"{path}: must be 64 lowercase hex characters.");
 
     // The name becomes a /sys/kernel/livepatch/<name> path on the host: no separators, no dots.
-    private static void RequireModuleName(string value, string code, string path) =>
+    private static void RequireModuleName(string value, ErrorCode code, string path) =>
         Require(
             Modules.ModuleNames.IsValid(value),
             code,
             $"{path}: must be 1 to {MaxModuleNameLength} characters of [A-Za-z0-9_-].");
 
-    private static void RequireText(string? value, string code, string path) =>
+    private static void RequireText(string? value, ErrorCode code, string path) =>
         Require(!string.IsNullOrWhiteSpace(value), code, $"{path}: must not be empty.");
 
-    private static void Require(bool condition, string code, string message) =>
+    private static void Require(bool condition, ErrorCode code, string message) =>
         LivePatchFormatException.ThrowUnless(condition, code, message);
 
-    private static LivePatchFormatException Fail(string code, string message) => new(code, message);
+    private static LivePatchFormatException Fail(ErrorCode code, string message) => new(code, message);
 }
