@@ -148,6 +148,31 @@ public sealed class PublishTests : IDisposable
         await AssertNothingStoredAsync(client);
     }
 
+    [Theory]
+    [InlineData("CVE-\u0662\u0660\u0662\u0664-\u0661\u0660\u0668\u0666")] // Arabic-Indic digits: \d matches them, hosts refuse them
+    public async Task Publish_NonAsciiCve_400(string cve)
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko", ("buildId", Fixtures.BuildId), ("cve", cve)));
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "cve-invalid");
+        await AssertNothingStoredAsync(client);
+    }
+
+    [Theory]
+    [InlineData("1000001")]
+    [InlineData("2147483647")]
+    public async Task Publish_LevelAboveWhatHostsAccept_400(string level)
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko", ("buildId", Fixtures.BuildId), ("level", level)));
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "level-invalid");
+        await AssertNothingStoredAsync(client);
+    }
+
     [Fact]
     public async Task Publish_BadCveOrSeverity_400()
     {

@@ -51,7 +51,7 @@ public static class PatchesApi
         var level = form["level"].ToString();
         if (level.Length > 0 && !int.TryParse(level, out _))
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.LevelInvalid, "The level must be a whole number of 1 or more."));
+            return Problems.Result(new RepositoryProblem(ProblemCodes.LevelInvalid, $"The level must be a whole number from 1 to {LivePatch.Core.Manifests.ManifestLimits.MaxLevel}."));
         }
 
         using var buffer = new MemoryStream((int)Math.Min(file.Length, int.MaxValue));

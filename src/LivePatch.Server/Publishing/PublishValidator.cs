@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using LivePatch.Core;
 using LivePatch.Core.Kernel;
+using LivePatch.Core.Manifests;
 using LivePatch.Core.Modules;
 using LivePatch.Core.Repository;
 using LivePatch.Core.Signing;
@@ -78,9 +79,15 @@ public sealed partial class PublishValidator(RepositoryOptions options, Reposito
 
     private static RepositoryProblem? CheckMetadata(PublishRequest request)
     {
-        if (request.Level is < 1)
+        // Above MaxLevel every host would refuse the manifest as manifest-malformed.
+        if (request.Level is < 1 or > ManifestLimits.MaxLevel)
         {
-            return new RepositoryProblem(ProblemCodes.LevelInvalid, "The level must be a whole number of 1 or more.");
+            return new RepositoryProblem(ProblemCodes.LevelInvalid, $"The level must be a whole number from 1 to {ManifestLimits.MaxLevel}.");
+        }
+
+        if (request.Cves.Count > ManifestLimits.MaxCvesPerPatch)
+        {
+            return new RepositoryProblem(ProblemCodes.CveInvalid, $"A patch may name at most {ManifestLimits.MaxCvesPerPatch} CVE ids.");
         }
 
         var badCve = request.Cves.FirstOrDefault(c => !CveId().IsMatch(c));
@@ -122,6 +129,7 @@ public sealed partial class PublishValidator(RepositoryOptions options, Reposito
 
     private static string Shorten(string s) => s.Length <= 80 ? s : s[..80] + "…";
 
-    [GeneratedRegex(@"^CVE-\d{4}-\d{4,7}$")]
+    // ASCII digits only, as hosts require (ManifestRules): \d would accept Arabic-Indic digits, $ a final newline.
+    [GeneratedRegex(@"^CVE-[0-9]{4}-[0-9]{4,7}\z", RegexOptions.CultureInvariant)]
     private static partial Regex CveId();
 }
