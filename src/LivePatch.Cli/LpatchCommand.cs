@@ -14,7 +14,8 @@ internal static class LpatchCommand
         var root = new RootCommand(
             "lpatch: signed Linux kernel live patches. Reads kernel build IDs, inspects, signs and verifies " +
             "livepatch modules, makes key sets, signs or verifies repository manifests and publishes to a repository.\n" +
-            "Exit codes: 0 success, 1 verification refused, 2 usage or unreadable input, 3 no repository reachable, 4 loader failed.");
+            "Exit codes: 0 success, 1 verification refused, 2 usage or unreadable input, 3 no repository reachable, 4 loader failed, " +
+            "5 another lpatch run holds the lock, 6 internal error.");
         root.Subcommands.Add(KernelCommands.Build());
         root.Subcommands.Add(ModuleCommands.Build());
         root.Subcommands.Add(KeysCommands.Build());
@@ -49,7 +50,7 @@ internal static class LpatchCommand
         catch (LivePatchFormatException e)
         {
             error.WriteLine($"lpatch: error [{e.Code}]: {e.Message}");
-            return ExitCodes.UsageOrInput;
+            return ErrorCategories.ExitCode(e.Error.Category);
         }
         catch (ClientConfigurationException e)
         {
@@ -60,6 +61,12 @@ internal static class LpatchCommand
         {
             error.WriteLine($"lpatch: error: {e.Message}");
             return ExitCodes.UsageOrInput;
+        }
+        catch (Exception e)
+        {
+            // Last resort: a bug. The message only, never a stack trace (it may show paths and is no use to an operator).
+            error.WriteLine($"lpatch: internal error [internal]: {e.Message}");
+            return ExitCodes.Internal;
         }
     }
 }

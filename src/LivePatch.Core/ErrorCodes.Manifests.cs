@@ -4,36 +4,36 @@ namespace LivePatch.Core;
 public static partial class ErrorCodes
 {
     // Manifest and index JSON (Manifests/ManifestSerializer).
-    public const string ManifestMalformed = "manifest-malformed";
-    public const string IndexMalformed = "index-malformed";
+    public static readonly ErrorCode ManifestMalformed = ErrorCode.Define("manifest-malformed", ErrorCategory.Invalid);
+    public static readonly ErrorCode IndexMalformed = ErrorCode.Define("index-malformed", ErrorCategory.Invalid);
 
     // CMS SignedData structure (Trust/SignedContentVerifier), RFC 5652.
-    public const string CmsMalformed = "cms-malformed";
-    public const string CmsNoContent = "cms-no-content";
-    public const string CmsWrongContentType = "cms-wrong-content-type";
-    public const string CmsNoSigners = "cms-no-signers";
-    public const string CmsSignedAttributesInvalid = "cms-signed-attributes-invalid";
-    public const string CmsWeakDigest = "cms-weak-digest";
-    public const string CmsSignatureInvalid = "cms-signature-invalid";
+    public static readonly ErrorCode CmsMalformed = ErrorCode.Define("cms-malformed", ErrorCategory.Refused);
+    public static readonly ErrorCode CmsNoContent = ErrorCode.Define("cms-no-content", ErrorCategory.Refused);
+    public static readonly ErrorCode CmsWrongContentType = ErrorCode.Define("cms-wrong-content-type", ErrorCategory.Refused);
+    public static readonly ErrorCode CmsNoSigners = ErrorCode.Define("cms-no-signers", ErrorCategory.Refused);
+    public static readonly ErrorCode CmsSignedAttributesInvalid = ErrorCode.Define("cms-signed-attributes-invalid", ErrorCategory.Refused);
+    public static readonly ErrorCode CmsWeakDigest = ErrorCode.Define("cms-weak-digest", ErrorCategory.Refused);
+    public static readonly ErrorCode CmsSignatureInvalid = ErrorCode.Define("cms-signature-invalid", ErrorCategory.Refused);
 
     // Signer certificates against the trust policy, RFC 5280.
-    public const string SignerCertificateMissing = "signer-certificate-missing";
-    public const string SignerUntrusted = "signer-untrusted";
-    public const string SignerNotYetValid = "signer-not-yet-valid";
-    public const string SignerExpired = "signer-expired";
-    public const string SignerWrongEku = "signer-wrong-eku";
-    public const string SignerKeyUsage = "signer-key-usage";
-    public const string SignerChainInvalid = "signer-chain-invalid";
-    public const string SignerThresholdNotMet = "signer-threshold-not-met";
+    public static readonly ErrorCode SignerCertificateMissing = ErrorCode.Define("signer-certificate-missing", ErrorCategory.Refused);
+    public static readonly ErrorCode SignerUntrusted = ErrorCode.Define("signer-untrusted", ErrorCategory.Refused);
+    public static readonly ErrorCode SignerNotYetValid = ErrorCode.Define("signer-not-yet-valid", ErrorCategory.Refused);
+    public static readonly ErrorCode SignerExpired = ErrorCode.Define("signer-expired", ErrorCategory.Refused);
+    public static readonly ErrorCode SignerWrongEku = ErrorCode.Define("signer-wrong-eku", ErrorCategory.Refused);
+    public static readonly ErrorCode SignerKeyUsage = ErrorCode.Define("signer-key-usage", ErrorCategory.Refused);
+    public static readonly ErrorCode SignerChainInvalid = ErrorCode.Define("signer-chain-invalid", ErrorCategory.Refused);
+    public static readonly ErrorCode SignerThresholdNotMet = ErrorCode.Define("signer-threshold-not-met", ErrorCategory.Refused);
 
     // Manifest freshness (DESIGN.md client step 5) and identity (step 4).
-    public const string ManifestExpired = "manifest-expired";
-    public const string ManifestIssuedInFuture = "manifest-issued-in-future";
-    public const string ManifestWrongRepository = "manifest-wrong-repository";
-    public const string ManifestWrongChannel = "manifest-wrong-channel";
-    public const string ManifestWrongBuildId = "manifest-wrong-build-id";
+    public static readonly ErrorCode ManifestExpired = ErrorCode.Define("manifest-expired", ErrorCategory.Refused);
+    public static readonly ErrorCode ManifestIssuedInFuture = ErrorCode.Define("manifest-issued-in-future", ErrorCategory.Refused);
+    public static readonly ErrorCode ManifestWrongRepository = ErrorCode.Define("manifest-wrong-repository", ErrorCategory.Refused);
+    public static readonly ErrorCode ManifestWrongChannel = ErrorCode.Define("manifest-wrong-channel", ErrorCategory.Refused);
+    public static readonly ErrorCode ManifestWrongBuildId = ErrorCode.Define("manifest-wrong-build-id", ErrorCategory.Refused);
 
     // Repository index freshness.
-    public const string IndexExpired = "index-expired";
-    public const string IndexIssuedInFuture = "index-issued-in-future";
+    public static readonly ErrorCode IndexExpired = ErrorCode.Define("index-expired", ErrorCategory.Refused);
+    public static readonly ErrorCode IndexIssuedInFuture = ErrorCode.Define("index-issued-in-future", ErrorCategory.Refused);
 }

@@ -4,25 +4,25 @@ namespace LivePatch.Core;
 public static partial class ErrorCodes
 {
     // Reading the trailer and the CMS (ModuleSignatureReader).
-    public const string SignatureMissing = "signature-missing";
-    public const string SignatureTruncated = "signature-truncated";
-    public const string SignatureTrailerInvalid = "signature-trailer-invalid";
-    public const string SignatureIdTypeUnsupported = "signature-id-type-unsupported";
-    public const string SignatureCmsMalformed = "signature-cms-malformed";
-    public const string SignatureSignerCount = "signature-signer-count";
+    public static readonly ErrorCode SignatureMissing = ErrorCode.Define("signature-missing", ErrorCategory.Refused);
+    public static readonly ErrorCode SignatureTruncated = ErrorCode.Define("signature-truncated", ErrorCategory.Refused);
+    public static readonly ErrorCode SignatureTrailerInvalid = ErrorCode.Define("signature-trailer-invalid", ErrorCategory.Refused);
+    public static readonly ErrorCode SignatureIdTypeUnsupported = ErrorCode.Define("signature-id-type-unsupported", ErrorCategory.Refused);
+    public static readonly ErrorCode SignatureCmsMalformed = ErrorCode.Define("signature-cms-malformed", ErrorCategory.Refused);
+    public static readonly ErrorCode SignatureSignerCount = ErrorCode.Define("signature-signer-count", ErrorCategory.Refused);
 
     // Verification policy (ModuleVerifier).
-    public const string SignatureSignedAttributes = "signature-signed-attributes";
-    public const string SignatureDigestUnsupported = "signature-digest-unsupported";
-    public const string SignatureAlgorithmUnsupported = "signature-algorithm-unsupported";
-    public const string SignatureNested = "signature-nested";
-    public const string SignatureSignerUnknown = "signature-signer-unknown";
-    public const string SignatureKeyUnsupported = "signature-key-unsupported";
-    public const string SignatureKeyTooWeak = "signature-key-too-weak";
-    public const string SignatureInvalid = "signature-invalid";
+    public static readonly ErrorCode SignatureSignedAttributes = ErrorCode.Define("signature-signed-attributes", ErrorCategory.Refused);
+    public static readonly ErrorCode SignatureDigestUnsupported = ErrorCode.Define("signature-digest-unsupported", ErrorCategory.Refused);
+    public static readonly ErrorCode SignatureAlgorithmUnsupported = ErrorCode.Define("signature-algorithm-unsupported", ErrorCategory.Refused);
+    public static readonly ErrorCode SignatureNested = ErrorCode.Define("signature-nested", ErrorCategory.Refused);
+    public static readonly ErrorCode SignatureSignerUnknown = ErrorCode.Define("signature-signer-unknown", ErrorCategory.Refused);
+    public static readonly ErrorCode SignatureKeyUnsupported = ErrorCode.Define("signature-key-unsupported", ErrorCategory.Refused);
+    public static readonly ErrorCode SignatureKeyTooWeak = ErrorCode.Define("signature-key-too-weak", ErrorCategory.Refused);
+    public static readonly ErrorCode SignatureInvalid = ErrorCode.Define("signature-invalid", ErrorCategory.Refused);
 
     // Signing (ModuleSigner) and keyrings (ModuleKeyring).
-    public const string SignatureAlreadyPresent = "signature-already-present";
-    public const string SigningKeyMissing = "signing-key-missing";
-    public const string KeyringFileInvalid = "keyring-file-invalid";
+    public static readonly ErrorCode SignatureAlreadyPresent = ErrorCode.Define("signature-already-present", ErrorCategory.Invalid);
+    public static readonly ErrorCode SigningKeyMissing = ErrorCode.Define("signing-key-missing", ErrorCategory.Invalid);
+    public static readonly ErrorCode KeyringFileInvalid = ErrorCode.Define("keyring-file-invalid", ErrorCategory.Invalid);
 }

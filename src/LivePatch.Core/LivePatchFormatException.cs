@@ -1,20 +1,25 @@
 namespace LivePatch.Core;
 
-/// <summary>Input bytes that do not have the expected format; <see cref="Code"/> is stable and documented.</summary>
+/// <summary>Input bytes that do not have the expected format; <see cref="Error"/> is stable, documented and categorised.</summary>
 /// <remarks>
 /// Every parser in Core throws this (and only this) for malformed input, so callers can map it to an
-/// exit code or a ProblemDetails without catching unrelated exceptions. Messages say what and where.
+/// exit code or a ProblemDetails (through <see cref="ErrorCode.Category"/>) without catching unrelated exceptions.
+/// Messages say what and where.
 /// </remarks>
-public sealed class LivePatchFormatException(string code, string message) : Exception(message)
+public sealed class LivePatchFormatException(ErrorCode error, string message) : Exception(message)
 {
-    public string Code { get; } = code;
+    /// <summary>The stable code and its category.</summary>
+    public ErrorCode Error { get; } = error;
 
-    /// <summary>Throws with <paramref name="code"/> unless <paramref name="condition"/> holds.</summary>
-    public static void ThrowUnless(bool condition, string code, string message)
+    /// <summary>The code's spelling, what scripts match on.</summary>
+    public string Code => Error.Code;
+
+    /// <summary>Throws with <paramref name="error"/> unless <paramref name="condition"/> holds.</summary>
+    public static void ThrowUnless(bool condition, ErrorCode error, string message)
     {
         if (!condition)
         {
-            throw new LivePatchFormatException(code, message);
+            throw new LivePatchFormatException(error, message);
         }
     }
 }

@@ -63,14 +63,15 @@ public sealed class PublisherCommandsTests
 
     [Theory]
     [InlineData("lp_sample.ko", "signature-missing")]
-    [InlineData("plain.rsa2048-sha256.ko", PublisherCommands.ModuleNotLivepatch)]
+    [InlineData("plain.rsa2048-sha256.ko", "module-not-livepatch")]
     public async Task Publish_UnpublishableModule_RefusedLocally_NothingSent(string module, string code)
     {
         await using var server = await FakeRepository.StartAsync();
 
         var run = Run(Publish(server, module));
 
-        Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
+        // Both are refusals (category Refused), the same exit code as when the server makes them.
+        Assert.Equal(ExitCodes.VerificationRefused, run.Exit);
         Assert.StartsWith($"lpatch: error [{code}]:", run.Error, StringComparison.Ordinal);
         Assert.Empty(server.Requests);
     }
@@ -103,12 +104,12 @@ public sealed class PublisherCommandsTests
     public async Task Publish_ServerRefusesOtherInput_ExitsUsage()
     {
         await using var server = await FakeRepository.StartAsync();
-        server.Problem(422, "channel-unknown", "No channel 'nightly'.");
+        server.Problem(404, "unknown-channel", "No channel 'nightly'.");
 
         var run = Run(Publish(server, SignedLivepatch, "--channel", "nightly"));
 
         Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
-        Assert.Contains("[channel-unknown]", run.Error, StringComparison.Ordinal);
+        Assert.Contains("[unknown-channel]", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -117,6 +117,47 @@ public sealed class RepositoryCommandsTests
     }
 
     [Fact]
+    public async Task Promote_ServerModuleNameInvalid_ExitsUsageNotVerification()
+    {
+        // Its spelling starts like the module refusals, but its category (Invalid) decides: exit 2, whatever the status.
+        await using var server = await FakeRepository.StartAsync();
+        server.Problem(422, "module-name-invalid", "The module name 'lp.sample' must be 1 to 55 characters of [A-Za-z0-9_-].");
+
+        var run = Run(server, "promote", "7", "--channel", "stable", "--api-key", ApiKey);
+
+        Assert.Equal(2, run.Exit);
+        Assert.Contains("[module-name-invalid]", run.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(502, 3)] // a proxy's error page: no working repository
+    [InlineData(422, 1)] // a refusal lpatch does not know yet (a newer server)
+    [InlineData(409, 2)]
+    public async Task Promote_UnknownCode_ExitFromTheStatus(int status, int exit)
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Problem(status, "code-from-the-future", "Something lpatch has no code for.");
+
+        var run = Run(server, "promote", "7", "--channel", "stable", "--api-key", ApiKey);
+
+        Assert.Equal(exit, run.Exit);
+        Assert.Single(server.Requests); // a POST is never retried
+    }
+
+    [Fact]
+    public void Run_UnexpectedException_InternalErrorExit6WithoutStackTrace()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var broken = new RepositoryEnvironment { GetVariable = _ => throw new InvalidOperationException("the bug") };
+
+        var exit = LpatchCommand.Run(["patches", "list"], output, error, broken);
+
+        Assert.Equal(6, exit);
+        Assert.Equal("lpatch: internal error [internal]: the bug", error.ToString().Trim());
+    }
+
+    [Fact]
     public async Task Revoke_Forbidden_HintsAtTheRole()
     {
         await using var server = await FakeRepository.StartAsync();

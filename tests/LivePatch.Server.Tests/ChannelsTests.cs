@@ -55,7 +55,7 @@ public sealed class ChannelsTests : IDisposable
         using var client = _factory.CreateClient(_factory.AdminKey);
         var patch = await PublishAsync(client);
 
-        await PublishTests.AssertProblemAsync(await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/promote", new PromoteRequest("../stable")), HttpStatusCode.BadRequest, "unknown-channel");
+        await PublishTests.AssertProblemAsync(await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/promote", new PromoteRequest("../stable")), HttpStatusCode.NotFound, "unknown-channel");
         await PublishTests.AssertProblemAsync(await client.PostAsJsonAsync("/v1/patches/999/promote", new PromoteRequest("stable")), HttpStatusCode.NotFound, "patch-not-found");
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using LivePatch.Core;
 using LivePatch.Core.Repository;
 using LivePatch.Core.Signing;
 
@@ -105,7 +106,8 @@ public sealed class PublishTests : IDisposable
 
         var response = await client.PostAsync("/v1/patches", Fixtures.Upload(Encoding.ASCII.GetBytes("#!/bin/sh\nrm -rf /\n"), ("buildId", Fixtures.BuildId)));
 
-        await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "elf-bad-magic");
+        // A format error (category Invalid): 400, not the 422 of a refused signature.
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "elf-bad-magic");
         await AssertNothingStoredAsync(client);
     }
 
@@ -113,7 +115,6 @@ public sealed class PublishTests : IDisposable
     [InlineData(new string[0], null, null, "build-id-required")]
     [InlineData(new[] { "xyz" }, null, null, "build-id-invalid")]
     [InlineData(new[] { "../../../../etc/passwd" }, null, null, "build-id-invalid")]
-    [InlineData(new[] { Fixtures.BuildId }, "nightly", null, "unknown-channel")]
     [InlineData(new[] { Fixtures.BuildId }, null, "0", "level-invalid")]
     [InlineData(new[] { Fixtures.BuildId }, null, "two", "level-invalid")]
     public async Task Publish_BadMetadata_400WithCodeAndNothingStored(string[] buildIds, string? channel, string? level, string code)
@@ -133,6 +134,42 @@ public sealed class PublishTests : IDisposable
         var response = await client.PostAsync("/v1/patches", Fixtures.Upload(Fixtures.Module("lp_sample.rsa2048-sha256.ko"), [.. fields]));
 
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, code);
+        await AssertNothingStoredAsync(client);
+    }
+
+    [Fact]
+    public async Task Publish_UnknownChannel_404LikeTheReadPath()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko", ("buildId", Fixtures.BuildId), ("channel", "nightly")));
+
+        await AssertProblemAsync(response, HttpStatusCode.NotFound, "unknown-channel");
+        await AssertNothingStoredAsync(client);
+    }
+
+    [Theory]
+    [InlineData("CVE-\u0662\u0660\u0662\u0664-\u0661\u0660\u0668\u0666")] // Arabic-Indic digits: \d matches them, hosts refuse them
+    public async Task Publish_NonAsciiCve_400(string cve)
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko", ("buildId", Fixtures.BuildId), ("cve", cve)));
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "cve-invalid");
+        await AssertNothingStoredAsync(client);
+    }
+
+    [Theory]
+    [InlineData("1000001")]
+    [InlineData("2147483647")]
+    public async Task Publish_LevelAboveWhatHostsAccept_400(string level)
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko", ("buildId", Fixtures.BuildId), ("level", level)));
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "level-invalid");
         await AssertNothingStoredAsync(client);
     }
 
@@ -191,7 +228,7 @@ public sealed class PublishTests : IDisposable
     }
 
     [Fact]
-    public async Task Publish_ModuleNameThatIsNoPathSegment_422()
+    public async Task Publish_ModuleNameThatIsNoPathSegment_400()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);
         // A correctly signed module whose .modinfo name would not be a safe /sys/kernel/livepatch/<name> on hosts.
@@ -202,7 +239,8 @@ public sealed class PublishTests : IDisposable
 
         var response = await client.PostAsync("/v1/patches", Fixtures.Upload(ModuleSigner.Sign(module, signer, HashAlgorithmName.SHA256), ("buildId", Fixtures.BuildId)));
 
-        await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "module-name-invalid");
+        // Unusable input (category Invalid), not a failed security check: 400, and lpatch exits 2.
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "module-name-invalid");
         await AssertNothingStoredAsync(client);
     }
 
@@ -273,6 +311,10 @@ public sealed class PublishTests : IDisposable
         var problem = System.Text.Json.JsonSerializer.Deserialize<ProblemInfo>(body, RepositoryJsonContext.Default.ProblemInfo)!;
         Assert.Equal(code, problem.Code);
         Assert.False(string.IsNullOrWhiteSpace(problem.Detail));
+        // Every problem a test drives also checks that the code's category is what decided the status.
+        var error = ErrorCode.FindOrNull(code);
+        Assert.True(error is not null, $"'{code}' is not a defined error code");
+        Assert.Equal(ErrorCategories.HttpStatus(error.Category), (int)response.StatusCode);
     }
 
     private Task AssertNothingStoredAsync(HttpClient client) => AssertNothingStoredAsync(client, _factory);

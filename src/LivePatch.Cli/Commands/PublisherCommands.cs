@@ -12,9 +12,6 @@ namespace LivePatch.Cli.Commands;
 /// <summary>The publisher's commands against a repository server: publish, patches, kernels, promote, revoke.</summary>
 internal static class PublisherCommands
 {
-    /// <summary>The module has no <c>livepatch=Y</c> in .modinfo (Core has no code for it yet; the server may name it too).</summary>
-    public const string ModuleNotLivepatch = ErrorCodes.ModuleNotLivepatch;
-
     public static IEnumerable<Command> Build(RepositoryEnvironment environment) =>
     [
         Publish(environment),
@@ -93,7 +90,7 @@ internal static class PublisherCommands
         var module = ModuleFile.Read(bytes);
         LivePatchFormatException.ThrowUnless(ModuleSignatureReader.IsSigned(module.Bytes.Span), ErrorCodes.SignatureMissing,
             $"{path} is not signed; sign it with 'lpatch module sign' (or the kernel's sign-file) before publishing.");
-        LivePatchFormatException.ThrowUnless(module.Info.IsLivepatch, ModuleNotLivepatch,
+        LivePatchFormatException.ThrowUnless(module.Info.IsLivepatch, ErrorCodes.ModuleNotLivepatch,
             $"{path} is not a livepatch module: its .modinfo has no livepatch=Y.");
         return bytes;
     }

@@ -49,12 +49,8 @@ internal sealed class ServerOptions
 /// <summary>Runs one call against the repository and turns its outcome into output and an exit code.</summary>
 internal static class RepositoryCall
 {
-    /// <summary>Code for a missing or malformed --server.</summary>
-    public const string ServerInvalid = "server-invalid";
-
-    /// <summary>Problem codes that mean the server refused the module itself (its ELF, .modinfo or signature): the
-    /// same refusals lpatch module verify makes, so the same exit code.</summary>
-    private static readonly string[] VerificationCodePrefixes = ["signature-", "module-", "modinfo-", "elf-", "decompression-"];
+    /// <summary>Code for a missing or malformed --server: the caller's settings (never sent by a server, so not defined).</summary>
+    public static readonly ErrorCode ServerInvalid = new("server-invalid", ErrorCategory.Configuration);
 
     public static int Run(ParseResult parse, ServerOptions options, RepositoryEnvironment environment,
         Func<IRepositoryApi, TextWriter, Task<int>> call)
@@ -93,13 +89,10 @@ internal static class RepositoryCall
         }
     }
 
-    internal static int ExitCodeFor(RepositoryApiException e) => e.Status switch
-    {
-        HttpStatusCode.UnprocessableEntity when VerificationCodePrefixes.Any(p => e.Code.StartsWith(p, StringComparison.Ordinal))
-            => ExitCodes.VerificationRefused,
-        >= HttpStatusCode.InternalServerError => ExitCodes.NoRepository, // still failing after retries: no working repository
-        _ => ExitCodes.UsageOrInput,
-    };
+    /// <summary>The exit code of a server problem: its code's category; only a code lpatch does not know (a proxy's error
+    /// page, a newer server) falls back to the HTTP status.</summary>
+    internal static int ExitCodeFor(RepositoryApiException e) =>
+        ErrorCategories.ExitCode(ErrorCode.FindOrNull(e.Code)?.Category ?? ErrorCategories.FromHttpStatus((int)e.Status));
 
     private static void WriteHint(TextWriter error, RepositoryApiException e)
     {

@@ -11,7 +11,7 @@ public sealed record HostKernel(BuildId BuildId, string Release)
     {
         var buildId = BuildIdReader.ReadRunningKernel(notesPath);
         var release = System.Text.Encoding.UTF8.GetString(FileBytes.ReadBounded(releasePath, 4096)).Trim();
-        LivePatchFormatException.ThrowUnless(release.Length > 0 && !release.Any(char.IsWhiteSpace), ClientErrorCodes.KernelUnreadable,
+        LivePatchFormatException.ThrowUnless(release.Length > 0 && !release.Any(char.IsWhiteSpace), new ErrorCode(ClientErrorCodes.KernelUnreadable, ErrorCategory.Invalid),
             $"{releasePath} does not hold a kernel release.");
         return new HostKernel(buildId, release);
     }

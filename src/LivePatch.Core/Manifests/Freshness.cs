@@ -5,7 +5,7 @@ internal static class Freshness
 {
     public static VerificationIssue? Check(
         DateTimeOffset issued, DateTimeOffset expires, DateTimeOffset now, TimeSpan maxSkew,
-        string expiredCode, string futureCode, string what)
+        ErrorCode expiredCode, ErrorCode futureCode, string what)
     {
         if (expires <= now)
         {

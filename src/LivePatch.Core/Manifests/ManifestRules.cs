@@ -1,7 +1,47 @@
+using System.Text.RegularExpressions;
+
 namespace LivePatch.Core.Manifests;
 
+/// <summary>Caps on manifest and index fields (docs/manifests.md): a manifest signed by a compromised or buggy key must
+/// not crash or freeze the host that parses it. The server checks the same caps before it publishes.</summary>
+public static class ManifestLimits
+{
+    /// <summary>2^53 − 1: the largest integer a JSON number keeps exactly in JavaScript and most JSON tools.</summary>
+    public const ulong MaxVersion = 9_007_199_254_740_991;
+
+    /// <summary>Dates outside 2000..2200 are not real publications, and inside it <c>published + patchDelay</c> cannot overflow.</summary>
+    public static readonly DateTimeOffset MinDate = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>See <see cref="MinDate"/>.</summary>
+    public static readonly DateTimeOffset MaxDate = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>2 GiB − 1: the client's own maximum maxModuleBytes (the client checks its configured limit itself).</summary>
+    public const long MaxPatchSize = int.MaxValue;
+
+    /// <summary>A million levels are more than any kernel's lifetime of fixes; it keeps <c>level + 1</c> far from overflow.</summary>
+    public const int MaxLevel = 1_000_000;
+
+    /// <summary>Patches or revoked entries in one manifest (one kernel): more is an attack on the host's time and memory.</summary>
+    public const int MaxEntries = 10_000;
+
+    /// <summary>Index entries (one per channel and kernel): ten times <see cref="MaxEntries"/>, a repository serves many kernels.</summary>
+    public const int MaxIndexEntries = 100_000;
+
+    /// <summary>CVE ids of one patch.</summary>
+    public const int MaxCvesPerPatch = 256;
+
+    /// <summary>Descriptions are prose for people; 16 KiB is pages of it.</summary>
+    public const int MaxDescriptionLength = 16 * 1024;
+
+    /// <summary>A revocation reason is a sentence or a paragraph.</summary>
+    public const int MaxReasonLength = 4 * 1024;
+
+    /// <summary>Names, releases, signers and severities are identifiers, never prose.</summary>
+    public const int MaxShortTextLength = 256;
+}
+
 /// <summary>Semantic rules for manifests and indexes that JSON typing alone does not enforce.</summary>
-internal static class ManifestRules
+internal static partial class ManifestRules
 {
     /// <summary>GNU build IDs are 8 to 64 bytes (DESIGN.md "Identity and trust").</summary>
     public const int MinBuildIdHexChars = 16;
@@ -11,18 +51,24 @@ internal static class ManifestRules
 
     public static void Validate(Manifest m)
     {
-        const string code = ErrorCodes.ManifestMalformed;
+        var code = ErrorCodes.ManifestMalformed;
         Require(m.Schema == Manifest.CurrentSchema, code, $"$.schema: unsupported schema {m.Schema}.");
-        RequireText(m.Repository, code, "$.repository");
-        RequireText(m.Channel, code, "$.channel");
+        RequireShortText(m.Repository, code, "$.repository");
+        RequireShortText(m.Channel, code, "$.channel");
         // An empty manifest ("this kernel is not covered") has no module to take a release from.
         if (m.Patches.Count + m.Revoked.Count > 0)
         {
-            RequireText(m.KernelRelease, code, "$.kernelRelease");
+            RequireShortText(m.KernelRelease, code, "$.kernelRelease");
         }
 
+        RequireOptionalShortText(m.KernelRelease, code, "$.kernelRelease");
         RequireBuildId(m.BuildId, code, "$.buildId");
+        RequireVersion(m.Version, code, "$.version");
+        RequireDate(m.Issued, code, "$.issued");
+        RequireDate(m.Expires, code, "$.expires");
         Require(m.Expires > m.Issued, code, "$.expires: must be after $.issued.");
+        RequireCount(m.Patches.Count, ManifestLimits.MaxEntries, code, "$.patches");
+        RequireCount(m.Revoked.Count, ManifestLimits.MaxEntries, code, "$.revoked");
         var seen = new HashSet<(string, int)>();
         for (var i = 0; i < m.Patches.Count; i++)
         {
@@ -35,70 +81,116 @@ internal static class ManifestRules
         {
             var r = m.Revoked[i] ?? throw Fail(code, $"$.revoked[{i}]: null.");
             RequireModuleName(r.Name, code, $"$.revoked[{i}].name");
-            Require(r.Level > 0, code, $"$.revoked[{i}].level: must be > 0.");
+            RequireLevel(r.Level, code, $"$.revoked[{i}].level");
             RequireSha256(r.Sha256, code, $"$.revoked[{i}].sha256");
             RequireText(r.Reason, code, $"$.revoked[{i}].reason");
+            RequireProse(r.Reason, ManifestLimits.MaxReasonLength, code, $"$.revoked[{i}].reason");
+            RequireDate(r.RevokedAt, code, $"$.revoked[{i}].revokedAt");
         }
     }
 
     public static void Validate(RepositoryIndex index)
     {
-        const string code = ErrorCodes.IndexMalformed;
+        var code = ErrorCodes.IndexMalformed;
         Require(index.Schema == RepositoryIndex.CurrentSchema, code, $"$.schema: unsupported schema {index.Schema}.");
-        RequireText(index.Repository, code, "$.repository");
+        RequireShortText(index.Repository, code, "$.repository");
+        RequireVersion(index.Version, code, "$.version");
+        RequireDate(index.Issued, code, "$.issued");
+        RequireDate(index.Expires, code, "$.expires");
         Require(index.Expires > index.Issued, code, "$.expires: must be after $.issued.");
+        RequireCount(index.Manifests.Count, ManifestLimits.MaxIndexEntries, code, "$.manifests");
         var seen = new HashSet<(string, string)>();
         for (var i = 0; i < index.Manifests.Count; i++)
         {
             var path = $"$.manifests[{i}]";
             var e = index.Manifests[i] ?? throw Fail(code, $"{path}: null.");
-            RequireText(e.Channel, code, $"{path}.channel");
+            RequireShortText(e.Channel, code, $"{path}.channel");
             RequireBuildId(e.BuildId, code, $"{path}.buildId");
+            RequireVersion(e.Version, code, $"{path}.version");
             RequireSha256(e.Sha256, code, $"{path}.sha256");
-            Require(e.Size >= 0, code, $"{path}.size: must be >= 0.");
+            Require(e.Size is >= 0 and <= ManifestLimits.MaxPatchSize, code, $"{path}.size: must be 0 to {ManifestLimits.MaxPatchSize}.");
             Require(seen.Add((e.Channel, e.BuildId)), code, $"{path}: duplicate {e.Channel}/{e.BuildId}.");
         }
     }
 
     private static void ValidatePatch(ManifestPatch p, string path)
     {
-        const string code = ErrorCodes.ManifestMalformed;
+        var code = ErrorCodes.ManifestMalformed;
         RequireModuleName(p.Name, code, $"{path}.name");
-        Require(p.Level > 0, code, $"{path}.level: must be > 0.");
+        RequireLevel(p.Level, code, $"{path}.level");
         RequireSha256(p.Sha256, code, $"{path}.sha256");
-        Require(p.Size >= 0, code, $"{path}.size: must be >= 0.");
-        RequireText(p.Signer, code, $"{path}.signer");
+        Require(p.Size is > 0 and <= ManifestLimits.MaxPatchSize, code, $"{path}.size: must be 1 to {ManifestLimits.MaxPatchSize}.");
+        RequireShortText(p.Signer, code, $"{path}.signer");
+        RequireOptionalShortText(p.Severity, code, $"{path}.severity");
+        RequireProse(p.Description, ManifestLimits.MaxDescriptionLength, code, $"{path}.description");
+        RequireDate(p.Published, code, $"{path}.published");
+        RequireCount(p.Cves.Count, ManifestLimits.MaxCvesPerPatch, code, $"{path}.cves");
         for (var i = 0; i < p.Cves.Count; i++)
         {
-            RequireText(p.Cves[i], code, $"{path}.cves[{i}]");
+            Require(p.Cves[i] is { } cve && CveId().IsMatch(cve), code, $"{path}.cves[{i}]: must be a CVE id like CVE-2024-1086.");
         }
     }
+
+    /// <summary>ASCII digits only (<c>\d</c> would accept Arabic-Indic and other digits); <c>\z</c>, since <c>$</c> allows a final newline.</summary>
+    [GeneratedRegex(@"^CVE-[0-9]{4}-[0-9]{4,19}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex CveId();
+
+    private static void RequireVersion(ulong version, ErrorCode code, string path) =>
+        Require(version <= ManifestLimits.MaxVersion, code, $"{path}: must be at most {ManifestLimits.MaxVersion} (2^53 - 1).");
+
+    private static void RequireDate(DateTimeOffset date, ErrorCode code, string path) =>
+        Require(date >= ManifestLimits.MinDate && date <= ManifestLimits.MaxDate, code,
+            $"{path}: must be between {ManifestLimits.MinDate:yyyy-MM-dd} and {ManifestLimits.MaxDate:yyyy-MM-dd}.");
+
+    private static void RequireLevel(int level, ErrorCode code, string path) =>
+        Require(level is > 0 and <= ManifestLimits.MaxLevel, code, $"{path}: must be 1 to {ManifestLimits.MaxLevel}.");
+
+    private static void RequireCount(int count, int max, ErrorCode code, string path) =>
+        Require(count <= max, code, $"{path}: at most {max} entries.");
+
+    private static void RequireShortText(string? value, ErrorCode code, string path)
+    {
+        RequireText(value, code, path);
+        RequireOptionalShortText(value, code, path);
+    }
+
+    private static void RequireOptionalShortText(string? value, ErrorCode code, string path) =>
+        Require(value is null || (value.Length <= ManifestLimits.MaxShortTextLength && !value.Any(IsControl)), code,
+            $"{path}: at most {ManifestLimits.MaxShortTextLength} characters, no control characters.");
+
+    // Prose may break lines and indent; no other control character (terminal escapes, NUL) reaches a host's log.
+    private static void RequireProse(string? value, int max, ErrorCode code, string path) =>
+        Require(value is null || (value.Length <= max && !value.Any(c => IsControl(c) && c is not ('\n' or '\t'))), code,
+            $"{path}: at most {max} characters, no control characters but newline and tab.");
+
+    /// <summary>C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F).</summary>
+    private static bool IsControl(char c) => c is <= '\u001f' or (>= '\u007f' and <= '\u009f');
 
     public static bool IsLowerHex(string? s) =>
         s is not null && s.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 
-    private static void RequireBuildId(string value, string code, string path) =>
+    private static void RequireBuildId(string value, ErrorCode code, string path) =>
         Require(
             IsLowerHex(value) && value.Length % 2 == 0
                 && value.Length is >= MinBuildIdHexChars and <= MaxBuildIdHexChars,
             code,
             $"{path}: must be {MinBuildIdHexChars} to {MaxBuildIdHexChars} lowercase hex characters.");
 
-    private static void RequireSha256(string value, string code, string path) =>
+    private static void RequireSha256(string value, ErrorCode code, string path) =>
         Require(IsLowerHex(value) && value.Length == 64, code, $"{path}: must be 64 lowercase hex characters.");
 
     // The name becomes a /sys/kernel/livepatch/<name> path on the host: no separators, no dots.
-    private static void RequireModuleName(string value, string code, string path) =>
+    private static void RequireModuleName(string value, ErrorCode code, string path) =>
         Require(
             Modules.ModuleNames.IsValid(value),
             code,
             $"{path}: must be 1 to {MaxModuleNameLength} characters of [A-Za-z0-9_-].");
 
-    private static void RequireText(string? value, string code, string path) =>
+    private static void RequireText(string? value, ErrorCode code, string path) =>
         Require(!string.IsNullOrWhiteSpace(value), code, $"{path}: must not be empty.");
 
-    private static void Require(bool condition, string code, string message) =>
+    private static void Require(bool condition, ErrorCode code, string message) =>
         LivePatchFormatException.ThrowUnless(condition, code, message);
 
-    private static LivePatchFormatException Fail(string code, string message) => new(code, message);
+    private static LivePatchFormatException Fail(ErrorCode code, string message) => new(code, message);
 }

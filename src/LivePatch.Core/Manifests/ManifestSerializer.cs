@@ -39,7 +39,7 @@ public static class ManifestSerializer
         return index;
     }
 
-    private static T Read<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> typeInfo, string code)
+    private static T Read<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> typeInfo, ErrorCode code)
         where T : class
     {
         T? value;

@@ -31,7 +31,7 @@ public sealed class ManifestVerifier(TrustPolicy policy, TimeProvider time)
         }
         catch (LivePatchFormatException e)
         {
-            return ManifestVerificationResult.Refused(new(e.Code, e.Message));
+            return ManifestVerificationResult.Refused(new(e.Error, e.Message));
         }
 
         // Step 5: freshness (TUF freeze attack).

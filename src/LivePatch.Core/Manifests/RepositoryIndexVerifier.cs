@@ -25,7 +25,7 @@ public sealed class RepositoryIndexVerifier(TrustPolicy policy, TimeProvider tim
         }
         catch (LivePatchFormatException e)
         {
-            issue = new(e.Code, e.Message);
+            issue = new(e.Error, e.Message);
             return null;
         }
 

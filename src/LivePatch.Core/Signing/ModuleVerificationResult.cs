@@ -17,7 +17,7 @@ public sealed record ModuleVerificationResult
     /// <summary>The keyring certificate that made the signature, when one was found.</summary>
     public X509Certificate2? Signer { get; init; }
 
-    internal static ModuleVerificationResult Fail(string code, string message, ModuleSignatureInfo? signature = null,
+    internal static ModuleVerificationResult Fail(ErrorCode code, string message, ModuleSignatureInfo? signature = null,
         X509Certificate2? signer = null) =>
         new() { Issue = new VerificationIssue(code, message), Signature = signature, Signer = signer };
 }

@@ -25,7 +25,7 @@ public sealed class ModuleVerifier(ModuleKeyring keyring)
         }
         catch (LivePatchFormatException e)
         {
-            return ModuleVerificationResult.Fail(e.Code, e.Message);
+            return ModuleVerificationResult.Fail(e.Error, e.Message);
         }
         if (signature is null)
         {
@@ -36,7 +36,7 @@ public sealed class ModuleVerifier(ModuleKeyring keyring)
         var issue = CheckShape(signature, module[..signature.BodyLength]);
         if (issue is not null)
         {
-            return ModuleVerificationResult.Fail(issue.Code, issue.Message, signature);
+            return ModuleVerificationResult.Fail(issue.Error, issue.Message, signature);
         }
         // 3. The signer must be a keyring certificate (pkcs7_trust.c: the key, not a chain).
         var signer = _keyring.FindSigner(signature);
@@ -50,7 +50,7 @@ public sealed class ModuleVerifier(ModuleKeyring keyring)
         issue = CheckSignature(signature, signer, module[..signature.BodyLength]);
         return issue is null
             ? new ModuleVerificationResult { Signature = signature, Signer = signer }
-            : ModuleVerificationResult.Fail(issue.Code, issue.Message, signature, signer);
+            : ModuleVerificationResult.Fail(issue.Error, issue.Message, signature, signer);
     }
 
     private static VerificationIssue? CheckShape(ModuleSignatureInfo signature, ReadOnlySpan<byte> body)

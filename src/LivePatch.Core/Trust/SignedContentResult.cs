@@ -20,7 +20,7 @@ public sealed record SignedContentResult
     /// <summary>When valid: what lets a later check of the same bytes skip the chain building.</summary>
     public SignatureMemo? Memo { get; init; }
 
-    public static SignedContentResult Refused(string code, string message) => new() { Issue = new(code, message) };
+    public static SignedContentResult Refused(ErrorCode code, string message) => new() { Issue = new(code, message) };
 
     public static SignedContentResult Refused(VerificationIssue issue) => new() { Issue = issue };
 }

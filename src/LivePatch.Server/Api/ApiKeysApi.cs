@@ -22,7 +22,7 @@ public static class ApiKeysApi
     {
         if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Length > 64 || !RepositoryRoles.IsKnown(body.Role))
         {
-            return Problems.Result(RepositoryProblem.BadRequest(ProblemCodes.ApiKeyInvalid, "Give a name (1 to 64 characters) and a role: 'publisher' or 'admin'."));
+            return Problems.Result(new RepositoryProblem(ProblemCodes.ApiKeyInvalid, "Give a name (1 to 64 characters) and a role: 'publisher' or 'admin'."));
         }
 
         var created = service.Create(body.Name.Trim(), body.Role);
@@ -30,5 +30,5 @@ public static class ApiKeysApi
     }
 
     private static IResult Delete(string id, ApiKeyService service) =>
-        service.Delete(id) ? TypedResults.NoContent() : Problems.Result(RepositoryProblem.NotFound(ProblemCodes.ApiKeyNotFound, "There is no API key with that id."));
+        service.Delete(id) ? TypedResults.NoContent() : Problems.Result(new RepositoryProblem(ProblemCodes.ApiKeyNotFound, "There is no API key with that id."));
 }

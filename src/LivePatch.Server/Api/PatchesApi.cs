@@ -34,7 +34,7 @@ public static class PatchesApi
     {
         if (!request.HasFormContentType)
         {
-            return Problems.Result(RepositoryProblem.BadRequest(ProblemCodes.MultipartRequired, "Send multipart/form-data with the module in a part named 'module'."));
+            return Problems.Result(new RepositoryProblem(ProblemCodes.MultipartRequired, "Send multipart/form-data with the module in a part named 'module'."));
         }
 
         var (form, formProblem) = await ReadFormAsync(request, cancellation);
@@ -45,13 +45,13 @@ public static class PatchesApi
 
         if (form!.Files.GetFile("module") is not { } file)
         {
-            return Problems.Result(RepositoryProblem.BadRequest(ProblemCodes.ModulePartMissing, "The form has no file part named 'module'."));
+            return Problems.Result(new RepositoryProblem(ProblemCodes.ModulePartMissing, "The form has no file part named 'module'."));
         }
 
         var level = form["level"].ToString();
         if (level.Length > 0 && !int.TryParse(level, out _))
         {
-            return Problems.Result(RepositoryProblem.BadRequest(ProblemCodes.LevelInvalid, "The level must be a whole number of 1 or more."));
+            return Problems.Result(new RepositoryProblem(ProblemCodes.LevelInvalid, $"The level must be a whole number from 1 to {LivePatch.Core.Manifests.ManifestLimits.MaxLevel}."));
         }
 
         using var buffer = new MemoryStream((int)Math.Min(file.Length, int.MaxValue));
@@ -86,11 +86,11 @@ public static class PatchesApi
         }
         catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
         {
-            return (null, RepositoryProblem.BadRequest(ProblemCodes.FormInvalid, $"The multipart form could not be read: {e.Message}"));
+            return (null, new RepositoryProblem(ProblemCodes.FormInvalid, $"The multipart form could not be read: {e.Message}"));
         }
     }
 
-    private static RepositoryProblem TooLarge => new(StatusCodes.Status413PayloadTooLarge, ProblemCodes.ModuleTooLarge, "The upload is larger than this repository accepts.");
+    private static RepositoryProblem TooLarge => new(ProblemCodes.ModuleTooLarge, "The upload is larger than this repository accepts.");
 
     private static List<string> Values(IFormCollection form, string key) =>
         form[key].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
@@ -98,7 +98,7 @@ public static class PatchesApi
     private static IResult List(PatchService service, string? buildId, string? channel) => TypedResults.Ok(service.List(buildId, channel));
 
     private static IResult Get(int id, PatchService service) =>
-        service.GetOrNull(id) is { } patch ? TypedResults.Ok(patch) : Problems.Result(RepositoryProblem.NotFound(ProblemCodes.PatchNotFound, $"There is no patch {id}."));
+        service.GetOrNull(id) is { } patch ? TypedResults.Ok(patch) : Problems.Result(new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}."));
 
     private static IResult Promote(int id, PromoteRequest body, PatchService service) => ToResult(service.Promote(id, body.Channel));
 

@@ -1,4 +1,5 @@
 using LivePatch.Core.Kernel;
+using LivePatch.Core.Repository;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Publishing;
@@ -30,13 +31,13 @@ public static class ReadApi
     {
         if (!options.Value.Channels.Contains(channel))
         {
-            return Problems.Result(RepositoryProblem.NotFound(ProblemCodes.UnknownChannel, $"This repository has no channel of that name; it has: {string.Join(", ", options.Value.Channels)}."));
+            return Problems.Result(new RepositoryProblem(ProblemCodes.UnknownChannel, $"This repository has no channel of that name; it has: {string.Join(", ", options.Value.Channels)}."));
         }
 
         // Only the canonical lowercase form names a manifest, as on a static mirror where paths are case-sensitive.
         if (!BuildId.TryParse(buildId, out var id) || id.Hex != buildId)
         {
-            return Problems.Result(RepositoryProblem.BadRequest(ProblemCodes.BuildIdInvalid, "The build ID must be 16 to 128 lowercase hex digits."));
+            return Problems.Result(new RepositoryProblem(ProblemCodes.BuildIdInvalid, "The build ID must be 16 to 128 lowercase hex digits."));
         }
 
         return Serve(context, manifests.Get(channel, buildId), ManifestCacheControl);
@@ -48,12 +49,12 @@ public static class ReadApi
     {
         if (!BlobStore.IsSha256Hex(hex))
         {
-            return Problems.Result(RepositoryProblem.BadRequest(ProblemCodes.InvalidHash, "A blob is named by its SHA-256: 64 lowercase hex digits."));
+            return Problems.Result(new RepositoryProblem(ProblemCodes.InvalidHash, "A blob is named by its SHA-256: 64 lowercase hex digits."));
         }
 
         if (blobs.PathOrNull(hex) is not { } path)
         {
-            return Problems.Result(RepositoryProblem.NotFound(ProblemCodes.BlobNotFound, "No module with that SHA-256 is stored here."));
+            return Problems.Result(new RepositoryProblem(ProblemCodes.BlobNotFound, "No module with that SHA-256 is stored here."));
         }
 
         context.Response.Headers.CacheControl = BlobCacheControl;

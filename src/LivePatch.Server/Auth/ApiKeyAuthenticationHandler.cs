@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using LivePatch.Core.Repository;
 using LivePatch.Server.Api;
 using LivePatch.Server.Publishing;
 using Microsoft.AspNetCore.Authentication;
@@ -42,10 +43,10 @@ public sealed class ApiKeyAuthenticationHandler(
         var hint = Request.Headers.Authorization.Count == 0
             ? "This request needs an API key: send 'Authorization: Bearer <key>' (lpatch: --api-key or LPATCH_API_KEY)."
             : "The API key is not valid (unknown, deleted or mistyped).";
-        return Problems.Write(Context, new RepositoryProblem(StatusCodes.Status401Unauthorized, ProblemCodes.Unauthenticated, hint));
+        return Problems.Write(Context, new RepositoryProblem(ProblemCodes.Unauthenticated, hint));
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        Problems.Write(Context, new RepositoryProblem(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden,
+        Problems.Write(Context, new RepositoryProblem(ProblemCodes.Forbidden,
             "This API key's role may not do this: publishing needs 'publisher' or 'admin', managing API keys needs 'admin'."));
 }

@@ -72,7 +72,7 @@ public sealed class PatchService(
     {
         if (!_options.Channels.Contains(channel))
         {
-            return RepositoryProblem.BadRequest(ProblemCodes.UnknownChannel, $"Unknown channel; this repository has: {string.Join(", ", _options.Channels)}.");
+            return new RepositoryProblem(ProblemCodes.UnknownChannel, $"Unknown channel; this repository has: {string.Join(", ", _options.Channels)}.");
         }
 
         lock (_writer)
@@ -84,18 +84,18 @@ public sealed class PatchService(
 
             if (doc.Channels.ContainsKey(channel))
             {
-                return RepositoryProblem.Conflict(ProblemCodes.AlreadyInChannel, $"Patch {id} is already in channel '{channel}'.");
+                return new RepositoryProblem(ProblemCodes.AlreadyInChannel, $"Patch {id} is already in channel '{channel}'.");
             }
 
             if (doc.RevokedMs is not null)
             {
-                return RepositoryProblem.Conflict(ProblemCodes.PatchRevoked, $"Patch {id} was revoked ({doc.RevokedReason}); publish a fixed level instead.");
+                return new RepositoryProblem(ProblemCodes.PatchRevoked, $"Patch {id} was revoked ({doc.RevokedReason}); publish a fixed level instead.");
             }
 
             var clash = doc.BuildIds.SelectMany(PatchesOf).FirstOrDefault(p => p.Level == doc.Level && p.Channels.ContainsKey(channel));
             if (clash is not null)
             {
-                return RepositoryProblem.Conflict(ProblemCodes.LevelConflict, $"Channel '{channel}' already has level {doc.Level} for one of this patch's kernels (patch {clash.Id}).");
+                return new RepositoryProblem(ProblemCodes.LevelConflict, $"Channel '{channel}' already has level {doc.Level} for one of this patch's kernels (patch {clash.Id}).");
             }
 
             doc.Channels[channel] = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -109,7 +109,7 @@ public sealed class PatchService(
     {
         if (string.IsNullOrWhiteSpace(reason) || reason.Length > 1000)
         {
-            return RepositoryProblem.BadRequest(ProblemCodes.ReasonRequired, "Give a reason (1 to 1000 characters): hosts log it when they remove the patch.");
+            return new RepositoryProblem(ProblemCodes.ReasonRequired, "Give a reason (1 to 1000 characters): hosts log it when they remove the patch.");
         }
 
         lock (_writer)
@@ -121,7 +121,7 @@ public sealed class PatchService(
 
             if (doc.RevokedMs is not null)
             {
-                return RepositoryProblem.Conflict(ProblemCodes.PatchRevoked, $"Patch {id} is already revoked.");
+                return new RepositoryProblem(ProblemCodes.PatchRevoked, $"Patch {id} is already revoked.");
             }
 
             doc.RevokedReason = reason.Trim();
@@ -179,20 +179,20 @@ public sealed class PatchService(
             var release = module.Module.Info.KernelRelease;
             if (patches.FirstOrDefault(p => p.KernelRelease != release) is { } other)
             {
-                return RepositoryProblem.Conflict(ProblemCodes.KernelReleaseMismatch,
+                return new RepositoryProblem(ProblemCodes.KernelReleaseMismatch,
                     $"Kernel {buildId} has patches for release {other.KernelRelease}, but this module's vermagic says {release}: check the build ID.");
             }
 
             if (patches.FirstOrDefault(p => p.Sha256 == sha256) is { } same)
             {
-                return RepositoryProblem.Conflict(ProblemCodes.DuplicateModule,
+                return new RepositoryProblem(ProblemCodes.DuplicateModule,
                     $"This exact module is already published for kernel {buildId} as patch {same.Id} (level {same.Level}).");
             }
 
             var highest = HighestLevel(patches, module.Channel);
             if (level is { } wanted && wanted <= highest)
             {
-                return RepositoryProblem.Conflict(ProblemCodes.LevelNotIncreasing,
+                return new RepositoryProblem(ProblemCodes.LevelNotIncreasing,
                     $"Level {wanted} is not above level {highest}, the highest for kernel {buildId} in channel '{module.Channel}'.");
             }
         }
@@ -220,7 +220,7 @@ public sealed class PatchService(
     private static int NextLevel(IEnumerable<List<PatchDocument>> patches, string channel) =>
         patches.Select(p => HighestLevel(p, channel)).DefaultIfEmpty(0).Max() + 1;
 
-    private static RepositoryProblem NotFound(int id) => RepositoryProblem.NotFound(ProblemCodes.PatchNotFound, $"There is no patch {id}.");
+    private static RepositoryProblem NotFound(int id) => new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}.");
 
     private PatchInfo ToInfo(PatchDocument p) => new()
     {

@@ -1,7 +1,9 @@
 using System.Text.RegularExpressions;
 using LivePatch.Core;
 using LivePatch.Core.Kernel;
+using LivePatch.Core.Manifests;
 using LivePatch.Core.Modules;
+using LivePatch.Core.Repository;
 using LivePatch.Core.Signing;
 using LivePatch.Server.Configuration;
 
@@ -34,7 +36,7 @@ public sealed partial class PublishValidator(RepositoryOptions options, Reposito
         }
         catch (LivePatchFormatException e)
         {
-            return RepositoryProblem.Unprocessable(e.Code, $"The uploaded file is not a readable kernel module: {e.Message}");
+            return new RepositoryProblem(e.Error, $"The uploaded file is not a readable kernel module: {e.Message}");
         }
 
         problem = CheckLivepatch(module);
@@ -46,7 +48,7 @@ public sealed partial class PublishValidator(RepositoryOptions options, Reposito
         var verification = new ModuleVerifier(keys.ModuleKeyring).Verify(module.Bytes.Span);
         if (!verification.IsValid)
         {
-            return RepositoryProblem.Unprocessable(verification.Issue!.Code,
+            return new RepositoryProblem(verification.Issue!.Error,
                 $"The module signature is not accepted by this repository's module keyring: {verification.Issue.Message}");
         }
 
@@ -58,70 +60,76 @@ public sealed partial class PublishValidator(RepositoryOptions options, Reposito
     {
         if (request.BuildIds.Count == 0)
         {
-            return RepositoryProblem.BadRequest(ProblemCodes.BuildIdRequired, "Name at least one target kernel with a 'buildId' field (the kernel's GNU build ID in hex).");
+            return new RepositoryProblem(ProblemCodes.BuildIdRequired, "Name at least one target kernel with a 'buildId' field (the kernel's GNU build ID in hex).");
         }
 
         if (request.BuildIds.Count > MaxBuildIdsPerPublish)
         {
-            return RepositoryProblem.BadRequest(ProblemCodes.TooManyBuildIds, $"One publish may target at most {MaxBuildIdsPerPublish} kernels; split the list.");
+            return new RepositoryProblem(ProblemCodes.TooManyBuildIds, $"One publish may target at most {MaxBuildIdsPerPublish} kernels; split the list.");
         }
 
         var bad = request.BuildIds.FirstOrDefault(id => !BuildId.TryParse(id, out _));
-        return bad is null ? null : RepositoryProblem.BadRequest(ProblemCodes.BuildIdInvalid,
+        return bad is null ? null : new RepositoryProblem(ProblemCodes.BuildIdInvalid,
             $"'{Shorten(bad)}' is not a build ID: expected 16 to 128 hex digits, as 'lpatch kernel build-id' prints.");
     }
 
     private RepositoryProblem? CheckChannel(string? channel) =>
-        channel is null || options.Channels.Contains(channel) ? null : RepositoryProblem.BadRequest(ProblemCodes.UnknownChannel,
+        channel is null || options.Channels.Contains(channel) ? null : new RepositoryProblem(ProblemCodes.UnknownChannel,
             $"Unknown channel '{Shorten(channel)}'; this repository has: {string.Join(", ", options.Channels)}.");
 
     private static RepositoryProblem? CheckMetadata(PublishRequest request)
     {
-        if (request.Level is < 1)
+        // Above MaxLevel every host would refuse the manifest as manifest-malformed.
+        if (request.Level is < 1 or > ManifestLimits.MaxLevel)
         {
-            return RepositoryProblem.BadRequest(ProblemCodes.LevelInvalid, "The level must be a whole number of 1 or more.");
+            return new RepositoryProblem(ProblemCodes.LevelInvalid, $"The level must be a whole number from 1 to {ManifestLimits.MaxLevel}.");
+        }
+
+        if (request.Cves.Count > ManifestLimits.MaxCvesPerPatch)
+        {
+            return new RepositoryProblem(ProblemCodes.CveInvalid, $"A patch may name at most {ManifestLimits.MaxCvesPerPatch} CVE ids.");
         }
 
         var badCve = request.Cves.FirstOrDefault(c => !CveId().IsMatch(c));
         if (badCve is not null)
         {
-            return RepositoryProblem.BadRequest(ProblemCodes.CveInvalid, $"'{Shorten(badCve)}' is not a CVE id like CVE-2024-1086.");
+            return new RepositoryProblem(ProblemCodes.CveInvalid, $"'{Shorten(badCve)}' is not a CVE id like CVE-2024-1086.");
         }
 
         if (request.Severity is not null && !Severities.Contains(request.Severity))
         {
-            return RepositoryProblem.BadRequest(ProblemCodes.SeverityInvalid, $"Severity must be one of {string.Join(", ", Severities)}.");
+            return new RepositoryProblem(ProblemCodes.SeverityInvalid, $"Severity must be one of {string.Join(", ", Severities)}.");
         }
 
         return request.Description is { Length: > MaxDescriptionLength }
-            ? RepositoryProblem.BadRequest(ProblemCodes.DescriptionTooLong, $"The description is longer than {MaxDescriptionLength} characters.")
+            ? new RepositoryProblem(ProblemCodes.DescriptionTooLong, $"The description is longer than {MaxDescriptionLength} characters.")
             : null;
     }
 
     private RepositoryProblem? CheckSize(byte[] module) =>
-        module.Length <= options.MaxModuleBytes ? null : new RepositoryProblem(StatusCodes.Status413PayloadTooLarge,
-            ProblemCodes.ModuleTooLarge, $"The module is {module.Length} bytes; this repository accepts at most {options.MaxModuleBytes}.");
+        module.Length <= options.MaxModuleBytes ? null : new RepositoryProblem(ProblemCodes.ModuleTooLarge, $"The module is {module.Length} bytes; this repository accepts at most {options.MaxModuleBytes}.");
 
     private static RepositoryProblem? CheckLivepatch(ModuleFile module)
     {
         if (!module.Info.IsLivepatch)
         {
-            return RepositoryProblem.Unprocessable(ProblemCodes.NotLivepatch,
+            return new RepositoryProblem(ProblemCodes.NotLivepatch,
                 "The module's .modinfo has no livepatch=Y: it is not a livepatch module (MODULE_INFO(livepatch, \"Y\")).");
         }
 
         if (!ModuleNames.IsValid(module.Info.Name))
         {
-            return RepositoryProblem.Unprocessable(ProblemCodes.ModuleNameInvalid,
+            return new RepositoryProblem(ProblemCodes.ModuleNameInvalid,
                 $"The module name '{Shorten(module.Info.Name ?? "")}' must be 1 to {ModuleNames.MaxLength} characters of [A-Za-z0-9_-].");
         }
 
-        return module.Info.KernelRelease is null ? RepositoryProblem.Unprocessable(ProblemCodes.KernelReleaseMissing,
+        return module.Info.KernelRelease is null ? new RepositoryProblem(ProblemCodes.KernelReleaseMissing,
             "The module's .modinfo has no vermagic, so the kernel release it was built for is unknown.") : null;
     }
 
     private static string Shorten(string s) => s.Length <= 80 ? s : s[..80] + "…";
 
-    [GeneratedRegex(@"^CVE-\d{4}-\d{4,7}$")]
+    // ASCII digits only, as hosts require (ManifestRules): \d would accept Arabic-Indic digits, $ a final newline.
+    [GeneratedRegex(@"^CVE-[0-9]{4}-[0-9]{4,7}\z", RegexOptions.CultureInvariant)]
     private static partial Regex CveId();
 }

@@ -38,9 +38,9 @@ public sealed class ElfImageTests
     }
 
     [Theory]
-    [InlineData(3, ErrorCodes.ElfBadMagic)]
-    [InlineData(20, ErrorCodes.ElfTruncated)]
-    [InlineData(300, ErrorCodes.ElfTruncated)]
+    [InlineData(3, "elf-bad-magic")]
+    [InlineData(20, "elf-truncated")]
+    [InlineData(300, "elf-truncated")]
     public void Parse_Truncated_ThrowsWithCode(int length, string code)
     {
         var bytes = Fixtures.Bytes("modules", "lp_sample.ko")[..length];

@@ -54,7 +54,7 @@ public sealed class ModuleFileTests
         }
 
         var e = Assert.Throws<LivePatchFormatException>(() => ModuleFile.Read(bytes));
-        Assert.Contains(e.Code, new[] { ErrorCodes.DecompressionFailed, ErrorCodes.ElfBadMagic, ErrorCodes.ElfTruncated, ErrorCodes.ElfMalformed });
+        Assert.Contains(e.Error, new[] { ErrorCodes.DecompressionFailed, ErrorCodes.ElfBadMagic, ErrorCodes.ElfTruncated, ErrorCodes.ElfMalformed });
     }
 
     [Fact]

@@ -1,0 +1,49 @@
+namespace LivePatch.Core.Repository;
+
+/// <summary>Stable problem codes of the repository API (docs/api.md); each category decides the HTTP status the server sends.</summary>
+/// <remarks>Core's module codes (<see cref="ErrorCodes"/>) pass through unchanged; the two spelled the same are the same code.</remarks>
+public static class ProblemCodes
+{
+    public static readonly ErrorCode Unauthenticated = ErrorCode.Define("unauthenticated", ErrorCategory.Unauthenticated);
+    public static readonly ErrorCode Forbidden = ErrorCode.Define("forbidden", ErrorCategory.Forbidden);
+
+    // Reading the upload (POST /v1/patches).
+    public static readonly ErrorCode MultipartRequired = ErrorCode.Define("multipart-required", ErrorCategory.Invalid);
+    public static readonly ErrorCode ModulePartMissing = ErrorCode.Define("module-part-missing", ErrorCategory.Invalid);
+    public static readonly ErrorCode FormInvalid = ErrorCode.Define("form-invalid", ErrorCategory.Invalid);
+    public static readonly ErrorCode ModuleTooLarge = ErrorCode.Define("module-too-large", ErrorCategory.TooLarge);
+
+    // The module itself. A bad name or a missing vermagic is unusable input (400, exit 2), not a failed security check.
+    public static readonly ErrorCode NotLivepatch = ErrorCodes.ModuleNotLivepatch;
+    public static readonly ErrorCode ModuleNameInvalid = ErrorCode.Define("module-name-invalid", ErrorCategory.Invalid);
+    public static readonly ErrorCode KernelReleaseMissing = ErrorCode.Define("kernel-release-missing", ErrorCategory.Invalid);
+    public static readonly ErrorCode KernelReleaseMismatch = ErrorCode.Define("kernel-release-mismatch", ErrorCategory.Conflict);
+
+    // The publish form's fields.
+    public static readonly ErrorCode BuildIdRequired = ErrorCode.Define("build-id-required", ErrorCategory.Invalid);
+    public static readonly ErrorCode BuildIdInvalid = ErrorCodes.BuildIdInvalid;
+    public static readonly ErrorCode TooManyBuildIds = ErrorCode.Define("too-many-build-ids", ErrorCategory.Invalid);
+    public static readonly ErrorCode LevelInvalid = ErrorCode.Define("level-invalid", ErrorCategory.Invalid);
+    public static readonly ErrorCode CveInvalid = ErrorCode.Define("cve-invalid", ErrorCategory.Invalid);
+    public static readonly ErrorCode SeverityInvalid = ErrorCode.Define("severity-invalid", ErrorCategory.Invalid);
+    public static readonly ErrorCode DescriptionTooLong = ErrorCode.Define("description-too-long", ErrorCategory.Invalid);
+    public static readonly ErrorCode ReasonRequired = ErrorCode.Define("reason-required", ErrorCategory.Invalid);
+
+    // A channel is a resource: 404 wherever it is named, so a host's GET of an unknown channel stays a plain 404, as on a
+    // static mirror (the host client relies on that).
+    public static readonly ErrorCode UnknownChannel = ErrorCode.Define("unknown-channel", ErrorCategory.NotFound);
+
+    // What is stored already.
+    public static readonly ErrorCode LevelNotIncreasing = ErrorCode.Define("level-not-increasing", ErrorCategory.Conflict);
+    public static readonly ErrorCode LevelConflict = ErrorCode.Define("level-conflict", ErrorCategory.Conflict);
+    public static readonly ErrorCode DuplicateModule = ErrorCode.Define("duplicate-module", ErrorCategory.Conflict);
+    public static readonly ErrorCode AlreadyInChannel = ErrorCode.Define("already-in-channel", ErrorCategory.Conflict);
+    public static readonly ErrorCode PatchRevoked = ErrorCode.Define("patch-revoked", ErrorCategory.Conflict);
+    public static readonly ErrorCode PatchNotFound = ErrorCode.Define("patch-not-found", ErrorCategory.NotFound);
+
+    // Blobs and API keys.
+    public static readonly ErrorCode InvalidHash = ErrorCode.Define("invalid-hash", ErrorCategory.Invalid);
+    public static readonly ErrorCode BlobNotFound = ErrorCode.Define("blob-not-found", ErrorCategory.NotFound);
+    public static readonly ErrorCode ApiKeyInvalid = ErrorCode.Define("api-key-invalid", ErrorCategory.Invalid);
+    public static readonly ErrorCode ApiKeyNotFound = ErrorCode.Define("api-key-not-found", ErrorCategory.NotFound);
+}
