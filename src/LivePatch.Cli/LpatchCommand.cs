@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using LivePatch.Cli.Commands;
 using LivePatch.Client.Host;
+using LivePatch.Client.Updates;
 using LivePatch.Core;
 
 namespace LivePatch.Cli;
@@ -57,6 +58,18 @@ internal static class LpatchCommand
             error.WriteLine($"lpatch: error [configuration-invalid]: {e.Message}");
             return ExitCodes.UsageOrInput;
         }
+        catch (ClientStateException e)
+        {
+            return Report(error, ClientErrorCodes.StateCorrupt, e.Message);
+        }
+        catch (UnsafePathException e)
+        {
+            return Report(error, ClientErrorCodes.StatePathUnsafe, e.Message);
+        }
+        catch (LpatchBusyException e)
+        {
+            return Report(error, ClientErrorCodes.Busy, e.Message);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
         {
             error.WriteLine($"lpatch: error: {e.Message}");
@@ -68,5 +81,11 @@ internal static class LpatchCommand
             error.WriteLine($"lpatch: internal error [internal]: {e.Message}");
             return ExitCodes.Internal;
         }
+    }
+
+    private static int Report(TextWriter error, ErrorCode code, string message)
+    {
+        error.WriteLine($"lpatch: error [{code}]: {message}");
+        return ErrorCategories.ExitCode(code.Category);
     }
 }

@@ -85,6 +85,9 @@ public static class AtomicFile
     public static string TempPathFor(string path) =>
         Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
 
+    /// <summary>Creates a new file (O_CREAT|O_EXCL: never an existing file, never through a link) for writing.</summary>
+    public static FileStream CreateNew(string path, UnixFileMode? mode) => CreateNew(path, mode, FileOptions.None);
+
     private static FileStream CreateNew(string path, UnixFileMode? mode, FileOptions fileOptions)
     {
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = fileOptions };

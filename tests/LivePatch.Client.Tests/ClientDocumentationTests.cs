@@ -10,7 +10,7 @@ public sealed class ClientDocumentationTests
     public void EveryClientErrorCode_IsDocumentedInClientMd()
     {
         var doc = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "client.md"));
-        var codes = typeof(ClientErrorCodes).GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => (string)f.GetRawConstantValue()!).ToList();
+        var codes = typeof(ClientErrorCodes).GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => ((LivePatch.Core.ErrorCode)f.GetValue(null)!).Code).ToList();
 
         var missing = codes.Where(c => !doc.Contains($"`{c}`", StringComparison.Ordinal)).ToList();
         Assert.True(missing.Count == 0, $"Not in docs/client.md: {string.Join(", ", missing)}");

@@ -1,3 +1,4 @@
+using LivePatch.Core;
 using System.Net;
 using LivePatch.Client.Tests.Updates;
 using LivePatch.Client.Updates;
@@ -50,7 +51,7 @@ public sealed class RepositoryResilienceTests(SimulatorPki pki) : IClassFixture<
         var result = await host.ApplyAsync();
 
         var attempt = Assert.Single(result.Attempts);
-        Assert.Equal((FailureKind.Unreachable, ClientErrorCodes.RepositoryUnreachable), (attempt.Kind, attempt.Code));
+        Assert.Equal((ErrorCategory.Unreachable, ClientErrorCodes.RepositoryUnreachable), (attempt.Category, attempt.Code));
         Assert.Contains("503", attempt.Message, StringComparison.Ordinal);
         Assert.Equal(1, repository.ManifestRequests);
     }

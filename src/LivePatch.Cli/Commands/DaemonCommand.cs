@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using LivePatch.Client.Host;
+using LivePatch.Client.Updates;
 
 namespace LivePatch.Cli.Commands;
 
@@ -29,7 +30,7 @@ internal static class DaemonCommand
 
     private static async Task RunAsync(HostClient host, ParseResult parse, int? iterations, TimeProvider time, CancellationToken stop)
     {
-        var output = parse.InvocationConfiguration.Output;
+        var output = new EscapingWriter(parse.InvocationConfiguration.Output);
         var failures = 0;
         var wait = Jitter(host.Options.RandomDelay);
         for (var run = 0; iterations is null || run < iterations; run++)
@@ -44,8 +45,18 @@ internal static class DaemonCommand
             }
 
             // A run is not cancelled half-way by SIGTERM: a loader step must finish or back out on its own time-outs.
-            var result = await host.Engine.ApplyAsync(dryRun: false, progress: null, CancellationToken.None);
-            output.WriteLine($"lpatch daemon: {time.GetUtcNow():u} {(result.Failure is { } f ? $"failed [{f.Code}]: {f.Message}" : $"{result.Action}: {result.Message}")}");
+            // Each run takes the run lock itself, so 'lpatch remove' or 'lpatch check' can run between two of them.
+            UpdateResult result;
+            try
+            {
+                result = await host.Engine.ApplyAsync(dryRun: false, progress: null, CancellationToken.None);
+            }
+            catch (LpatchBusyException e)
+            {
+                result = UpdateResult.Failed(new UpdateFailure(ClientErrorCodes.Busy, e.Message));
+            }
+
+            output.WriteLine($"lpatch daemon: {time.GetUtcNow():u} {(result.Failure is { } f ? $"failed [{f.Code}]: {f.Message}" : $"{result.ActionName}: {result.Message}")}");
             failures = result.Succeeded ? 0 : failures + 1;
             wait = failures == 0
                 ? host.Options.Interval + Jitter(host.Options.RandomDelay)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using LivePatch.Client;
 using LivePatch.Client.Host;
 using LivePatch.Client.Updates;
 
@@ -14,8 +15,10 @@ internal static class HostCommands
         yield return Check(time);
         yield return Apply(time);
         yield return Remove(time);
+        yield return Unhold(time);
         yield return DaemonCommand.Build(time);
         yield return Guard(time);
+        yield return HostStateCommands.Build(time);
     }
 
     public static Option<string> ConfigOption() => new("--config")
@@ -82,29 +85,64 @@ internal static class HostCommands
     private static Command Remove(TimeProvider time)
     {
         var config = ConfigOption();
+        var json = new Option<bool>("--json") { Description = "Print JSON." };
         var name = new Argument<string>("NAME") { Description = "The patch module's name (as in /sys/kernel/livepatch)." };
-        var command = new Command("remove", "Disable and unload an applied patch.") { config, name };
+        var command = new Command("remove", "Disable and unload an applied patch, and hold it: automatic runs do not apply it again until 'lpatch unhold NAME'.")
+        {
+            config, json, name,
+        };
         command.SetAction(async (parse, cancellation) =>
         {
-            var patch = parse.GetRequiredValue(name);
-            if (!Core.Modules.ModuleNames.IsValid(patch))
+            var patch = ModuleName(parse, name);
+            if (patch is null)
             {
-                parse.InvocationConfiguration.Error.WriteLine($"lpatch: '{patch}' is not a module name ([A-Za-z0-9_-], at most 55 characters).");
                 return ExitCodes.UsageOrInput;
             }
 
             var host = HostClient.Create(parse.GetRequiredValue(config), time);
             var result = await host.Engine.RemoveAsync(patch, cancellation);
-            if (!result.Success)
+            return HostViews.WriteResult(parse, result, parse.GetValue(json));
+        });
+        return command;
+    }
+
+    private static Command Unhold(TimeProvider time)
+    {
+        var config = ConfigOption();
+        var name = new Argument<string>("NAME") { Description = "The module name held by 'lpatch remove'." };
+        var command = new Command("unhold", "Let automatic runs apply a patch removed with 'lpatch remove' again.") { config, name };
+        command.SetAction(parse =>
+        {
+            var patch = ModuleName(parse, name);
+            if (patch is null)
             {
-                parse.InvocationConfiguration.Error.WriteLine($"lpatch: error [{result.Code}]: {result.Message}");
-                return ExitCodes.LoaderFailed;
+                return ExitCodes.UsageOrInput;
             }
 
-            parse.InvocationConfiguration.Output.WriteLine($"removed {patch}: {result.Message}");
+            var options = ClientConfiguration.Load(parse.GetRequiredValue(config));
+            if (!new StateAdministration(options, time).Unhold(patch))
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"lpatch: error [not-held]: {patch} is not held ('lpatch status' lists holds).");
+                return ExitCodes.UsageOrInput;
+            }
+
+            parse.InvocationConfiguration.Output.WriteLine($"unheld {patch}: the next apply may apply it again");
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>The NAME argument when it is a module name; otherwise says so and returns null.</summary>
+    internal static string? ModuleName(ParseResult parse, Argument<string> name)
+    {
+        var patch = parse.GetRequiredValue(name);
+        if (Core.Modules.ModuleNames.IsValid(patch))
+        {
+            return patch;
+        }
+
+        parse.InvocationConfiguration.Error.WriteLine($"lpatch: error [usage]: '{DisplayText.Escape(patch)}' is not a module name ([A-Za-z0-9_-], at most 55 characters).");
+        return null;
     }
 
     private static Command Guard(TimeProvider time)
@@ -127,7 +165,15 @@ internal static class HostCommands
         clear.SetAction(parse =>
         {
             var host = HostClient.Create(parse.GetRequiredValue(clearConfig), time);
-            var cleared = host.Guard.Clear(parse.GetValue(sha));
+            var digest = parse.GetValue(sha);
+            if (digest is not null && (digest.Length != 64 || !digest.All(char.IsAsciiHexDigit)))
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"lpatch: error [usage]: '{DisplayText.Escape(digest)}' is not a SHA-256 ('lpatch guard list' shows them).");
+                return ExitCodes.UsageOrInput;
+            }
+
+            using var runLock = RunLock.Acquire(host.Options.StateDirectory, host.Options.LockWait, TimeProvider.System);
+            var cleared = host.Guard.Clear(digest);
             parse.InvocationConfiguration.Output.WriteLine($"cleared {cleared} quarantined patch(es)");
             return ExitCodes.Success;
         });

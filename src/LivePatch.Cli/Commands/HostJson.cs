@@ -4,7 +4,11 @@ namespace LivePatch.Cli.Commands;
 
 /// <summary>What <c>lpatch status --json</c> prints.</summary>
 internal sealed record StatusView(KernelView? Kernel, string? KernelError, IReadOnlyList<AppliedView> Applied,
-    IReadOnlyList<string> LoadedNotRecorded, LastCheckView? LastCheck, IReadOnlyList<QuarantineView> Quarantined, string? AutoApplyDisabled);
+    IReadOnlyList<string> LoadedNotRecorded, LastCheckView? LastCheck, IReadOnlyList<QuarantineView> Quarantined, string? AutoApplyDisabled,
+    IReadOnlyList<string> Holds, IReadOnlyList<RevocationView> Revocations);
+
+/// <summary>A patch the vendor revoked, with the vendor's reason.</summary>
+internal sealed record RevocationView(string Name, int Level, string Sha256, string Reason, DateTimeOffset RevokedAt, bool WasApplied);
 
 internal sealed record KernelView(string BuildId, string Release);
 
@@ -17,7 +21,7 @@ internal sealed record QuarantineView(string Sha256, string Reason);
 /// <summary>What <c>lpatch check --json</c> and <c>lpatch apply --json</c> print.</summary>
 internal sealed record UpdateView(string Action, string Message, int ExitCode, FailureView? Failure, string? Repository, ulong? ManifestVersion,
     PatchView? Target, IReadOnlyList<PatchView> Available, IReadOnlyList<PatchView> HeldBack, IReadOnlyList<string> Revoked,
-    IReadOnlyList<FailureView> Attempts);
+    IReadOnlyList<RevocationView> Revocations, IReadOnlyList<FailureView> Attempts);
 
 internal sealed record PatchView(string Name, int Level, string Sha256, long Size, IReadOnlyList<string> Cves, string? Severity, DateTimeOffset Published);
 

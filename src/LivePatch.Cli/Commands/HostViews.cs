@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
+using LivePatch.Client;
 using LivePatch.Client.Host;
 using LivePatch.Client.Updates;
+using LivePatch.Core;
 using LivePatch.Core.Manifests;
 
 namespace LivePatch.Cli.Commands;
@@ -30,11 +32,14 @@ internal static class HostViews
         var last = state.LastCheck is { } c ? new LastCheckView(c.At, c.Outcome, c.Code, c.Message, c.Repository) : null;
         var quarantined = host.Guard.Quarantined().Select(q => new QuarantineView(q.Sha256, $"{q.Name}: {q.Reason}")).ToList();
         var disabled = AutoApplySwitch.IsDisabled(host.Options, out var why) ? why : null;
-        return new StatusView(kernel, kernelError, applied, unknown, last, quarantined, disabled);
+        var revocations = state.Revocations.Select(r => new RevocationView(r.Name, r.Level, r.Sha256, r.Reason, r.RevokedAt, r.WasApplied)).ToList();
+        return new StatusView(kernel, kernelError, applied, unknown, last, quarantined, disabled, state.Holds, revocations);
     }
 
+    /// <summary>Everything here may have come from a repository: printed with control characters escaped (<see cref="DisplayText"/>).</summary>
     public static void WriteStatus(TextWriter output, StatusView s)
     {
+        output = new EscapingWriter(output);
         output.WriteLine(s.Kernel is { } k ? $"kernel:       {k.Release} (build ID {k.BuildId})" : $"kernel:       unreadable: {s.KernelError}");
         output.WriteLine($"applied:      {(s.Applied.Count == 0 ? "none" : "")}");
         foreach (var a in s.Applied)
@@ -51,6 +56,16 @@ internal static class HostViews
         output.WriteLine(s.LastCheck is { } c
             ? $"last check:   {c.At:u} {c.Outcome}{(c.Code is null ? "" : $" [{c.Code}]")}: {c.Message}"
             : "last check:   never");
+        foreach (var h in s.Holds)
+        {
+            output.WriteLine($"held:         {h} (removed by an operator); 'lpatch unhold {h}' lets it be applied again");
+        }
+
+        foreach (var r in s.Revocations)
+        {
+            output.WriteLine($"revoked:      {r.Name} level {r.Level} at {r.RevokedAt:u}{(r.WasApplied ? " (was applied here)" : "")}: {r.Reason}");
+        }
+
         foreach (var q in s.Quarantined)
         {
             output.WriteLine($"quarantined:  {q.Sha256} ({q.Reason}); 'lpatch guard clear' to retry");
@@ -65,30 +80,33 @@ internal static class HostViews
     public static int WriteResult(ParseResult parse, UpdateResult result, bool json)
     {
         var exit = ExitCodeOf(result);
-        var output = parse.InvocationConfiguration.Output;
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(ToView(result, exit), HostJson.Default.UpdateView));
+            // JSON escapes control characters itself.
+            parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(ToView(result, exit), HostJson.Default.UpdateView));
             return exit;
         }
 
+        // Messages quote what repositories sent (names, CVE ids, reasons): escape control characters before a terminal sees them.
+        var output = new EscapingWriter(parse.InvocationConfiguration.Output);
+        var error = new EscapingWriter(parse.InvocationConfiguration.Error);
         foreach (var attempt in result.Attempts.Where(_ => result.Succeeded))
         {
-            parse.InvocationConfiguration.Error.WriteLine($"lpatch: skipped a repository: {attempt}");
+            error.WriteLine($"lpatch: skipped a repository: {attempt}");
         }
 
         if (result.Failure is { } f)
         {
             foreach (var attempt in result.Attempts.Where(a => a != f))
             {
-                parse.InvocationConfiguration.Error.WriteLine($"lpatch: also tried: {attempt}");
+                error.WriteLine($"lpatch: also tried: {attempt}");
             }
 
-            parse.InvocationConfiguration.Error.WriteLine($"lpatch: error [{f.Code}]: {f.Message}");
+            error.WriteLine($"lpatch: error [{f.Code}]: {f.Message}");
             return exit;
         }
 
-        output.WriteLine($"{result.Action}: {result.Message}");
+        output.WriteLine($"{result.ActionName}: {result.Message}");
         if (result.Plan is { } plan)
         {
             output.WriteLine($"  kernel {plan.Kernel.Release} ({plan.Kernel.BuildId}), {plan.Source.Manifest.Channel} manifest version {plan.Source.Manifest.Version} from {plan.Source.Repository}");
@@ -96,34 +114,47 @@ internal static class HostViews
             {
                 output.WriteLine($"  held back by policy: {held.Name} level {held.Level} (published {held.Published:u})");
             }
+
+            foreach (var revoked in plan.Source.Manifest.Revoked)
+            {
+                output.WriteLine($"  revoked by the vendor: {revoked.Name} level {revoked.Level}: {revoked.Reason}");
+            }
         }
 
         return exit;
     }
 
-    public static int ExitCodeOf(UpdateResult result) => result.Failure?.Kind switch
-    {
-        null => ExitCodes.Success,
-        FailureKind.Verification => ExitCodes.VerificationRefused,
-        FailureKind.Configuration => ExitCodes.UsageOrInput,
-        FailureKind.Unreachable => ExitCodes.NoRepository,
-        _ => ExitCodes.LoaderFailed,
-    };
+    public static int ExitCodeOf(UpdateResult result) => result.Failure is { } f ? ErrorCategories.ExitCode(f.Category) : ExitCodes.Success;
 
     private static UpdateView ToView(UpdateResult r, int exit)
     {
         var plan = r.Plan;
-        return new UpdateView(r.Action, r.Message, exit, Failure(r.Failure), plan?.Source.Repository, plan?.Source.Manifest.Version,
+        return new UpdateView(r.ActionName, r.Message, exit, Failure(r.Failure), plan?.Source.Repository, plan?.Source.Manifest.Version,
             plan?.Target is { } t ? Patch(t) : null,
             plan?.Source.Manifest.Patches.Select(Patch).ToList() ?? [],
             plan?.HeldBack.Select(Patch).ToList() ?? [],
             plan?.Revoked.Select(a => $"{a.Name} level {a.Level}").ToList() ?? [],
+            plan?.Source.Manifest.Revoked.Select(v => new RevocationView(v.Name, v.Level, v.Sha256, v.Reason, v.RevokedAt, plan.Revoked.Any(a => a.Applied.Sha256 == v.Sha256))).ToList() ?? [],
             r.Attempts.Select(a => Failure(a)!).ToList());
     }
 
     private static PatchView Patch(ManifestPatch p) => new(p.Name, p.Level, p.Sha256, p.Size, p.Cves, p.Severity, p.Published);
 
-    private static FailureView? Failure(UpdateFailure? f) => f is null ? null : new FailureView(f.Code, f.Kind.ToString().ToLowerInvariant(), f.Message);
+    private static FailureView? Failure(UpdateFailure? f) => f is null ? null : new FailureView(f.Code, f.Category.ToString().ToLowerInvariant(), f.Message);
+}
+
+/// <summary>A writer that escapes control characters in each line (<see cref="DisplayText.Escape"/>) before the terminal sees it.</summary>
+internal sealed class EscapingWriter(TextWriter inner) : TextWriter
+{
+    public override System.Text.Encoding Encoding => inner.Encoding;
+
+    public override void Write(char value) => inner.Write(DisplayText.Escape(value.ToString()));
+
+    public override void Write(string? value) => inner.Write(DisplayText.Escape(value ?? ""));
+
+    public override void WriteLine(string? value) => inner.WriteLine(DisplayText.Escape(value ?? ""));
+
+    public override void WriteLine() => inner.WriteLine();
 }
 
 /// <summary>A one-line download progress meter on a terminal (only when stderr is one).</summary>

@@ -71,6 +71,9 @@ public sealed class ClientOptions
     /// <summary>Per-request time-out; retries and failover come on top.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a run waits for another lpatch run on the same state directory to finish before giving up (exit 5).</summary>
+    public TimeSpan LockWait { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Retries of a transient failure (timeout, 5xx, connection refused) before moving to the next repository.</summary>
     public int Retries { get; set; } = 2;
 

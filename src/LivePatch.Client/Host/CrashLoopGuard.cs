@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using LivePatch.Client.Loading;
+using LivePatch.Client.Updates;
 using LivePatch.Core;
 
 namespace LivePatch.Client.Host;
@@ -26,6 +26,9 @@ public sealed class CrashLoopGuard
     private const string LastApplyFile = "last-apply.json";
     private const string QuarantineFile = "quarantine.json";
 
+    /// <summary>The guard's files hold one record or a list of a few; a larger file is damage.</summary>
+    private const int MaxFileBytes = 4 * 1024 * 1024;
+
     private readonly ClientOptions _options;
     private readonly TimeProvider _time;
 
@@ -33,22 +36,27 @@ public sealed class CrashLoopGuard
     {
         _options = options;
         _time = time;
-        CreateStateDirectory(options.StateDirectory);
+        PrivateDirectory.Ensure(options.StateDirectory, "stateDirectory");
     }
 
-    /// <summary>Records that an apply starts, before the loader runs: if nothing ends it, the patch is quarantined at the next start.</summary>
-    public void BeginApply(string name, int level, string sha256)
+    /// <summary>Records that an apply starts, before the loader runs: if nothing ends it, the module is quarantined at the next start.</summary>
+    /// <param name="name">The module name, for people reading the list.</param>
+    /// <param name="level">The patch level.</param>
+    /// <param name="moduleDigest">SHA-256 of the decompressed module (what the kernel loads): the quarantine holds whatever
+    /// container the same module comes in next.</param>
+    /// <returns>The record to hand to <see cref="EndApply"/>.</returns>
+    public ApplyRecord BeginApply(string name, int level, string moduleDigest)
     {
-        var record = new ApplyRecord(name, level, NormalizeSha256(sha256), ReadBootId(), _time.GetUtcNow());
+        var record = new ApplyRecord(name, level, NormalizeSha256(moduleDigest), ReadBootId(), _time.GetUtcNow());
         Write(PendingFile, record, CrashLoopGuardJsonContext.Default.ApplyRecord);
+        return record;
     }
 
-    /// <summary>Ends the apply begun last: a failure quarantines the patch with <paramref name="code"/>, a success becomes the last apply.</summary>
-    /// <exception cref="InvalidOperationException">No apply was begun.</exception>
-    public void EndApply(bool success, string? code)
+    /// <summary>Ends the apply <paramref name="pending"/> began: a failure quarantines the module with <paramref name="code"/>,
+    /// a success becomes the last apply.</summary>
+    public void EndApply(ApplyRecord pending, bool success, string? code)
     {
-        var pending = Read(PendingFile, CrashLoopGuardJsonContext.Default.ApplyRecord)
-            ?? throw new InvalidOperationException("EndApply without BeginApply: no pending apply is recorded.");
+        ArgumentNullException.ThrowIfNull(pending);
         if (success)
         {
             Write(LastApplyFile, pending with { Time = _time.GetUtcNow() }, CrashLoopGuardJsonContext.Default.ApplyRecord);
@@ -104,15 +112,35 @@ public sealed class CrashLoopGuard
     /// <summary>Lifts the quarantine of one SHA-256, or of everything when null; returns how many entries were removed.</summary>
     public int Clear(string? sha256OrNull)
     {
+        if (sha256OrNull is null)
+        {
+            // Clearing everything must work even when quarantine.json is damaged: it is the way out.
+            var count = QuarantinedOrDamaged();
+            Write(QuarantineFile, new QuarantineList([]), CrashLoopGuardJsonContext.Default.QuarantineList);
+            return count;
+        }
+
         var entries = Quarantined().ToList();
-        var key = sha256OrNull is null ? null : NormalizeSha256(sha256OrNull);
-        var removed = entries.RemoveAll(e => key is null || e.Sha256 == key);
+        var key = NormalizeSha256(sha256OrNull);
+        var removed = entries.RemoveAll(e => e.Sha256 == key);
         if (removed > 0)
         {
             Write(QuarantineFile, new QuarantineList(entries), CrashLoopGuardJsonContext.Default.QuarantineList);
         }
 
         return removed;
+    }
+
+    private int QuarantinedOrDamaged()
+    {
+        try
+        {
+            return Quarantined().Count;
+        }
+        catch (ClientStateException)
+        {
+            return 0;
+        }
     }
 
     private void Quarantine(ApplyRecord apply, string reason)
@@ -147,19 +175,6 @@ public sealed class CrashLoopGuard
         return key;
     }
 
-    private static void CreateStateDirectory(string path)
-    {
-        // The state decides what the client applies to the kernel: only root may read or change it.
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(path);
-        }
-        else if (!Directory.Exists(path))
-        {
-            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-    }
-
     private string StatePath(string file) => Path.Combine(_options.StateDirectory, file);
 
     private T? Read<T>(string file, JsonTypeInfo<T> type)
@@ -168,16 +183,14 @@ public sealed class CrashLoopGuard
         var path = StatePath(file);
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), type);
+            var bytes = PrivateFile.ReadBoundedOrNull(path, MaxFileBytes);
+            return bytes is null ? null : JsonSerializer.Deserialize(bytes, type) ?? throw new JsonException("it holds null");
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or Core.LivePatchFormatException)
         {
             // Failing closed: guessing would either forget a quarantine or invent one.
-            throw new IOException($"The crash-loop guard's {path} is unreadable: {e.Message}", e);
+            throw new ClientStateException($"The crash-loop guard's {path} is damaged ({e.Message}). 'lpatch guard clear' " +
+                "empties the quarantine; for apply-pending.json or last-apply.json, move the file aside.");
         }
     }
 

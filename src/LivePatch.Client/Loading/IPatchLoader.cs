@@ -21,10 +21,12 @@ public interface IPatchLoader
 }
 
 /// <summary>A verified module ready for the loader, with the metadata the manifest gave it.</summary>
+/// <remarks>The file is the plain (decompressed) module, written by the update engine from exactly the bytes that step 9
+/// verified into a folder only root can write, just before the loader runs, and deleted after.</remarks>
 /// <param name="Name">Module name (also /sys/kernel/livepatch/&lt;name&gt;), already validated as [A-Za-z0-9_-]{1,55}.</param>
 /// <param name="Level">Patch level from the manifest.</param>
-/// <param name="Sha256">SHA-256 of <paramref name="FilePath"/>'s bytes, lowercase hex.</param>
-/// <param name="FilePath">The verified module in the client's content-addressed cache (may be .ko.gz/.xz/.zst as published).</param>
+/// <param name="Sha256">SHA-256 of <paramref name="FilePath"/>'s bytes (the decompressed module), lowercase hex.</param>
+/// <param name="FilePath">The verified module, a plain <c>.ko</c>.</param>
 /// <param name="Replace">Atomic replace (klp_patch.replace): earlier patches are superseded by this one.</param>
 /// <param name="Replaces">Module names applied before that this patch supersedes (unloaded after a successful apply).</param>
 /// <param name="KernelRelease">The running kernel's release.</param>
@@ -39,7 +41,11 @@ public sealed record PatchToApply(
     IReadOnlyList<string> Replaces,
     string KernelRelease,
     string BuildId,
-    IReadOnlyList<string> Cves);
+    IReadOnlyList<string> Cves)
+{
+    /// <summary>SHA-256 of the blob as the manifest names it (possibly compressed); empty when not known.</summary>
+    public string BlobSha256 { get; init; } = "";
+}
 
 /// <summary>A livepatch as the loader sees it: enabled, and whether a transition is still in progress.</summary>
 public sealed record LoadedPatch(string Name, bool Enabled, bool InTransition);

@@ -1,46 +1,51 @@
+using LivePatch.Core;
+
 namespace LivePatch.Client.Updates;
 
-/// <summary>Stable codes of the host client's refusals and failures (docs/client.md); Core's verification codes pass through.</summary>
+/// <summary>Stable codes of the host client's refusals and failures (docs/client.md), each with its category, which alone
+/// decides the exit code (<see cref="ErrorCategories"/>); Core's verification codes pass through.</summary>
 public static class ClientErrorCodes
 {
-    public const string KernelUnreadable = "kernel-unreadable";
-    public const string RepositoryUnreachable = "repository-unreachable";
-    public const string ManifestNotFound = "manifest-not-found";
-    public const string ManifestTooLarge = "manifest-too-large";
-    public const string ManifestRollback = "manifest-rollback";
-    public const string DownloadFailed = "download-failed";
-    public const string DownloadTooLarge = "download-too-large";
-    public const string DownloadSizeMismatch = "download-size-mismatch";
-    public const string DownloadHashMismatch = "download-hash-mismatch";
-    public const string ModuleSignerMismatch = "module-signer-mismatch";
-    public const string ModuleNameMismatch = "module-name-mismatch";
-    public const string ModuleKernelMismatch = "module-kernel-mismatch";
-    public const string PatchQuarantined = "patch-quarantined";
-    public const string ConfigurationInvalid = "configuration-invalid";
+    public static readonly ErrorCode KernelUnreadable = new("kernel-unreadable", ErrorCategory.Configuration);
+    public static readonly ErrorCode RepositoryUnreachable = new("repository-unreachable", ErrorCategory.Unreachable);
+    public static readonly ErrorCode ManifestNotFound = new("manifest-not-found", ErrorCategory.Unreachable);
+    public static readonly ErrorCode ManifestTooLarge = new("manifest-too-large", ErrorCategory.Refused);
+    public static readonly ErrorCode ManifestRollback = new("manifest-rollback", ErrorCategory.Refused);
+    public static readonly ErrorCode DownloadFailed = new("download-failed", ErrorCategory.Unreachable);
+    public static readonly ErrorCode DownloadTooLarge = new("download-too-large", ErrorCategory.Refused);
+    public static readonly ErrorCode DownloadHashMismatch = new("download-hash-mismatch", ErrorCategory.Refused);
+    public static readonly ErrorCode ModuleSignerMismatch = new("module-signer-mismatch", ErrorCategory.Refused);
+    public static readonly ErrorCode ModuleNameMismatch = new("module-name-mismatch", ErrorCategory.Refused);
+    public static readonly ErrorCode ModuleKernelMismatch = new("module-kernel-mismatch", ErrorCategory.Refused);
+    public static readonly ErrorCode ModuleRevoked = new("module-revoked", ErrorCategory.Refused);
+    public static readonly ErrorCode PatchQuarantined = new("patch-quarantined", ErrorCategory.Loader);
+    public static readonly ErrorCode ConfigurationInvalid = new("configuration-invalid", ErrorCategory.Configuration);
+    public static readonly ErrorCode StateCorrupt = new("state-corrupt", ErrorCategory.Configuration);
+    public static readonly ErrorCode StatePathUnsafe = new(Host.UnsafePathException.ErrorCode, ErrorCategory.Configuration);
+    public static readonly ErrorCode Busy = new(Host.LpatchBusyException.ErrorCode, ErrorCategory.Busy);
+    public static readonly ErrorCode NotHeld = new("not-held", ErrorCategory.Configuration);
+    public static readonly ErrorCode Internal = new("internal", ErrorCategory.Internal);
+
+    /// <summary>A loader's code (<see cref="Loading.LoaderErrorCodes"/>): a loader failure, but for removing what is not applied,
+    /// which says the operator's command was wrong.</summary>
+    public static ErrorCode OfLoader(string? code) => code == Loading.LoaderErrorCodes.NotApplied
+        ? new(code, ErrorCategory.Configuration)
+        : new(code ?? "loader-failed", ErrorCategory.Loader);
+
+    /// <summary>A code a repository sent in a problem document: its defined category, or <paramref name="fallback"/>.</summary>
+    public static ErrorCode OfProblem(string code, ErrorCategory fallback) => ErrorCode.FindOrNull(code) ?? new(code, fallback);
 }
 
-/// <summary>What kind of failure a refusal is: it decides the exit code (README "Exit codes").</summary>
-public enum FailureKind
+/// <summary>Why an update step stopped: the stable code with its category, and a message that says what and where.</summary>
+public sealed record UpdateFailure(ErrorCode Error, string Message)
 {
-    /// <summary>A security check failed: exit 1.</summary>
-    Verification,
+    public string Code => Error.Code;
 
-    /// <summary>Bad configuration or local input: exit 2.</summary>
-    Configuration,
+    public ErrorCategory Category => Error.Category;
 
-    /// <summary>No repository could be reached: exit 3.</summary>
-    Unreachable,
+    public static UpdateFailure Refused(ErrorCode code, string message) => new(code, message);
 
-    /// <summary>The loader failed: exit 4.</summary>
-    Loader,
-}
-
-/// <summary>Why an update step stopped: kind, stable code, and a message that says what and where.</summary>
-public sealed record UpdateFailure(FailureKind Kind, string Code, string Message)
-{
-    public static UpdateFailure Refused(string code, string message) => new(FailureKind.Verification, code, message);
-
-    public static UpdateFailure Refused(LivePatch.Core.VerificationIssue issue) => new(FailureKind.Verification, issue.Code, issue.Message);
+    public static UpdateFailure Refused(VerificationIssue issue) => new(issue.Error, issue.Message);
 
     public override string ToString() => $"[{Code}] {Message}";
 }

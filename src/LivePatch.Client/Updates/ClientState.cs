@@ -1,13 +1,19 @@
 using System.Text.Json;
-using LivePatch.Core.Trust;
 using System.Text.Json.Serialization;
-using LivePatch.Core;
+using LivePatch.Core.Trust;
 
 namespace LivePatch.Client.Updates;
 
 /// <summary>What a host remembers between runs (state.json in the state directory).</summary>
+/// <remarks>Every member has a default, so a state written before a member existed (or <c>{}</c>) loads; <see cref="Schema"/>
+/// says which layout wrote it and <see cref="StateStore"/> migrates older ones on load.</remarks>
 public sealed record ClientState
 {
+    /// <summary>The layout this code writes. 1 (or absent): before schema numbers, applied records without module digests.</summary>
+    public const int CurrentSchema = 2;
+
+    public int Schema { get; init; } = CurrentSchema;
+
     /// <summary>The repository id pinned on first contact when the configuration names none.</summary>
     public string? RepositoryId { get; init; }
 
@@ -23,53 +29,39 @@ public sealed record ClientState
     /// <see cref="SignatureMemo"/>), so an unchanged manifest on a 304 is re-verified without rebuilding the chains.</summary>
     public Dictionary<string, SignatureMemo> Memos { get; init; } = [];
 
+    /// <summary>Module names an operator removed with <c>lpatch remove</c>: not applied again until <c>lpatch unhold</c>.</summary>
+    public List<string> Holds { get; init; } = [];
+
+    /// <summary>The revocations of the last accepted manifest for this kernel, with the vendor's reasons.</summary>
+    public List<RevocationNotice> Revocations { get; init; } = [];
+
+    /// <summary>Per blob SHA-256 (what the manifest names): the digest of the module it decompresses to (what the kernel
+    /// loads), for every module this host verified; the quarantine and revocations match on the latter.</summary>
+    public Dictionary<string, string> ModuleDigests { get; init; } = [];
+
     public static string VersionKey(string repository, string channel, string buildId) => $"{repository}/{channel}/{buildId}";
 
     public static string MemoKey(string channel, string buildId) => $"{channel}/{buildId}";
 }
 
 /// <summary>A patch the client applied: which module, level and bytes, when.</summary>
-public sealed record AppliedRecord(string Name, int Level, string Sha256, string BuildId, IReadOnlyList<string> Cves, DateTimeOffset AppliedAt);
+/// <remarks><c>Sha256</c> is the blob's as the manifest names it; <c>ModuleDigest</c> the SHA-256 of the decompressed module
+/// (signature included), what the kernel loaded; null in a record written by schema 1.</remarks>
+public sealed record AppliedRecord(string Name, int Level, string Sha256, string BuildId, IReadOnlyList<string> Cves, DateTimeOffset AppliedAt,
+    string? ModuleDigest = null);
 
 /// <summary>The last check or apply and how it ended.</summary>
 public sealed record CheckRecord(DateTimeOffset At, string Outcome, string? Code, string Message, string? Repository);
 
+/// <summary>A patch the vendor withdrew, as the last accepted manifest says, and whether this host had it applied.</summary>
+public sealed record RevocationNotice(string Name, int Level, string Sha256, string Reason, DateTimeOffset RevokedAt, bool WasApplied);
+
 /// <summary>Source-generated JSON for the client's own files (Native AOT: no reflection).</summary>
+/// <remarks>Unknown members are an error: in client.json a typo must not fall back to a default; state.json is written
+/// by lpatch alone, and a newer layout is recognised by its schema number before it is read (<see cref="StateStore"/>).</remarks>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
 [JsonSerializable(typeof(ClientState))]
 [JsonSerializable(typeof(Host.ClientOptions))]
 public sealed partial class ClientJsonContext : JsonSerializerContext;
-
-/// <summary>Reads and writes <see cref="ClientState"/> atomically: temp file, fsync, rename. A crash leaves the old or the new state.</summary>
-public sealed class StateStore(string stateDirectory)
-{
-    public string Path { get; } = System.IO.Path.Combine(stateDirectory, "state.json");
-
-    public ClientState Load()
-    {
-        if (!File.Exists(Path))
-        {
-            return new ClientState();
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(Path), ClientJsonContext.Default.ClientState) ?? new ClientState();
-        }
-        catch (JsonException e)
-        {
-            // A state file we cannot read must not silently reset rollback protection.
-            throw new InvalidDataException($"{Path} is corrupt ({e.Message}); move it aside to start over (this forgets the versions seen).", e);
-        }
-    }
-
-    /// <param name="state">The state to write.</param>
-    /// <param name="durable">False when only <see cref="ClientState.LastCheck"/> changed: no fsync, the rename still makes it all-or-nothing.</param>
-    public void Save(ClientState state, bool durable = true)
-    {
-        AtomicFile.EnsureOwnerOnlyDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        AtomicFile.Write(Path, JsonSerializer.SerializeToUtf8Bytes(state, ClientJsonContext.Default.ClientState), AtomicFile.OwnerOnly, durable);
-    }
-}

@@ -1,112 +1,87 @@
+using LivePatch.Core;
 using System.Net;
-using LivePatch.Core.Manifests;
-using LivePatch.Core.Trust;
-using LivePatch.Client.Host;
+using System.Text.Json;
+using LivePatch.Core.Repository;
 
 namespace LivePatch.Client.Updates;
 
-/// <summary>A manifest that passed steps 2 to 6, from the repository that served it.</summary>
-public sealed record VerifiedManifest(Manifest Manifest, string Repository, byte[] Signed, string? ETag, SignatureMemo? Memo = null);
+/// <summary>Manifest bytes as one repository served them (or as kept from an earlier run, on a 304): not verified yet.</summary>
+/// <remarks><c>NotModified</c>: the repository answered 304 and <c>Signed</c> is the cached copy.</remarks>
+public sealed record FetchedManifest(byte[] Signed, string? ETag, bool NotModified, string Repository);
 
-/// <summary>Steps 2 to 6 against one repository: fetch with a size limit, verify the CMS and chain, identity, freshness, rollback.</summary>
-public sealed class ManifestFetcher(ClientOptions options, TrustPolicy policy, TimeProvider time, ManifestCache cache)
+/// <summary>Step 2, the transport: fetch the manifest with the cached ETag, reading at most maxManifestBytes.</summary>
+/// <remarks>What comes back is checked by <see cref="ManifestAcceptance"/>; this class decides nothing about trust.</remarks>
+public sealed class ManifestFetcher(string channel, long maxManifestBytes, TimeSpan timeout, ManifestCache cache)
 {
-    public async Task<(VerifiedManifest? Manifest, UpdateFailure? Failure)> FetchAsync(
-        RepositoryClient repository, HostKernel kernel, ClientState state, CancellationToken cancellation)
+    /// <summary>A problem document is a short JSON object; more is not read.</summary>
+    private const int MaxProblemBytes = 64 * 1024;
+
+    /// <summary>Fetches; <paramref name="useCache"/> false (after a kept copy failed verification) asks for the repository's current bytes in full.</summary>
+    public async Task<(FetchedManifest? Manifest, UpdateFailure? Failure)> FetchAsync(RepositoryClient repository, string buildId,
+        bool useCache, CancellationToken cancellation)
     {
-        var buildId = kernel.BuildId.Hex;
-        var cached = cache.LoadOrNull(options.Channel, buildId);
-        var (manifest, failure, fromCache) = await FetchAsync(repository, kernel, state, cached, cancellation);
-        if (failure is { Kind: FailureKind.Verification } && fromCache)
-        {
-            // The kept copy failed (damaged on disk, or stale): ask for the repository's current bytes once, in full.
-            cache.Delete(options.Channel, buildId);
-            (manifest, failure, _) = await FetchAsync(repository, kernel, state, null, cancellation);
-        }
-
-        return (manifest, failure);
-    }
-
-    private async Task<(VerifiedManifest? Manifest, UpdateFailure? Failure, bool FromCache)> FetchAsync(
-        RepositoryClient repository, HostKernel kernel, ClientState state, CachedManifest? cached, CancellationToken cancellation)
-    {
-        var buildId = kernel.BuildId.Hex;
-
-        // Step 2: fetch, reading at most maxManifestBytes (an endless answer is cut off).
-        var (signed, etag, failure, notModified) = await DownloadAsync(repository, buildId, cached, cancellation);
-        if (failure is not null)
-        {
-            return (null, failure, false);
-        }
-
-        // Steps 3 and 5: CMS signature, chain to a pinned root, EKU, threshold; expiry and issue time.
-        // An unchanged manifest (a 304, or the same bytes) is re-verified in full but for the chain building, which
-        // the memo of its last verification vouches for while every certificate involved is still valid.
-        var memo = state.Memos.GetValueOrDefault(ClientState.MemoKey(options.Channel, buildId));
-        var verified = new ManifestVerifier(policy, time).Verify(signed!, memo);
-        if (!verified.IsValid)
-        {
-            return (null, UpdateFailure.Refused(verified.Issue!), notModified);
-        }
-
-        // Step 4: the manifest is for what was asked (mix-and-match, wrong kernel, another repository).
-        var manifest = verified.Manifest!;
-        var expectedRepository = options.RepositoryId ?? state.RepositoryId ?? manifest.Repository;
-        if (ManifestExpectations.CheckMatches(manifest, expectedRepository, options.Channel, buildId) is { } mismatch)
-        {
-            return (null, UpdateFailure.Refused(mismatch), notModified);
-        }
-
-        // Step 6: never older than what this host accepted before (rollback, freeze with an old manifest).
-        var key = ClientState.VersionKey(manifest.Repository, options.Channel, buildId);
-        if (state.Versions.TryGetValue(key, out var seen) && manifest.Version < seen)
-        {
-            return (null, UpdateFailure.Refused(ClientErrorCodes.ManifestRollback,
-                $"{repository.Server} served version {manifest.Version} of {options.Channel}/{buildId}, older than version {seen} accepted before."), notModified);
-        }
-
-        if (!notModified)
-        {
-            cache.Save(options.Channel, buildId, signed!, etag);
-        }
-
-        return (new VerifiedManifest(manifest, repository.Server.ToString(), signed!, etag, verified.Memo), null, notModified);
-    }
-
-    private async Task<(byte[]? Signed, string? ETag, UpdateFailure? Failure, bool NotModified)> DownloadAsync(
-        RepositoryClient repository, string buildId, CachedManifest? cached, CancellationToken cancellation)
-    {
+        var cached = useCache ? cache.LoadOrNull(channel, buildId) : null;
+        var server = repository.Server.ToString();
         try
         {
-            using var response = await repository.Api.GetManifestAsync(options.Channel, buildId, cached?.ETag, cancellation);
+            using var response = await repository.Api.GetManifestAsync(channel, buildId, cached?.ETag, cancellation);
             if (response.StatusCode == HttpStatusCode.NotModified && cached is not null)
             {
-                return (cached.Signed, cached.ETag, null, true); // verified again below: it may have expired since
-            }
-
-            if (response.StatusCode == HttpStatusCode.NotFound)
-            {
-                return (null, null, new UpdateFailure(FailureKind.Unreachable, ClientErrorCodes.ManifestNotFound,
-                    $"{repository.Server} has no channel '{options.Channel}' (404)."), false);
+                return (new FetchedManifest(cached.Signed, cached.ETag, NotModified: true, server), null); // verified again: it may have expired
             }
 
             if (!response.IsSuccessStatusCode)
             {
-                return (null, null, Unreachable(repository, $"answered {(int)response.StatusCode} {response.ReasonPhrase} for the manifest"), false);
+                return (null, await RefusalOfAsync(response, server, buildId, cancellation));
             }
 
-            var body = await BoundedRead.ReadAsync(response, options.MaxManifestBytes, options.RequestTimeout, cancellation);
+            var body = await BoundedRead.ReadAsync(response, maxManifestBytes, timeout, cancellation);
             return body is null
-                ? (null, null, UpdateFailure.Refused(ClientErrorCodes.ManifestTooLarge, $"{repository.Server} sent a manifest larger than maxManifestBytes ({options.MaxManifestBytes})."), false)
-                : (body, response.Headers.ETag?.ToString(), null, false);
+                ? (null, UpdateFailure.Refused(ClientErrorCodes.ManifestTooLarge, $"{server} sent a manifest larger than maxManifestBytes ({maxManifestBytes})."))
+                : (new FetchedManifest(body, response.Headers.ETag?.ToString(), NotModified: false, server), null);
         }
         catch (Exception e) when (e is RepositoryUnreachableException or RepositoryApiException or HttpRequestException or IOException
             || (e is OperationCanceledException && !cancellation.IsCancellationRequested))
         {
-            return (null, null, Unreachable(repository, e.Message), false);
+            return (null, Unreachable(server, e.Message));
         }
     }
 
-    private static UpdateFailure Unreachable(RepositoryClient repository, string why) =>
-        new(FailureKind.Unreachable, ClientErrorCodes.RepositoryUnreachable, $"{repository.Server}: {why}");
+    /// <summary>A 4xx with a problem code says this host's configuration is wrong (a typo in <c>channel</c>: a configuration
+    /// error, exit 2, never "unreachable", which a timer treats as success); a bare 404 is a mirror without the file; 5xx is down.</summary>
+    private async Task<UpdateFailure> RefusalOfAsync(HttpResponseMessage response, string server, string buildId, CancellationToken cancellation)
+    {
+        var status = (int)response.StatusCode;
+        var problem = status is >= 400 and < 500 ? await ProblemOrNullAsync(response, cancellation) : null;
+        if (problem?.Code is { Length: > 0 } code)
+        {
+            return new UpdateFailure(ClientErrorCodes.OfProblem(code, ErrorCategory.Configuration),
+                $"{server} refused {channel}/{buildId} ({status}): {problem.Detail ?? problem.Title ?? code}");
+        }
+
+        return response.StatusCode == HttpStatusCode.NotFound
+            ? new UpdateFailure(ClientErrorCodes.ManifestNotFound, $"{server} has no manifest for {channel}/{buildId} (404).")
+            : Unreachable(server, $"answered {status} {response.ReasonPhrase} for the manifest");
+    }
+
+    private static async Task<ProblemInfo?> ProblemOrNullAsync(HttpResponseMessage response, CancellationToken cancellation)
+    {
+        if (response.Content.Headers.ContentType?.MediaType?.EndsWith("json", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            return null;
+        }
+
+        try
+        {
+            var body = await BoundedRead.ReadAsync(response, MaxProblemBytes, TimeSpan.FromSeconds(10), cancellation);
+            return body is null ? null : JsonSerializer.Deserialize(body, RepositoryJsonContext.Default.ProblemInfo);
+        }
+        catch (Exception e) when (e is JsonException or IOException or HttpRequestException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private static UpdateFailure Unreachable(string server, string why) =>
+        new(ClientErrorCodes.RepositoryUnreachable, $"{server}: {why}");
 }

@@ -1,13 +1,14 @@
 using LivePatch.Client.Host;
 using LivePatch.Client.Loading;
 using LivePatch.Core;
-using LivePatch.Core.Manifests;
 using LivePatch.Core.Signing;
 using LivePatch.Core.Trust;
 
 namespace LivePatch.Client.Updates;
 
-/// <summary>The host's update routine, one call per DESIGN.md step; any failure stops with nothing loaded and the trusted state kept.</summary>
+/// <summary>The host's update routine: the ten steps of the design, one method each, in order. Any failure stops with nothing
+/// loaded and the trusted state kept. One run at a time (<see cref="RunLock"/>; its wait is wall-clock time between
+/// processes, so it uses the system clock, not the injected one that decides expiry).</summary>
 public sealed class UpdateEngine(
     ClientOptions options,
     TrustPolicy policy,
@@ -17,180 +18,224 @@ public sealed class UpdateEngine(
     TimeProvider time,
     Func<Uri, RepositoryClient> connect)
 {
-    private readonly StateStore _state = new(options.StateDirectory);
-    private ClientState? _current; // the state as this run sees and changes it
-    private bool _unsaved;
-    private readonly ManifestCache _manifests = new(options.CacheDirectory);
+    private readonly StateSession _state = new(new StateStore(options.StateDirectory));
+    private readonly ManifestCache _manifests = new(options.CacheDirectory, options.MaxManifestBytes);
+    private readonly PatchLoading _loading = new(options, loader, guard, time);
 
-    /// <summary>Steps 1 to 7: what the repository offers this kernel, verified; records the check, applies nothing.</summary>
-    public async Task<UpdateResult> CheckAsync(CancellationToken cancellation)
+    private enum Mode
     {
-        var (plan, failure, attempts) = await PlanAsync(cancellation);
-        var result = failure is not null ? UpdateResult.Failed(failure, null, attempts) : Describe(plan!, dryRun: true, attempts);
-        Record(result);
-        return result;
+        Check,
+        DryRun,
+        Apply,
     }
 
-    /// <summary>Steps 1 to 10: check, then download, verify and hand the chosen patch to the loader; revoked patches are moved off.</summary>
-    public async Task<UpdateResult> ApplyAsync(bool dryRun, IProgress<DownloadProgress>? progress, CancellationToken cancellation)
+    /// <summary>Steps 1 to 9: what the repositories offer this kernel, the module downloaded and verified as apply would; records
+    /// the check, loads nothing. When it says <c>would-apply</c>, apply applies (unless the loader fails).</summary>
+    public Task<UpdateResult> CheckAsync(CancellationToken cancellation) => RunAsync(Mode.Check, null, cancellation);
+
+    /// <summary>Steps 1 to 10: check, then hand the verified module to the loader; revoked patches are moved off.</summary>
+    public Task<UpdateResult> ApplyAsync(bool dryRun, IProgress<DownloadProgress>? progress, CancellationToken cancellation) =>
+        RunAsync(dryRun ? Mode.DryRun : Mode.Apply, progress, cancellation);
+
+    /// <summary>Disables and unloads an applied patch by name (operator command) and holds it: the timer does not apply it again
+    /// until <c>lpatch unhold</c>. A name that is not applied is a configuration error (<c>not-applied</c>).</summary>
+    public async Task<UpdateResult> RemoveAsync(string name, CancellationToken cancellation)
     {
-        guard.ReconcileAtStart();
-        if (!dryRun && AutoApplySwitch.IsDisabled(options, out var reason))
-        {
-            return Record(new UpdateResult { Action = "disabled", Message = $"automatic applying is off: {reason}" });
-        }
-
-        await ForgetUnloadedAsync(cancellation);
-        var (planned, failure, attempts) = await PlanAsync(cancellation);
-        if (failure is not null)
-        {
-            return Record(UpdateResult.Failed(failure, null, attempts));
-        }
-
-        var plan = planned!;
-        if (dryRun)
-        {
-            return Describe(plan, dryRun: true, attempts);
-        }
-
-        if (plan.Target is null || plan.AlreadyApplied)
-        {
-            var stillLoaded = plan.Revoked.Any(r => r.Sha256 != plan.Target?.Sha256);
-            return Record(stillLoaded ? await RemoveRevokedAsync(plan, cancellation) : Describe(plan, dryRun: false, attempts));
-        }
-
-        var installed = await InstallAsync(plan, progress, cancellation) with { Attempts = attempts };
-        if (installed.Failure is not null && plan.Revoked.Count > 0)
-        {
-            // The replacement could not be installed, but a revoked patch must not stay loaded (DESIGN step 10).
-            var removed = await RemoveRevokedAsync(plan, cancellation);
-            installed = installed with { Message = $"{installed.Message}; {removed.Message}" };
-        }
-
-        return Record(installed);
+        using var runLock = RunLock.Acquire(options.StateDirectory, options.LockWait, TimeProvider.System);
+        return await _loading.RemoveByOperatorAsync(_state, name, cancellation);
     }
 
-    /// <summary>Disables and unloads an applied patch by name (operator command); the guard forgets nothing.</summary>
-    public async Task<LoaderResult> RemoveAsync(string name, CancellationToken cancellation)
+    /// <summary>The state as this run sees it.</summary>
+    public ClientState State => _state.Current;
+
+    private async Task<UpdateResult> RunAsync(Mode mode, IProgress<DownloadProgress>? progress, CancellationToken cancellation)
     {
-        var result = await loader.RemoveAsync(name, cancellation);
-        if (result.Success)
+        using var runLock = RunLock.Acquire(options.StateDirectory, options.LockWait, TimeProvider.System);
+        PrivateDirectory.Ensure(options.CacheDirectory, "cacheDirectory"); // a lax or foreign cache is refused before anything is read from it
+        if (mode == Mode.Apply)
         {
-            UpdateState(s => s with { Applied = s.Applied.Where(a => a.Name != name).ToList() });
+            guard.ReconcileAtStart();
+            if (AutoApplySwitch.IsDisabled(options, out var reason))
+            {
+                return Record(new UpdateResult { Action = UpdateAction.Disabled, Message = $"automatic applying is off: {reason}" });
+            }
+
+            await _loading.ForgetUnloadedAsync(_state, cancellation);
         }
 
-        return result;
+        var result = await UpdateAsync(mode, progress, cancellation);
+        return mode == Mode.DryRun ? result : Record(result);
     }
 
-    public ClientState State => Current;
-
-    private ClientState Current => _current ??= _state.Load();
-
-    private async Task<(UpdatePlan? Plan, UpdateFailure? Failure, IReadOnlyList<UpdateFailure> Attempts)> PlanAsync(CancellationToken cancellation)
+    private async Task<UpdateResult> UpdateAsync(Mode mode, IProgress<DownloadProgress>? progress, CancellationToken cancellation)
     {
         // Step 1: the running kernel.
-        HostKernel kernel;
-        try
+        var (kernel, unreadable) = ReadKernel();
+        if (unreadable is not null)
         {
-            kernel = HostKernel.Read(options.KernelNotesPath, options.KernelReleasePath);
-        }
-        catch (Exception e) when (e is LivePatchFormatException or IOException or UnauthorizedAccessException)
-        {
-            return (null, new UpdateFailure(FailureKind.Configuration, ClientErrorCodes.KernelUnreadable, $"cannot read the running kernel: {e.Message}"), []);
+            return UpdateResult.Failed(unreadable);
         }
 
         // Steps 2 to 6, repository by repository: the first one whose manifest passes every check wins.
-        var state = Current;
-        var attempts = new List<UpdateFailure>();
-        var fetcher = new ManifestFetcher(options, policy, time, _manifests);
-        foreach (var url in options.Repositories)
+        var (manifest, refused, attempts) = await FetchManifestAsync(kernel!, cancellation);
+        if (refused is not null)
         {
-            using var repository = connect(new Uri(url));
-            var (manifest, failure) = await fetcher.FetchAsync(repository, kernel, state, cancellation);
-            if (failure is not null)
-            {
-                attempts.Add(failure);
-                continue;
-            }
-
-            Accept(manifest!);
-            return (PatchSelector.Choose(kernel, manifest!, options, Current, time.GetUtcNow()), null, attempts);
+            return UpdateResult.Failed(refused, null, attempts);
         }
 
-        // A repository that answered with something that failed verification outranks ones that were down.
-        var worst = attempts.FirstOrDefault(a => a.Kind == FailureKind.Verification) ?? attempts.LastOrDefault()
-            ?? new UpdateFailure(FailureKind.Configuration, ClientErrorCodes.ConfigurationInvalid, "no repositories configured");
-        return (null, worst, attempts);
-    }
+        RememberManifest(manifest!);
 
-    /// <summary>Step 6, second half: remember the version (and pin the repository id); written atomically before anything
-    /// is acted on (<see cref="InstallAsync"/>), or with the run's record.</summary>
-    private void Accept(VerifiedManifest verified)
-    {
-        var m = verified.Manifest;
-        var key = ClientState.VersionKey(m.Repository, m.Channel, m.BuildId);
-        var state = Current;
-        var memoKey = ClientState.MemoKey(m.Channel, m.BuildId);
-        var unchanged = state.Versions.GetValueOrDefault(key) >= m.Version && state.RepositoryId is not null
-            && (verified.Memo is null || state.Memos.GetValueOrDefault(memoKey) == verified.Memo);
-        if (unchanged)
+        // Step 7: the target.
+        var plan = ChooseTarget(kernel!, manifest!);
+        if (plan.Target is null || plan.AlreadyApplied)
         {
-            return; // the usual poll: the same manifest as last time, nothing to remember anew
+            return (mode == Mode.Apply ? await _loading.RemoveRevokedAsync(_state, plan, cancellation) : null) ?? UpdateDescription.Of(plan, mode != Mode.Apply, attempts);
         }
 
-        Stage(s =>
+        if (QuarantineOf(plan.Target.Sha256, _state.Current.ModuleDigests.GetValueOrDefault(plan.Target.Sha256)) is { } quarantined)
         {
-            var versions = new Dictionary<string, ulong>(s.Versions) { [key] = Math.Max(m.Version, s.Versions.GetValueOrDefault(key)) };
-            var memos = new Dictionary<string, SignatureMemo>(s.Memos);
-            if (verified.Memo is { } memo)
-            {
-                memos[memoKey] = memo;
-            }
-
-            return s with { Versions = versions, RepositoryId = s.RepositoryId ?? m.Repository, Memos = memos };
-        });
-    }
-
-    private async Task<UpdateResult> InstallAsync(UpdatePlan plan, IProgress<DownloadProgress>? progress, CancellationToken cancellation)
-    {
-        UpdateState(s => s); // step 6: the accepted version is on disk before the first byte of the module is fetched
-        var target = plan.Target!;
-        if (guard.IsQuarantined(target.Sha256, out var why))
-        {
-            return UpdateResult.Failed(new UpdateFailure(FailureKind.Loader, ClientErrorCodes.PatchQuarantined,
-                $"{target.Name} level {target.Level} is quarantined ({why}); 'lpatch guard clear' lets it be tried again."), plan);
+            return await FailWithRevocationsAsync(quarantined, plan, mode, cancellation);
         }
 
         // Step 8: download, from the repository that served the manifest first, then the others (blobs are content-addressed).
-        var (path, failure) = await DownloadAsync(plan, target, progress, cancellation);
-        if (failure is not null)
+        var (downloaded, undownloadable) = await DownloadAsync(plan, progress, cancellation);
+        if (undownloadable is not null)
         {
-            return UpdateResult.Failed(failure, plan);
+            return await FailWithRevocationsAsync(undownloadable, plan, mode, cancellation);
         }
 
-        // Step 9: the module itself.
-        if (new ModuleChecker(keyring, (int)options.MaxModuleBytes).Check(path!, target, plan.Kernel) is { } refused)
+        // Step 9: the module itself; from here on only these verified bytes move on.
+        var (module, invalid) = VerifyModule(downloaded!, kernel!);
+        if (invalid is not null)
         {
-            return UpdateResult.Failed(refused, plan);
+            return await FailWithRevocationsAsync(invalid, plan, mode, cancellation);
         }
 
-        // Step 10: hand it to the loader.
-        return await LoadAsync(plan, target, path!, cancellation);
+        if (DecideAfterVerification(plan, module!) is { } decided)
+        {
+            return decided.Failure is null || mode != Mode.Apply ? decided : await FailWithRevocationsAsync(decided.Failure, plan, mode, cancellation);
+        }
+
+        if (mode != Mode.Apply)
+        {
+            return UpdateDescription.Of(plan, dryRun: true, attempts);
+        }
+
+        // Step 10: hand it to the loader; record the outcome; move off revoked patches.
+        return await _loading.LoadAsync(_state, plan, module!, cancellation) with { Attempts = attempts };
     }
 
-    private async Task<(string? Path, UpdateFailure? Failure)> DownloadAsync(UpdatePlan plan, ManifestPatch target,
-        IProgress<DownloadProgress>? progress, CancellationToken cancellation)
+    private (HostKernel? Kernel, UpdateFailure? Failure) ReadKernel()
     {
-        var downloader = new ModuleDownloader(options.CacheDirectory, options.MaxModuleBytes, options.RequestTimeout * 4);
-        var order = options.Repositories.OrderBy(r => SameUrl(r, plan.Source.Repository) ? 0 : 1);
-        UpdateFailure? last = null;
-        foreach (var url in order)
+        try
+        {
+            return (HostKernel.Read(options.KernelNotesPath, options.KernelReleasePath), null);
+        }
+        catch (Exception e) when (e is LivePatchFormatException or IOException or UnauthorizedAccessException)
+        {
+            return (null, new UpdateFailure(ClientErrorCodes.KernelUnreadable, $"cannot read the running kernel: {e.Message}"));
+        }
+    }
+
+    private async Task<(VerifiedManifest? Manifest, UpdateFailure? Failure, IReadOnlyList<UpdateFailure> Attempts)> FetchManifestAsync(
+        HostKernel kernel, CancellationToken cancellation)
+    {
+        var request = new ManifestRequest(options.RepositoryId, options.Channel, kernel.BuildId.Hex);
+        var fetcher = new ManifestFetcher(options.Channel, options.MaxManifestBytes, options.RequestTimeout, _manifests);
+        var acceptance = new ManifestAcceptance(policy, time);
+        var attempts = new List<UpdateFailure>();
+        foreach (var url in options.Repositories)
         {
             using var repository = connect(new Uri(url));
-            var (path, failure) = await downloader.DownloadAsync(repository, target, progress, cancellation);
+            var (accepted, failure) = await FetchAndAcceptAsync(repository, fetcher, acceptance, request, cancellation);
             if (failure is null)
             {
-                return (path, null);
+                return (accepted, null, attempts);
+            }
+
+            attempts.Add(failure);
+        }
+
+        // A repository that served something that failed verification outranks a configuration refusal, which outranks
+        // ones that were down.
+        var worst = attempts.FirstOrDefault(a => a.Category == ErrorCategory.Refused) ?? attempts.FirstOrDefault(a => a.Category != ErrorCategory.Unreachable)
+            ?? attempts.LastOrDefault() ?? new UpdateFailure(ClientErrorCodes.ConfigurationInvalid, "no repositories configured");
+        return (null, worst, attempts);
+    }
+
+    /// <summary>Step 2 (transport), then steps 3 to 6 (acceptance). A kept copy that fails (damaged on disk, or stale) is dropped
+    /// and the repository's current bytes asked for once, in full.</summary>
+    private async Task<(VerifiedManifest? Manifest, UpdateFailure? Failure)> FetchAndAcceptAsync(RepositoryClient repository,
+        ManifestFetcher fetcher, ManifestAcceptance acceptance, ManifestRequest request, CancellationToken cancellation)
+    {
+        for (var useCache = true; ; useCache = false)
+        {
+            var (fetched, failure) = await fetcher.FetchAsync(repository, request.BuildId, useCache, cancellation);
+            if (failure is not null)
+            {
+                return (null, failure);
+            }
+
+            var (accepted, refused) = acceptance.Accept(fetched!, request, _state.Current);
+            if (refused is null)
+            {
+                if (!fetched!.NotModified)
+                {
+                    _manifests.Save(request.Channel, request.BuildId, fetched.Signed, fetched.ETag);
+                }
+
+                return (accepted, null);
+            }
+
+            if (!fetched!.NotModified || !useCache)
+            {
+                return (null, refused);
+            }
+
+            _manifests.Delete(request.Channel, request.BuildId);
+        }
+    }
+
+    /// <summary>Step 6, second half, the one place it is persisted: the accepted version (and the pinned repository id, the
+    /// signature memo), written atomically before anything is acted on.</summary>
+    private void RememberManifest(VerifiedManifest verified)
+    {
+        var m = verified.Manifest;
+        var key = ClientState.VersionKey(m.Repository, m.Channel, m.BuildId);
+        var memoKey = ClientState.MemoKey(m.Channel, m.BuildId);
+        _state.Update(s => s.Versions.GetValueOrDefault(key) >= m.Version && s.RepositoryId is not null
+                && (verified.Memo is null || s.Memos.GetValueOrDefault(memoKey) == verified.Memo)
+            ? s // the usual poll: the same manifest as last time, nothing to remember anew
+            : s with
+            {
+                Versions = new Dictionary<string, ulong>(s.Versions) { [key] = Math.Max(m.Version, s.Versions.GetValueOrDefault(key)) },
+                RepositoryId = s.RepositoryId ?? m.Repository,
+                Memos = verified.Memo is { } memo ? new Dictionary<string, SignatureMemo>(s.Memos) { [memoKey] = memo } : s.Memos,
+            });
+    }
+
+    private UpdatePlan ChooseTarget(HostKernel kernel, VerifiedManifest manifest)
+    {
+        var plan = PatchSelector.Choose(kernel, manifest, options, _state.Current, time.GetUtcNow());
+        var notices = manifest.Manifest.Revoked
+            .Select(r => new RevocationNotice(r.Name, r.Level, r.Sha256, r.Reason, r.RevokedAt, plan.Revoked.Any(a => a.Applied.Sha256 == r.Sha256)))
+            .ToList();
+        _state.Stage(s => s.Revocations.SequenceEqual(notices) ? s : s with { Revocations = notices });
+        return plan;
+    }
+
+    private async Task<(DownloadedModule? Module, UpdateFailure? Failure)> DownloadAsync(UpdatePlan plan, IProgress<DownloadProgress>? progress,
+        CancellationToken cancellation)
+    {
+        var downloader = new ModuleDownloader(options.CacheDirectory, options.MaxModuleBytes, options.RequestTimeout * 4);
+        UpdateFailure? last = null;
+        foreach (var url in options.Repositories.OrderBy(r => SameUrl(r, plan.Source.Repository) ? 0 : 1))
+        {
+            using var repository = connect(new Uri(url));
+            var (module, failure) = await downloader.DownloadAsync(repository, plan.Target!, progress, cancellation);
+            if (failure is null)
+            {
+                return (module, null);
             }
 
             last = failure;
@@ -199,113 +244,76 @@ public sealed class UpdateEngine(
         return (null, last);
     }
 
-    private async Task<UpdateResult> LoadAsync(UpdatePlan plan, ManifestPatch target, string path, CancellationToken cancellation)
+    private (VerifiedModule? Module, UpdateFailure? Failure) VerifyModule(DownloadedModule downloaded, HostKernel kernel)
     {
-        var applied = Current.Applied.Where(a => a.BuildId == plan.Kernel.BuildId.Hex).ToList();
-
-        // The kernel cannot load two modules of one name: an older level with the same name goes first.
-        foreach (var same in applied.Where(a => a.Name == target.Name && a.Sha256 != target.Sha256))
+        var (module, failure) = new ModuleChecker(keyring, (int)options.MaxModuleBytes).Check(downloaded, kernel);
+        if (module is not null)
         {
-            var removed = await RemoveAsync(same.Name, cancellation);
-            if (!removed.Success)
-            {
-                return UpdateResult.Failed(new UpdateFailure(FailureKind.Loader, removed.Code ?? "loader-failed", removed.Message), plan);
-            }
+            RememberDigest(module);
         }
 
-        var replaces = target.Replace ? applied.Where(a => a.Name != target.Name).Select(a => a.Name).Distinct().ToList() : [];
-        guard.BeginApply(target.Name, target.Level, target.Sha256);
-        var result = await loader.ApplyAsync(new PatchToApply(target.Name, target.Level, target.Sha256, path, target.Replace, replaces,
-            plan.Kernel.Release, plan.Kernel.BuildId.Hex, target.Cves), cancellation);
-        guard.EndApply(result.Success, result.Code);
-        if (!result.Success)
-        {
-            return UpdateResult.Failed(new UpdateFailure(FailureKind.Loader, result.Code ?? "loader-failed", result.Message), plan);
-        }
-
-        var record = new AppliedRecord(target.Name, target.Level, target.Sha256, plan.Kernel.BuildId.Hex, target.Cves, time.GetUtcNow());
-        UpdateState(s => s with
-        {
-            Applied = [.. s.Applied.Where(a => a.Name != target.Name && !(target.Replace && a.BuildId == record.BuildId)), record],
-        });
-        var afterRevocations = target.Replace ? null : await RemoveRevokedAsync(plan, cancellation);
-        return afterRevocations is { Failure: not null } ? afterRevocations
-            : new UpdateResult { Action = "applied", Message = $"applied {target.Name} level {target.Level} ({result.Message})", Plan = plan };
+        return (module, failure);
     }
 
-    private async Task<UpdateResult> RemoveRevokedAsync(UpdatePlan plan, CancellationToken cancellation)
+    /// <summary>What the module's digest decides once it is known: quarantined, revoked under another container, or the
+    /// module this host already runs. Null: go on.</summary>
+    private UpdateResult? DecideAfterVerification(UpdatePlan plan, VerifiedModule module)
     {
-        // Removal is by module name, so only while the module of that name is still the revoked one: after a newer
-        // level of the same name replaced it (LoadAsync), removing the name would take the new level off.
-        foreach (var revoked in plan.Revoked)
+        if (QuarantineOf(module.Patch.Sha256, module.Digest) is { } quarantined)
         {
-            if (!Current.Applied.Any(a => a.Name == revoked.Name && a.Sha256 == revoked.Sha256))
-            {
-                continue;
-            }
-
-            var removed = await RemoveAsync(revoked.Name, cancellation);
-            if (!removed.Success)
-            {
-                return UpdateResult.Failed(new UpdateFailure(FailureKind.Loader, removed.Code ?? "loader-failed",
-                    $"{revoked.Name} level {revoked.Level} is revoked but could not be removed: {removed.Message}"), plan);
-            }
+            return UpdateResult.Failed(quarantined, plan);
         }
 
-        return new UpdateResult { Action = "removed", Message = $"removed revoked {string.Join(", ", plan.Revoked.Select(r => $"{r.Name} level {r.Level}"))}", Plan = plan };
+        var revoked = plan.Source.Manifest.Revoked.FirstOrDefault(r => _state.Current.ModuleDigests.GetValueOrDefault(r.Sha256) == module.Digest);
+        if (revoked is not null)
+        {
+            return UpdateResult.Failed(UpdateFailure.Refused(ClientErrorCodes.ModuleRevoked,
+                $"{module.Patch.Name} level {module.Patch.Level} is the module revoked as {revoked.Name} level {revoked.Level} ({revoked.Reason})."), plan);
+        }
+
+        var running = _state.Current.Applied.FirstOrDefault(a => a.BuildId == plan.Kernel.BuildId.Hex && a.ModuleDigest == module.Digest);
+        return running is null ? null : new UpdateResult
+        {
+            Action = UpdateAction.None, Plan = plan,
+            Message = $"{module.Patch.Name} level {module.Patch.Level} is the module already applied as {running.Name} level {running.Level}",
+        };
     }
 
-    /// <summary>After a reboot nothing is loaded: forget what the kernel no longer has, so it is applied again.</summary>
-    private async Task ForgetUnloadedAsync(CancellationToken cancellation)
+    private UpdateFailure? QuarantineOf(string blob, string? digest)
     {
-        var loaded = (await loader.ListAsync(cancellation)).Where(p => p.Enabled).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-        UpdateState(s => s.Applied.All(a => loaded.Contains(a.Name)) ? s : s with { Applied = s.Applied.Where(a => loaded.Contains(a.Name)).ToList() });
+        var reason = "";
+        var hit = guard.IsQuarantined(blob, out reason) || (digest is not null && guard.IsQuarantined(digest, out reason));
+        return hit ? new UpdateFailure(ClientErrorCodes.PatchQuarantined,
+            $"this module is quarantined ({reason}); 'lpatch guard clear' lets it be tried again.") : null;
+    }
+
+    private void RememberDigest(VerifiedModule module) =>
+        _state.Stage(s => s.ModuleDigests.GetValueOrDefault(module.Patch.Sha256) == module.Digest ? s
+            : s with { ModuleDigests = ModuleDigestMap.With(s.ModuleDigests, module.Patch.Sha256, module.Digest) });
+
+    /// <summary>The replacement could not be had, but a revoked patch must not stay loaded (DESIGN step 10).</summary>
+    private async Task<UpdateResult> FailWithRevocationsAsync(UpdateFailure failure, UpdatePlan plan, Mode mode, CancellationToken cancellation)
+    {
+        var failed = UpdateResult.Failed(failure, plan);
+        if (mode != Mode.Apply || plan.Revoked.Count == 0)
+        {
+            return failed;
+        }
+
+        var removed = await _loading.RemoveRevokedAsync(_state, plan, cancellation);
+        return removed is null ? failed : failed with { Message = $"{failed.Message}; {removed.Message}" };
     }
 
     // RepositoryClient adds a trailing slash to its base URL; the configuration may not have one.
     private static bool SameUrl(string configured, string server) =>
         string.Equals(configured.TrimEnd('/'), server.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
 
-    private static UpdateResult Describe(UpdatePlan plan, bool dryRun, IReadOnlyList<UpdateFailure> attempts)
-    {
-        var t = plan.Target;
-        var (action, message) = t switch
-        {
-            _ when plan.Revoked.Count > 0 && (t is null || plan.AlreadyApplied) => (dryRun ? "would-remove" : "removed", $"revoked and loaded: {string.Join(", ", plan.Revoked.Select(r => $"{r.Name} level {r.Level}"))}"),
-            null => ("none", plan.Source.Manifest.Patches.Count == 0 ? "this kernel has no patches in the channel" : "no patch allowed by the policy yet"),
-            _ when plan.AlreadyApplied => ("none", $"{t.Name} level {t.Level} is applied and current"),
-            _ => (dryRun ? "would-apply" : "applied", $"{t.Name} level {t.Level} ({t.Size} bytes{(t.Cves.Count > 0 ? ", " + string.Join(" ", t.Cves) : "")})"),
-        };
-        return new UpdateResult { Action = action, Message = message, Plan = plan, Attempts = attempts };
-    }
-
     private UpdateResult Record(UpdateResult result)
     {
         var source = result.Plan?.Source.Repository;
         // A check that changed nothing but its own record need not wait for the disk (it is rewritten every run).
-        UpdateState(s => s with { LastCheck = new CheckRecord(time.GetUtcNow(), result.Action, result.Failure?.Code, result.Message, source) },
-            durable: _unsaved);
+        _state.Update(s => s with { LastCheck = new CheckRecord(time.GetUtcNow(), result.ActionName, result.Failure?.Code, result.Message, source) },
+            durable: false);
         return result;
-    }
-
-    /// <summary>Changes the state and writes it (temp, fsync, rename); an unchanged state is not written again.</summary>
-    private void UpdateState(Func<ClientState, ClientState> change, bool durable = true)
-    {
-        var before = Current;
-        var after = change(before);
-        if (!ReferenceEquals(before, after) || _unsaved)
-        {
-            _state.Save(after, durable || _unsaved);
-            _unsaved = false;
-        }
-
-        _current = after;
-    }
-
-    /// <summary>Changes the state in memory only; the next <see cref="UpdateState"/> (at the latest the run's record) writes it.</summary>
-    private void Stage(Func<ClientState, ClientState> change)
-    {
-        _current = change(Current);
-        _unsaved = true;
     }
 }

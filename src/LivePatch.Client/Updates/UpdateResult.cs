@@ -1,10 +1,33 @@
 namespace LivePatch.Client.Updates;
 
+/// <summary>What a check or apply did, or would do.</summary>
+public enum UpdateAction
+{
+    /// <summary>Nothing to do: no patch for this kernel, none allowed yet, or the best one is applied.</summary>
+    None,
+
+    Applied,
+
+    /// <summary>A revoked patch was removed.</summary>
+    Removed,
+
+    WouldApply,
+
+    WouldRemove,
+
+    /// <summary>The best patch is held by <c>lpatch remove</c> until <c>lpatch unhold</c>.</summary>
+    Held,
+
+    /// <summary>Automatic applying is switched off (kernel command line or disable file).</summary>
+    Disabled,
+
+    Failed,
+}
+
 /// <summary>How a check or apply ended: what was done (or would be), the plan it followed, and the failure if any.</summary>
 public sealed record UpdateResult
 {
-    /// <summary><c>none</c>, <c>applied</c>, <c>removed</c>, <c>would-apply</c>, <c>would-remove</c>, <c>disabled</c> or <c>failed</c>.</summary>
-    public required string Action { get; init; }
+    public required UpdateAction Action { get; init; }
 
     public required string Message { get; init; }
 
@@ -17,6 +40,16 @@ public sealed record UpdateResult
 
     public bool Succeeded => Failure is null;
 
+    /// <summary>The action as lpatch prints it and the state records it: <c>none</c>, <c>applied</c>, <c>would-apply</c>, …</summary>
+    public string ActionName => NameOf(Action);
+
+    public static string NameOf(UpdateAction action) => action switch
+    {
+        UpdateAction.WouldApply => "would-apply",
+        UpdateAction.WouldRemove => "would-remove",
+        _ => action.ToString().ToLowerInvariant(),
+    };
+
     public static UpdateResult Failed(UpdateFailure failure, UpdatePlan? plan = null, IReadOnlyList<UpdateFailure>? attempts = null) =>
-        new() { Action = "failed", Message = failure.ToString(), Failure = failure, Plan = plan, Attempts = attempts ?? [] };
+        new() { Action = UpdateAction.Failed, Message = failure.ToString(), Failure = failure, Plan = plan, Attempts = attempts ?? [] };
 }

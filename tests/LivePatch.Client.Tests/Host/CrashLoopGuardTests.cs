@@ -1,3 +1,4 @@
+using LivePatch.Client.Updates;
 using LivePatch.Client.Host;
 using Microsoft.Extensions.Time.Testing;
 
@@ -60,9 +61,9 @@ public sealed class CrashLoopGuardTests : IDisposable
     public void EndApply_Failure_QuarantinesWithTheCodeAndClearsThePendingMarker()
     {
         var guard = Guard();
-        guard.BeginApply("lp_sample", 3, Sha);
+        var pending = guard.BeginApply("lp_sample", 3, Sha);
 
-        guard.EndApply(success: false, "transition-stalled");
+        guard.EndApply(pending, success: false, code: "transition-stalled");
         guard.ReconcileAtStart();
 
         Assert.True(guard.IsQuarantined(Sha, out var reason));
@@ -74,9 +75,9 @@ public sealed class CrashLoopGuardTests : IDisposable
     public void EndApply_Success_RecordsLastApplyAndQuarantinesNothing()
     {
         var guard = Guard();
-        guard.BeginApply("lp_sample", 3, Sha);
+        var pending = guard.BeginApply("lp_sample", 3, Sha);
 
-        guard.EndApply(success: true, null);
+        guard.EndApply(pending, success: true, code: null);
         guard.ReconcileAtStart();
 
         Assert.False(guard.IsQuarantined(Sha, out var reason));
@@ -85,17 +86,11 @@ public sealed class CrashLoopGuardTests : IDisposable
     }
 
     [Fact]
-    public void EndApply_WithoutBeginApply_Throws()
-    {
-        Assert.Throws<InvalidOperationException>(() => Guard().EndApply(success: true, null));
-    }
-
-    [Fact]
     public void ReconcileAtStart_HostDownWithinTheWindow_QuarantinesAsHostDownAfterApply()
     {
         var guard = Guard();
-        guard.BeginApply("lp_sample", 3, Sha);
-        guard.EndApply(success: true, null);
+        var pending = guard.BeginApply("lp_sample", 3, Sha);
+        guard.EndApply(pending, success: true, code: null);
 
         // Three minutes later the host is up again after a crash: it booted one minute ago.
         _time.Advance(TimeSpan.FromMinutes(3));
@@ -110,8 +105,8 @@ public sealed class CrashLoopGuardTests : IDisposable
     public void ReconcileAtStart_RebootOutsideTheWindow_QuarantinesNothing()
     {
         var guard = Guard();
-        guard.BeginApply("lp_sample", 3, Sha);
-        guard.EndApply(success: true, null);
+        var pending = guard.BeginApply("lp_sample", 3, Sha);
+        guard.EndApply(pending, success: true, code: null);
 
         _time.Advance(TimeSpan.FromHours(2));
         Boot("22222222-2222-2222-2222-222222222222", uptime: TimeSpan.FromMinutes(1));
@@ -124,8 +119,8 @@ public sealed class CrashLoopGuardTests : IDisposable
     public void ReconcileAtStart_SameBoot_QuarantinesNothing()
     {
         var guard = Guard();
-        guard.BeginApply("lp_sample", 3, Sha);
-        guard.EndApply(success: true, null);
+        var pending = guard.BeginApply("lp_sample", 3, Sha);
+        guard.EndApply(pending, success: true, code: null);
 
         _time.Advance(TimeSpan.FromMinutes(1));
         Guard().ReconcileAtStart();
@@ -170,12 +165,12 @@ public sealed class CrashLoopGuardTests : IDisposable
         var guard = Guard();
         File.WriteAllText(Path.Combine(_options.StateDirectory, "quarantine.json"), "{not json");
 
-        Assert.Throws<IOException>(() => guard.IsQuarantined(Sha, out _));
+        Assert.Throws<ClientStateException>(() => guard.IsQuarantined(Sha, out _));
     }
 
     private static void Quarantine(CrashLoopGuard guard, string sha)
     {
-        guard.BeginApply("lp_sample", 1, sha);
-        guard.EndApply(success: false, "insmod-failed");
+        var pending = guard.BeginApply("lp_sample", 1, sha);
+        guard.EndApply(pending, success: false, code: "insmod-failed");
     }
 }

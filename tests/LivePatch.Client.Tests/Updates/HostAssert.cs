@@ -1,3 +1,4 @@
+using LivePatch.Core;
 using LivePatch.Client.Updates;
 
 namespace LivePatch.Client.Tests.Updates;
@@ -5,18 +6,18 @@ namespace LivePatch.Client.Tests.Updates;
 /// <summary>The shapes every attack test asserts: refused with a code, nothing new at the loader, trust kept.</summary>
 internal static class HostAssert
 {
-    public static void Refused(UpdateResult result, FailureKind kind, params string[] codes)
+    public static void Refused(UpdateResult result, ErrorCategory kind, params string[] codes)
     {
         Assert.False(result.Succeeded, $"expected a refusal ({string.Join(" or ", codes)}), got {result.Action}: {result.Message}");
-        Assert.Equal("failed", result.Action);
-        Assert.Equal(kind, result.Failure!.Kind);
+        Assert.Equal("failed", result.ActionName);
+        Assert.Equal(kind, result.Failure!.Category);
         Assert.Contains(result.Failure.Code, codes);
     }
 
     public static void Applied(UpdateResult result)
     {
         Assert.True(result.Succeeded, result.Message);
-        Assert.Equal("applied", result.Action);
+        Assert.Equal("applied", result.ActionName);
     }
 
     /// <summary>The loader saw nothing and the state kept what it trusted: applied patches, versions, pinned repository id.</summary>

@@ -8,10 +8,21 @@ public sealed record ModuleFixture(string FileName, byte[] Bytes, string Sha256,
 {
     public long Size => Bytes.LongLength;
 
-    public static ModuleFixture Load(string fileName)
+    public static ModuleFixture Load(string fileName) => FromBytes(fileName, File.ReadAllBytes(ModuleFixtures.PathOf("modules", fileName)));
+
+    public static ModuleFixture FromBytes(string fileName, byte[] bytes) =>
+        new(fileName, bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)), ModuleSignatureReader.ReadOrNull(bytes)?.KeyId);
+
+    /// <summary>The same module in a gzip container: another blob (other SHA-256), the same module for the kernel.</summary>
+    public ModuleFixture Gzipped(System.IO.Compression.CompressionLevel level = System.IO.Compression.CompressionLevel.Optimal)
     {
-        var bytes = File.ReadAllBytes(ModuleFixtures.PathOf("modules", fileName));
-        return new ModuleFixture(fileName, bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)), ModuleSignatureReader.ReadOrNull(bytes)?.KeyId);
+        using var output = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(output, level))
+        {
+            gzip.Write(Bytes);
+        }
+
+        return new ModuleFixture(FileName + ".gz", output.ToArray(), Convert.ToHexStringLower(SHA256.HashData(output.ToArray())), KeyId);
     }
 }
 

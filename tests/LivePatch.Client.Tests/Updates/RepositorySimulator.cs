@@ -67,6 +67,12 @@ public sealed class RepositorySimulator : IAsyncDisposable
 
     public bool HonourRange { get; set; } = true;
 
+    /// <summary>Answer a Range request with 206 for the whole blob (Content-Range from 0): a broken or hostile mirror.</summary>
+    public bool WrongContentRange { get; set; }
+
+    /// <summary>Answer manifest requests with 404 and a problem document carrying this code (e.g. <c>unknown-channel</c>).</summary>
+    public string? ManifestProblem { get; set; }
+
     /// <summary>Wait this long before answering anything (cut short when the client hangs up).</summary>
     public TimeSpan Delay { get; set; }
 
@@ -170,6 +176,15 @@ public sealed class RepositorySimulator : IAsyncDisposable
             return;
         }
 
+        if (ManifestProblem is { } code)
+        {
+            Log(context, StatusCodes.Status404NotFound);
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            context.Response.ContentType = "application/problem+json";
+            await context.Response.WriteAsync($$"""{"title":"{{code}}","status":404,"detail":"no such channel","code":"{{code}}"}""");
+            return;
+        }
+
         if (ManifestAttack == ManifestAttack.Endless)
         {
             await SendEndlessAsync(context);
@@ -255,6 +270,15 @@ public sealed class RepositorySimulator : IAsyncDisposable
             _ => stored,
         };
         var from = HonourRange ? RangeStartOrNull(context.Request.Headers.Range.ToString(), blob.Length) : null;
+        if (WrongContentRange && from is not null)
+        {
+            Log(context, StatusCodes.Status206PartialContent);
+            context.Response.StatusCode = StatusCodes.Status206PartialContent;
+            context.Response.ContentLength = blob.Length;
+            context.Response.Headers.ContentRange = $"bytes 0-{blob.Length - 1}/{blob.Length}";
+            await context.Response.Body.WriteAsync(blob, context.RequestAborted);
+            return;
+        }
         var body = blob.AsMemory((int)(from ?? 0));
         Log(context, from is null ? StatusCodes.Status200OK : StatusCodes.Status206PartialContent);
         context.Response.StatusCode = from is null ? StatusCodes.Status200OK : StatusCodes.Status206PartialContent;

@@ -54,10 +54,10 @@ public sealed class TestHost : IDisposable
     public ClientState State => new StateStore(Options.StateDirectory).Load();
 
     /// <summary>A new run of the client, built like <see cref="HostClient.Create"/> (trust loaded from the files named in the options).</summary>
-    public UpdateEngine Engine()
+    public UpdateEngine Engine(IPatchLoader? loader = null)
     {
         var (policy, keyring) = ClientConfiguration.LoadTrust(Options);
-        return new UpdateEngine(Options, policy, keyring, PatchLoaderFactory.Create(Options.Loader, Clock), Guard(), Clock,
+        return new UpdateEngine(Options, policy, keyring, loader ?? PatchLoaderFactory.Create(Options.Loader, Clock), Guard(), Clock,
             url => HostClient.Connect(url, Options));
     }
 
@@ -66,6 +66,10 @@ public sealed class TestHost : IDisposable
     public async Task<UpdateResult> ApplyAsync() => await Engine().ApplyAsync(dryRun: false, progress: null, Timeout());
 
     public async Task<UpdateResult> CheckAsync() => await Engine().CheckAsync(Timeout());
+
+    public async Task<UpdateResult> RemoveAsync(string name) => await Engine().RemoveAsync(name, Timeout());
+
+    public string StatePath(string file) => Path.Combine(Options.StateDirectory, file);
 
     public void SetKernelRelease(string release) => File.WriteAllText(Options.KernelReleasePath, release + "\n");
 

@@ -37,7 +37,7 @@ public sealed class UpdateEngineFailoverTests(SimulatorPki pki) : IClassFixture<
         var result = await host.ApplyAsync();
 
         AssertAppliedFrom(_second, result, host);
-        Assert.Equal(FailureKind.Unreachable, Assert.Single(result.Attempts).Kind);
+        Assert.Equal(ErrorCategory.Unreachable, Assert.Single(result.Attempts).Category);
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public sealed class UpdateEngineFailoverTests(SimulatorPki pki) : IClassFixture<
         var result = await host.ApplyAsync();
 
         AssertAppliedFrom(_second, result, host);
-        Assert.Equal(FailureKind.Verification, Assert.Single(result.Attempts).Kind);
+        Assert.Equal(ErrorCategory.Refused, Assert.Single(result.Attempts).Category);
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class UpdateEngineFailoverTests(SimulatorPki pki) : IClassFixture<
 
         var result = await host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Unreachable, ClientErrorCodes.RepositoryUnreachable);
+        HostAssert.Refused(result, ErrorCategory.Unreachable, ClientErrorCodes.RepositoryUnreachable);
         Assert.Equal(2, result.Attempts.Count);
         HostAssert.NothingChanged(before, host);
     }
@@ -102,7 +102,7 @@ public sealed class UpdateEngineFailoverTests(SimulatorPki pki) : IClassFixture<
         var result = await host.CheckAsync();
 
         Assert.True(result.Succeeded, result.Message);
-        Assert.Equal([500, 200], _first.Requests.Select(r => r.Status));
+        Assert.Equal([500, 200], _first.Requests.Where(r => r.Path.StartsWith("/v1/manifests/", StringComparison.Ordinal)).Select(r => r.Status));
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public sealed class UpdateEngineFailoverTests(SimulatorPki pki) : IClassFixture<
 
         var result = await host.CheckAsync();
 
-        HostAssert.Refused(result, FailureKind.Unreachable, ClientErrorCodes.ManifestNotFound);
+        HostAssert.Refused(result, ErrorCategory.Unreachable, ClientErrorCodes.ManifestNotFound);
         Assert.Equal(1, _first.ManifestRequests);
     }
 

@@ -17,7 +17,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : Simulato
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.CmsSignatureInvalid, ErrorCodes.CmsMalformed);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.CmsSignatureInvalid, ErrorCodes.CmsMalformed);
         HostAssert.NothingChanged(before, Host);
     }
 
@@ -29,7 +29,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : Simulato
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.CmsMalformed);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.CmsMalformed);
         HostAssert.NothingChanged(before, Host);
     }
 
@@ -41,7 +41,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : Simulato
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.SignerUntrusted);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.SignerUntrusted);
         HostAssert.NothingChanged(before, Host);
     }
 
@@ -53,7 +53,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : Simulato
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.SignerWrongEku);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.SignerWrongEku);
         HostAssert.NothingChanged(before, Host);
     }
 
@@ -65,7 +65,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : Simulato
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.SignerExpired);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.SignerExpired);
         HostAssert.NothingChanged(before, Host);
     }
 
@@ -77,7 +77,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : Simulato
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.SignerThresholdNotMet);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.SignerThresholdNotMet);
         HostAssert.NothingChanged(before, Host);
     }
 
@@ -100,7 +100,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : Simulato
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.ManifestExpired);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.ManifestExpired);
         HostAssert.NothingChanged(before, Host);
     }
 
@@ -112,7 +112,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : Simulato
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.ManifestIssuedInFuture);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.ManifestIssuedInFuture);
         HostAssert.NothingChanged(before, Host);
     }
 
@@ -129,7 +129,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : Simulato
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ClientErrorCodes.ManifestRollback);
+        HostAssert.Refused(result, ErrorCategory.Refused, ClientErrorCodes.ManifestRollback);
         HostAssert.NothingChanged(before, Host);
         Assert.Equal(5UL, Assert.Single(Host.State.Versions).Value);
     }
@@ -142,7 +142,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : Simulato
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.ManifestWrongBuildId);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.ManifestWrongBuildId);
         HostAssert.NothingChanged(before, Host);
         Assert.EndsWith($"/stable/{ModuleFixtures.BuildId}", Sim.Requests[^1].Path); // it asked for its own kernel
     }
@@ -155,7 +155,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : Simulato
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.ManifestWrongChannel);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.ManifestWrongChannel);
         HostAssert.NothingChanged(before, Host);
     }
 
@@ -168,7 +168,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : Simulato
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.ManifestWrongRepository);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.ManifestWrongRepository);
         HostAssert.NothingChanged(before, Host);
     }
 
@@ -182,7 +182,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : Simulato
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.ManifestWrongRepository);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.ManifestWrongRepository);
         HostAssert.NothingChanged(before, Host);
         Assert.Null(Host.State.RepositoryId);
     }
@@ -196,7 +196,7 @@ public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : Simulato
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ClientErrorCodes.ManifestTooLarge);
+        HostAssert.Refused(result, ErrorCategory.Refused, ClientErrorCodes.ManifestTooLarge);
         HostAssert.NothingChanged(before, Host);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
         Assert.True(await Sim.EndlessEnded.WaitAsync(TimeSpan.FromSeconds(5)), "the client did not hang up; the server's limit ended it");

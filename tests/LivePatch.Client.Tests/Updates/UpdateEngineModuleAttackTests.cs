@@ -18,7 +18,7 @@ public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : SimulatorT
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ClientErrorCodes.DownloadHashMismatch);
+        HostAssert.Refused(result, ErrorCategory.Refused, ClientErrorCodes.DownloadHashMismatch);
         HostAssert.NothingLoaded(before, Host);
         Assert.Empty(Directory.EnumerateFiles(Host.PartialDirectory)); // wrong bytes are never resumed from
     }
@@ -31,7 +31,7 @@ public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : SimulatorT
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ClientErrorCodes.DownloadTooLarge);
+        HostAssert.Refused(result, ErrorCategory.Refused, ClientErrorCodes.DownloadTooLarge);
         HostAssert.NothingLoaded(before, Host);
     }
 
@@ -42,7 +42,7 @@ public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : SimulatorT
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.SignatureSignerUnknown);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.SignatureSignerUnknown);
         HostAssert.NothingLoaded(before, Host);
     }
 
@@ -53,7 +53,7 @@ public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : SimulatorT
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ClientErrorCodes.ModuleSignerMismatch);
+        HostAssert.Refused(result, ErrorCategory.Refused, ClientErrorCodes.ModuleSignerMismatch);
         HostAssert.NothingLoaded(before, Host);
     }
 
@@ -64,7 +64,7 @@ public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : SimulatorT
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ClientErrorCodes.ModuleNameMismatch);
+        HostAssert.Refused(result, ErrorCategory.Refused, ClientErrorCodes.ModuleNameMismatch);
         HostAssert.NothingLoaded(before, Host);
     }
 
@@ -76,7 +76,7 @@ public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : SimulatorT
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ClientErrorCodes.ModuleKernelMismatch);
+        HostAssert.Refused(result, ErrorCategory.Refused, ClientErrorCodes.ModuleKernelMismatch);
         HostAssert.NothingLoaded(before, Host);
     }
 
@@ -87,7 +87,7 @@ public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : SimulatorT
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.ModuleNotLivepatch);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.ModuleNotLivepatch);
         HostAssert.NothingLoaded(before, Host);
     }
 
@@ -98,7 +98,7 @@ public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : SimulatorT
 
         var result = await Host.ApplyAsync();
 
-        HostAssert.Refused(result, FailureKind.Verification, ErrorCodes.SignatureMissing);
+        HostAssert.Refused(result, ErrorCategory.Refused, ErrorCodes.SignatureMissing);
         HostAssert.NothingLoaded(before, Host);
     }
 
@@ -106,12 +106,12 @@ public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : SimulatorT
     public async Task Apply_BadModuleRefused_NextRunRefusesItAgainFromCache()
     {
         var before = await AppliedLevelOneThenOfferAsync(ModuleFixtures.SignedByOtherKey);
-        HostAssert.Refused(await Host.ApplyAsync(), FailureKind.Verification, ErrorCodes.SignatureSignerUnknown);
+        HostAssert.Refused(await Host.ApplyAsync(), ErrorCategory.Refused, ErrorCodes.SignatureSignerUnknown);
 
         // The refused module is in the content-addressed cache now: a cached file is checked again, never trusted.
         var again = await Host.ApplyAsync();
 
-        HostAssert.Refused(again, FailureKind.Verification, ErrorCodes.SignatureSignerUnknown);
+        HostAssert.Refused(again, ErrorCategory.Refused, ErrorCodes.SignatureSignerUnknown);
         HostAssert.NothingLoaded(before, Host);
     }
 

@@ -22,7 +22,7 @@ public sealed class UpdateEnginePolicyTests(SimulatorPki pki) : SimulatorTests(p
         var second = await Host.ApplyAsync();
 
         Assert.True(second.Succeeded, second.Message);
-        Assert.Equal("none", second.Action);
+        Assert.Equal("none", second.ActionName);
         Assert.Equal(blobRequests, Sim.BlobRequests);
     }
 
@@ -51,7 +51,7 @@ public sealed class UpdateEnginePolicyTests(SimulatorPki pki) : SimulatorTests(p
         var result = await Host.ApplyAsync();
 
         Assert.True(result.Succeeded, result.Message);
-        Assert.Equal("removed", result.Action);
+        Assert.Equal("removed", result.ActionName);
         Assert.Null(Host.StagedOrNull("lp_sample"));
         Assert.Empty(Host.State.Applied);
     }
@@ -140,7 +140,7 @@ public sealed class UpdateEnginePolicyTests(SimulatorPki pki) : SimulatorTests(p
         var result = await Host.CheckAsync();
 
         Assert.True(result.Succeeded, result.Message);
-        Assert.Equal("would-apply", result.Action);
+        Assert.Equal("would-apply", result.ActionName);
         Assert.Equal(1, result.Plan!.Target!.Level);
         Assert.Equal(2, Assert.Single(result.Plan.HeldBack).Level);
         Assert.Null(Host.StagedOrNull("lp_sample"));

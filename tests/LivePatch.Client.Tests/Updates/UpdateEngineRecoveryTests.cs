@@ -24,7 +24,7 @@ public sealed class UpdateEngineRecoveryTests(SimulatorPki pki) : SimulatorTests
 
         var interrupted = await Host.ApplyAsync();
 
-        HostAssert.Refused(interrupted, FailureKind.Unreachable, ClientErrorCodes.DownloadFailed);
+        HostAssert.Refused(interrupted, ErrorCategory.Unreachable, ClientErrorCodes.DownloadFailed);
         Assert.Null(Host.StagedOrNull("lp_sample"));
         Assert.Equal(3000, new FileInfo(PartialPath()).Length);
 
@@ -85,10 +85,10 @@ public sealed class UpdateEngineRecoveryTests(SimulatorPki pki) : SimulatorTests
 
         var refused = await Host.ApplyAsync();
 
-        HostAssert.Refused(refused, FailureKind.Loader, ClientErrorCodes.PatchQuarantined);
+        HostAssert.Refused(refused, ErrorCategory.Loader, ClientErrorCodes.PatchQuarantined);
         HostAssert.NothingLoaded(before, Host);
         Assert.Equal(CrashLoopGuard.InterruptedApply, Assert.Single(Host.Guard().Quarantined()).Reason);
-        HostAssert.Refused(await Host.ApplyAsync(), FailureKind.Loader, ClientErrorCodes.PatchQuarantined); // it stays
+        HostAssert.Refused(await Host.ApplyAsync(), ErrorCategory.Loader, ClientErrorCodes.PatchQuarantined); // it stays
 
         Assert.Equal(1, Host.Guard().Clear(null));
         HostAssert.Applied(await Host.ApplyAsync());
@@ -99,7 +99,7 @@ public sealed class UpdateEngineRecoveryTests(SimulatorPki pki) : SimulatorTests
     public async Task Check_ManifestUnchanged_SendsIfNoneMatchAndVerifiesThe304Again()
     {
         Assert.True((await Host.CheckAsync()).Succeeded);
-        Assert.Null(Assert.Single(Sim.Requests).IfNoneMatch); // nothing cached yet
+        Assert.Null(Assert.Single(Sim.Requests, r => r.Path.StartsWith("/v1/manifests/", StringComparison.Ordinal)).IfNoneMatch); // nothing cached yet
         var etag = CachedETag();
 
         var notModified = await Host.CheckAsync();
@@ -114,7 +114,7 @@ public sealed class UpdateEngineRecoveryTests(SimulatorPki pki) : SimulatorTests
         var expired = await Host.CheckAsync();
 
         Assert.Equal((304, 200), (Sim.Requests[^2].Status, Sim.Requests[^1].Status));
-        HostAssert.Refused(expired, FailureKind.Verification, ErrorCodes.ManifestExpired);
+        HostAssert.Refused(expired, ErrorCategory.Refused, ErrorCodes.ManifestExpired);
         HostAssert.NothingChanged(before, Host);
     }
 
