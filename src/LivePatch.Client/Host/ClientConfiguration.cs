@@ -109,6 +109,9 @@ public static class ClientConfiguration
         CheckSpan(problems, "interval", o.Interval, MinInterval, MaxInterval);
         CheckSpan(problems, "randomDelay", o.RandomDelay, TimeSpan.Zero, MaxRandomDelay);
         CheckSpan(problems, "maxClockSkew", o.MaxClockSkew, TimeSpan.Zero, LargestClockSkew);
+
+        // A run waits this long for another one (a timer run during a manual apply); past a few minutes it should say so.
+        CheckSpan(problems, "lockWait", o.LockWait, TimeSpan.Zero, TimeSpan.FromMinutes(10));
     }
 
     // HostClient.Connect derives the whole call's time-out from these three; Polly refuses time-outs above one day

@@ -73,6 +73,7 @@ public sealed partial class ExecPatchLoader(LoaderOptions options, TimeProvider 
         };
         AddIf(environment, "LPATCH_NAME", patch.Name, ModuleNames.IsValid(patch.Name));
         AddIf(environment, "LPATCH_SHA256", patch.Sha256, IsLowerHex(patch.Sha256) && patch.Sha256.Length == Sha256HexLength);
+        AddIf(environment, "LPATCH_BLOB_SHA256", patch.BlobSha256, IsLowerHex(patch.BlobSha256) && patch.BlobSha256.Length == Sha256HexLength);
         AddIf(environment, "LPATCH_BUILD_ID", patch.BuildId, IsBuildId(patch.BuildId));
         AddIf(environment, "LPATCH_KERNEL_RELEASE", patch.KernelRelease, IsKernelRelease(patch.KernelRelease));
         return environment;
