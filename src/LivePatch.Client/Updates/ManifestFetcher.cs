@@ -52,7 +52,9 @@ public sealed class ManifestFetcher(string channel, long maxManifestBytes, TimeS
     private async Task<UpdateFailure> RefusalOfAsync(HttpResponseMessage response, string server, string buildId, CancellationToken cancellation)
     {
         var status = (int)response.StatusCode;
-        var problem = status is >= 400 and < 500 ? await ProblemOrNullAsync(response, cancellation) : null;
+        // 408 and 429 are the repository being busy (retried already), not a verdict on this host's settings.
+        var verdict = status is >= 400 and < 500 and not (408 or 429);
+        var problem = verdict ? await ProblemOrNullAsync(response, cancellation) : null;
         if (problem?.Code is { Length: > 0 } code)
         {
             return new UpdateFailure(ClientErrorCodes.OfProblem(code, ErrorCategory.Configuration),
