@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Text.Json;
 using LivePatch.Core;
 using LivePatch.Core.Manifests;
 using LivePatch.Core.Trust;
@@ -138,7 +139,7 @@ public sealed class RepositorySimulator : IAsyncDisposable
     /// <summary>The signed manifest as it is served now (the same bytes until a knob changes): what an attacker can record.</summary>
     public byte[] SignedManifest()
     {
-        var json = ManifestSerializer.Serialize(CurrentManifest());
+        var json = Render(CurrentManifest());
         var key = Convert.ToHexString(SHA256.HashData(json)) + string.Join(",", Signers.Select(s => s.Certificate.Thumbprint));
         lock (_renderLock)
         {
@@ -154,6 +155,10 @@ public sealed class RepositorySimulator : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    /// <summary>The manifest's JSON without <see cref="ManifestSerializer"/>'s rules: a compromised or buggy signer can sign what
+    /// the real server refuses to publish (a level of int.MaxValue, a date in 9999), and the host must refuse it itself.</summary>
+    private static byte[] Render(Manifest manifest) => JsonSerializer.SerializeToUtf8Bytes(manifest, LivePatchJsonContext.Default.Manifest);
 
     private Manifest CurrentManifest() => new()
     {
@@ -213,7 +218,7 @@ public sealed class RepositorySimulator : IAsyncDisposable
         {
             case ManifestAttack.Tamper:
                 // Flip a byte of the signed JSON itself, so the CMS still decodes and only the digest can tell.
-                var json = ManifestSerializer.Serialize(CurrentManifest());
+                var json = Render(CurrentManifest());
                 var at = signed.AsSpan().IndexOf(json);
                 var tampered = signed.ToArray();
                 tampered[at + (json.Length / 2)] ^= 0x01;
