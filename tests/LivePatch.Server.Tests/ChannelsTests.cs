@@ -94,6 +94,20 @@ public sealed class ChannelsTests : IDisposable
     }
 
     [Fact]
+    public async Task Revoke_ReasonWithTerminalEscape_RefusedAndStillServed()
+    {
+        // Hosts refuse a manifest whose reason carries control characters: the server must never sign one (it did, and 500ed).
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var patch = await PublishAsync(client);
+
+        await PublishTests.AssertProblemAsync(await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/revoke",
+            new RevokeRequest("breaks ext4 \u001b[31mRED\u001b[0m")), HttpStatusCode.BadRequest, "reason-required");
+
+        Assert.Empty((await ManifestAsync(client, "stable")).Revoked);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/revoke", new RevokeRequest("breaks ext4\non boot"))).StatusCode);
+    }
+
+    [Fact]
     public async Task Publish_AfterRevoke_LevelIsNeverReused()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);

@@ -224,6 +224,8 @@ public sealed class PublishTests : IDisposable
         await AssertProblemAsync(await client.PostAsync("/v1/patches", noModule), HttpStatusCode.BadRequest, "module-part-missing");
         await AssertProblemAsync(await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko",
             ("buildId", Fixtures.BuildId), ("description", new string('x', 5000)))), HttpStatusCode.BadRequest, "description-too-long");
+        await AssertProblemAsync(await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko",
+            ("buildId", Fixtures.BuildId), ("description", "fixes \u001b]0;owned\u0007 cmdline"))), HttpStatusCode.BadRequest, "description-invalid");
         await AssertNothingStoredAsync(client);
     }
 

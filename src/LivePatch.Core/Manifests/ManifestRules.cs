@@ -38,6 +38,15 @@ public static class ManifestLimits
 
     /// <summary>Names, releases, signers and severities are identifiers, never prose.</summary>
     public const int MaxShortTextLength = 256;
+
+    /// <summary>True when <paramref name="value"/> may stand in a manifest as prose (a description, a revocation reason): at most
+    /// <paramref name="max"/> characters and no control character but newline and tab. The server checks requests with it,
+    /// so that it never signs what its hosts refuse.</summary>
+    public static bool IsProse(string value, int max) =>
+        value.Length <= max && !value.Any(c => IsControl(c) && c is not ('\n' or '\t'));
+
+    /// <summary>C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F).</summary>
+    internal static bool IsControl(char c) => c is <= '\u001f' or (>= '\u007f' and <= '\u009f');
 }
 
 /// <summary>Semantic rules for manifests and indexes that JSON typing alone does not enforce.</summary>
@@ -160,11 +169,9 @@ internal static partial class ManifestRules
 
     // Prose may break lines and indent; no other control character (terminal escapes, NUL) reaches a host's log.
     private static void RequireProse(string? value, int max, ErrorCode code, string path) =>
-        Require(value is null || (value.Length <= max && !value.Any(c => IsControl(c) && c is not ('\n' or '\t'))), code,
-            $"{path}: at most {max} characters, no control characters but newline and tab.");
+        Require(value is null || ManifestLimits.IsProse(value, max), code, $"{path}: at most {max} characters, no control characters but newline and tab.");
 
-    /// <summary>C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F).</summary>
-    private static bool IsControl(char c) => c is <= '\u001f' or (>= '\u007f' and <= '\u009f');
+    private static bool IsControl(char c) => ManifestLimits.IsControl(c);
 
     public static bool IsLowerHex(string? s) =>
         s is not null && s.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));

@@ -27,6 +27,7 @@ public static class ProblemCodes
     public static readonly ErrorCode CveInvalid = ErrorCode.Define("cve-invalid", ErrorCategory.Invalid);
     public static readonly ErrorCode SeverityInvalid = ErrorCode.Define("severity-invalid", ErrorCategory.Invalid);
     public static readonly ErrorCode DescriptionTooLong = ErrorCode.Define("description-too-long", ErrorCategory.Invalid);
+    public static readonly ErrorCode DescriptionInvalid = ErrorCode.Define("description-invalid", ErrorCategory.Invalid);
     public static readonly ErrorCode ReasonRequired = ErrorCode.Define("reason-required", ErrorCategory.Invalid);
 
     // A channel is a resource: 404 wherever it is named, so a host's GET of an unknown channel stays a plain 404, as on a

@@ -1,4 +1,5 @@
 using LivePatch.Core.Kernel;
+using LivePatch.Core.Manifests;
 using LivePatch.Core.Repository;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Manifests;
@@ -107,9 +108,11 @@ public sealed class PatchService(
 
     public Outcome<PatchInfo> Revoke(int id, string? reason)
     {
-        if (string.IsNullOrWhiteSpace(reason) || reason.Length > 1000)
+        // Hosts refuse a manifest whose prose carries terminal escapes or NUL (ManifestLimits): never sign one.
+        if (string.IsNullOrWhiteSpace(reason) || !ManifestLimits.IsProse(reason, 1000))
         {
-            return new RepositoryProblem(ProblemCodes.ReasonRequired, "Give a reason (1 to 1000 characters): hosts log it when they remove the patch.");
+            return new RepositoryProblem(ProblemCodes.ReasonRequired,
+                "Give a reason (1 to 1000 characters, no control characters but newline and tab): hosts show it when they remove the patch.");
         }
 
         lock (_writer)

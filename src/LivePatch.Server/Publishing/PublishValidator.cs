@@ -101,6 +101,12 @@ public sealed partial class PublishValidator(RepositoryOptions options, Reposito
             return new RepositoryProblem(ProblemCodes.SeverityInvalid, $"Severity must be one of {string.Join(", ", Severities)}.");
         }
 
+        if (request.Description is { } prose && !ManifestLimits.IsProse(prose, int.MaxValue))
+        {
+            // Hosts refuse a manifest whose prose carries terminal escapes or NUL (ManifestLimits): never sign one.
+            return new RepositoryProblem(ProblemCodes.DescriptionInvalid, "The description may hold no control characters but newline and tab.");
+        }
+
         return request.Description is { Length: > MaxDescriptionLength }
             ? new RepositoryProblem(ProblemCodes.DescriptionTooLong, $"The description is longer than {MaxDescriptionLength} characters.")
             : null;
