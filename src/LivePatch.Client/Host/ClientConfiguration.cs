@@ -131,7 +131,8 @@ public static class ClientConfiguration
             var policy = new TrustPolicy { Roots = TrustPolicy.LoadRoots(o.TrustedRoots), SignerThreshold = o.SignerThreshold, MaxClockSkew = o.MaxClockSkew };
             return (policy, ModuleKeyring.Load(o.ModuleKeyring));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or Core.LivePatchFormatException)
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException
+            or Core.LivePatchFormatException)
         {
             throw new ClientConfigurationException($"trustedRoots / moduleKeyring: {e.Message}", e);
         }
