@@ -72,7 +72,7 @@ internal static class LpatchCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
         {
-            error.WriteLine($"lpatch: error: {e.Message}");
+            error.WriteLine($"lpatch: error [input-unreadable]: {e.Message}");
             return ExitCodes.UsageOrInput;
         }
         catch (Exception e)

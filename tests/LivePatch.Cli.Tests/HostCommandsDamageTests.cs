@@ -163,6 +163,10 @@ public sealed partial class HostCommandsDamageTests(ITestOutputHelper log)
         Assert.True(run.Exit is >= 0 and <= 4, $"exit outside 0..4: {context}");
         Assert.False(StackFrame().IsMatch(run.Output + run.Error), $"stack trace printed: {context}");
         Assert.False(ExceptionName().IsMatch(run.Output + run.Error), $"exception type printed: {context}");
+
+        // Every failure names its stable code, so scripts and operators can tell one from another.
+        Assert.True(run.Exit == 0 || run.Error.Contains("error [", StringComparison.Ordinal) || run.Output.Contains("\"code\":", StringComparison.Ordinal),
+            $"failure without a [code]: {context}");
     }
 
     private static void EditConfig(HostSandbox host, Action<JsonObject> edit)

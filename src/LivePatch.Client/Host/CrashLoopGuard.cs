@@ -153,16 +153,29 @@ public sealed class CrashLoopGuard
     /// <summary>When this boot started: now minus the first field of /proc/uptime (seconds since boot, proc(5)).</summary>
     private DateTimeOffset BootStart()
     {
-        var first = File.ReadAllText(_options.UptimePath).Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
-        if (!double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds < 0)
+        var first = ReadKernelFile(_options.UptimePath, "uptimePath").Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        if (!double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds is < 0 or > 1e10)
         {
-            throw new IOException($"{_options.UptimePath} does not start with the seconds since boot.");
+            throw new LivePatchFormatException(ClientErrorCodes.KernelUnreadable, $"uptimePath: {_options.UptimePath} does not start with the seconds since boot.");
         }
 
         return _time.GetUtcNow() - TimeSpan.FromSeconds(seconds);
     }
 
-    private string ReadBootId() => File.ReadAllText(_options.BootIdPath).Trim();
+    private string ReadBootId() => ReadKernelFile(_options.BootIdPath, "bootIdPath").Trim();
+
+    /// <summary>A small file the kernel provides (/proc): unreadable means the host is not what lpatch expects, a configuration error.</summary>
+    private static string ReadKernelFile(string path, string setting)
+    {
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(FileBytes.ReadBounded(path, 4096));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new LivePatchFormatException(ClientErrorCodes.KernelUnreadable, $"{setting}: cannot read {path}: {e.Message}");
+        }
+    }
 
     private static string NormalizeSha256(string sha256)
     {

@@ -42,7 +42,15 @@ public sealed class StateStore(string stateDirectory)
         }
 
         var aside = $"{Path}.{time.GetUtcNow():yyyyMMddTHHmmssZ}.bad";
-        File.Move(Path, aside);
+        if (Directory.Exists(Path) && !File.GetAttributes(Path).HasFlag(FileAttributes.ReparsePoint))
+        {
+            Directory.Move(Path, aside); // damage of another kind: a folder where the file belongs
+        }
+        else
+        {
+            File.Move(Path, aside); // a file, or a link (moved, never followed)
+        }
+
         DirectorySync.Flush(stateDirectory);
         return aside;
     }
