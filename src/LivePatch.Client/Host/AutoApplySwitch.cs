@@ -76,7 +76,8 @@ public static class AutoApplySwitch
         string commandLine;
         try
         {
-            commandLine = File.ReadAllText(path);
+            // The kernel's command line is at most COMMAND_LINE_SIZE (4 KiB on x86, 2 KiB elsewhere): 64 KiB bounds a wrong path.
+            commandLine = System.Text.Encoding.UTF8.GetString(Core.FileBytes.ReadBounded(path, 64 * 1024));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
