@@ -32,6 +32,16 @@ public sealed class ModuleCommandsTests
     }
 
     [Fact]
+    public void Info_AmplificationModule_ExitsTwoWithElfMalformed()
+    {
+        // 16,000 section headers naming one 2 MiB string: once 62 GiB of names, now a format error.
+        var run = Lpatch.Run("module", "info", Lpatch.Fixture("amplification", "elf-names.ko.gz"));
+
+        Assert.Equal(2, run.Exit);
+        Assert.Contains("elf-malformed", run.Error);
+    }
+
+    [Fact]
     public void Sign_WithSignFileKey_WritesSameBytesAsSignFile()
     {
         using var dir = new TempDirectory();

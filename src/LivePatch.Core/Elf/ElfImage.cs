@@ -7,7 +7,9 @@ namespace LivePatch.Core.Elf;
 /// Follows the System V gABI (include/uapi/linux/elf.h for the constants). Both classes and byte orders
 /// are read, because a vmlinux of any architecture may be inspected on any host. Every offset and
 /// count from the file is checked against the buffer before use; nothing is allocated from an
-/// unchecked length.
+/// unchecked length. Reading is linear in the file: counts and name lengths are capped below, section
+/// contents may not overlap (so per-section work sums to at most the file), and sections that share a
+/// name offset share one string.
 /// </remarks>
 public sealed class ElfImage
 {
@@ -15,6 +17,18 @@ public sealed class ElfImage
     public const uint SectionTypeNote = 7;         // SHT_NOTE
     public const uint SegmentTypeNote = 4;         // PT_NOTE
     private const ushort SectionIndexExtended = 0xffff; // SHN_XINDEX
+    private const ushort ProgramHeaderCountExtended = 0xffff; // PN_XNUM: the real count is in section 0's sh_info
+
+    /// <summary>Section headers read at most: kpatch modules have a few thousand (one per changed function and its
+    /// relocations); 65,535 is all a 16-bit e_shnum can state, and extended numbering (e_shnum 0) up to the same.</summary>
+    public const int MaxSections = 65_535;
+
+    /// <summary>Program headers read at most: executables and vmlinux have about a dozen; only core dumps use PN_XNUM.</summary>
+    public const int MaxSegments = 4_096;
+
+    /// <summary>Longest section name in bytes: the kernel's own are short (.rela.text.&lt;function&gt;,
+    /// .klp.rela.&lt;object&gt;.&lt;section&gt;); a longer one is elf-malformed, not a string to allocate.</summary>
+    public const int MaxSectionNameLength = 256;
 
     private readonly ReadOnlyMemory<byte> _data;
 
@@ -31,6 +45,9 @@ public sealed class ElfImage
     public bool IsLittleEndian => Header.IsLittleEndian;
 
     public bool IsRelocatable => Header.Type == TypeRelocatable;
+
+    /// <summary>The size of the file in bytes.</summary>
+    public int Length => _data.Length;
 
     public IReadOnlyList<ElfSection> Sections { get; private set; } = [];
 
@@ -64,9 +81,12 @@ public sealed class ElfImage
 
         // With 65280 sections or more, e_shnum is 0 and the real count is section 0's sh_size;
         // e_shstrndx is SHN_XINDEX and the real index is section 0's sh_link (gABI "Sections").
+        CheckNotInHeader(h.SectionHeaderOffset, "section header table");
         var first = ReadSectionHeader(0, h.SectionHeaderOffset, h.SectionHeaderSize);
         ulong count = h.SectionCount == 0 ? first.Size : h.SectionCount;
         uint nameIndex = h.SectionNameIndex == SectionIndexExtended ? first.Link : h.SectionNameIndex;
+        LivePatchFormatException.ThrowUnless(count <= MaxSections, ErrorCodes.ElfMalformed,
+            $"ELF declares {count} sections, more than the limit of {MaxSections}.");
         CheckTable(h.SectionHeaderOffset, h.SectionHeaderSize, count, "section header table");
 
         var raw = new List<ElfSection>((int)count);
@@ -81,13 +101,42 @@ public sealed class ElfImage
             raw.Add(section);
         }
 
-        if (nameIndex == 0 || nameIndex >= raw.Count)
+        CheckNoOverlap(raw);
+        return nameIndex == 0 || nameIndex >= raw.Count ? raw : WithNames(raw, SectionData(raw[(int)nameIndex]).Span);
+    }
+
+    /// <summary>Resolves every section's name; sections naming the same offset share one string, so the strings
+    /// allocated are bounded by the headers (each name at most <see cref="MaxSectionNameLength"/>), never by sections × table.</summary>
+    private static List<ElfSection> WithNames(List<ElfSection> raw, ReadOnlySpan<byte> names)
+    {
+        var byOffset = new Dictionary<uint, string>();
+        for (var i = 0; i < raw.Count; i++)
         {
-            return raw;
+            var s = raw[i];
+            if (!byOffset.TryGetValue(s.NameOffset, out var name))
+            {
+                name = ElfStrings.Read(names, s.NameOffset, MaxSectionNameLength, $"name of section {s.Index}");
+                byOffset.Add(s.NameOffset, name);
+            }
+
+            raw[i] = s with { Name = name };
         }
 
-        var names = SectionData(raw[(int)nameIndex]);
-        return raw.Select(s => s with { Name = ElfStrings.Read(names.Span, s.NameOffset, $"name of section {s.Index}") }).ToList();
+        return raw;
+    }
+
+    /// <summary>In a relocatable object or a linked file each section's bytes are its own (gABI "Sections"):
+    /// refusing overlaps keeps the total work of reading every section's contents within the file size.</summary>
+    private static void CheckNoOverlap(List<ElfSection> sections)
+    {
+        var occupied = sections.Where(s => s.Type != 8 /* SHT_NOBITS */ && s.Size > 0).OrderBy(s => s.Offset).ToList();
+        for (var i = 1; i < occupied.Count; i++)
+        {
+            var (previous, current) = (occupied[i - 1], occupied[i]);
+            LivePatchFormatException.ThrowUnless(current.Offset >= previous.Offset + previous.Size, ErrorCodes.ElfMalformed,
+                $"ELF section {current.Index} at offset {current.Offset} overlaps section {previous.Index} " +
+                $"({previous.Offset} to {previous.Offset + previous.Size}).");
+        }
     }
 
     private ElfSection ReadSectionHeader(int index, ulong tableOffset, ushort entrySize)
@@ -112,6 +161,12 @@ public sealed class ElfImage
             return [];
         }
 
+        LivePatchFormatException.ThrowUnless(h.ProgramHeaderCount != ProgramHeaderCountExtended, ErrorCodes.ElfUnsupported,
+            "ELF e_phnum is PN_XNUM (extended program header numbering, used by core dumps); it is not read.");
+        LivePatchFormatException.ThrowUnless(h.ProgramHeaderCount <= MaxSegments, ErrorCodes.ElfMalformed,
+            $"ELF declares {h.ProgramHeaderCount} program headers, more than the limit of {MaxSegments}.");
+        CheckNotInHeader(h.ProgramHeaderOffset, "program header table");
+
         var minimum = Is64Bit ? 56 : 32;
         LivePatchFormatException.ThrowUnless(h.ProgramHeaderSize >= minimum, ErrorCodes.ElfMalformed,
             $"ELF e_phentsize {h.ProgramHeaderSize} is smaller than a program header ({minimum}).");
@@ -129,6 +184,14 @@ public sealed class ElfImage
         }
 
         return segments;
+    }
+
+    /// <summary>A header table starts after the ELF header (gABI: e_ehsize bytes); one inside it is malformed.</summary>
+    private void CheckNotInHeader(ulong offset, string what)
+    {
+        var headerSize = Is64Bit ? 64UL : 52UL;
+        LivePatchFormatException.ThrowUnless(offset >= headerSize, ErrorCodes.ElfMalformed,
+            $"ELF {what} at offset {offset} overlaps the {headerSize}-byte ELF header.");
     }
 
     private void CheckTable(ulong offset, ulong entrySize, ulong count, string what)

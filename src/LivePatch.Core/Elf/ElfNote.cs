@@ -8,6 +8,14 @@ public sealed record ElfNote(string Name, uint Type, ReadOnlyMemory<byte> Descri
     private const int HeaderSize = 12; // namesz, descsz, type: three 4-byte words in ELF32 and ELF64 alike
     private const int MaxNameSize = 256; // the longest owner names in use are a few bytes
 
+    /// <summary>Notes in one sequence: /sys/kernel/notes and a module's note sections hold a handful
+    /// (GNU build ID, Linux, Xen); the cap bounds the list whatever a 12-byte note header repeats.</summary>
+    public const int MaxNotes = 1_024;
+
+    /// <summary>Longest descriptor: a build ID is at most 64 bytes and the kernel's other notes are words;
+    /// 64 KiB leaves room for any note a toolchain writes while refusing a declared size that is the whole file.</summary>
+    public const int MaxDescriptorSize = 64 * 1024;
+
     /// <summary>Parses a sequence of notes (a SHT_NOTE section, a PT_NOTE segment, or /sys/kernel/notes).</summary>
     /// <param name="data">The note bytes.</param>
     /// <param name="littleEndian">The byte order of the file, or of the running kernel for /sys/kernel/notes.</param>
@@ -34,6 +42,10 @@ public sealed record ElfNote(string Name, uint Type, ReadOnlyMemory<byte> Descri
             var next = Checked(descStart, descSize, alignment, data.Length, offset, "descriptor");
             LivePatchFormatException.ThrowUnless(nameSize <= MaxNameSize, ErrorCodes.NoteMalformed,
                 $"Note at offset {offset}: name size {nameSize} exceeds {MaxNameSize} bytes.");
+            LivePatchFormatException.ThrowUnless(descSize <= MaxDescriptorSize, ErrorCodes.NoteMalformed,
+                $"Note at offset {offset}: descriptor size {descSize} exceeds {MaxDescriptorSize} bytes.");
+            LivePatchFormatException.ThrowUnless(notes.Count < MaxNotes, ErrorCodes.NoteMalformed,
+                $"Note at offset {offset}: more than {MaxNotes} notes in one sequence.");
             notes.Add(new ElfNote(ReadName(data.Span.Slice(nameStart, (int)nameSize), offset), type, data.Slice(descStart, (int)descSize)));
             offset = next;
         }

@@ -45,8 +45,14 @@ public static class BuildIdReader
             }
         }
 
-        // A stripped vmlinux or a core file may have no section headers, only PT_NOTE segments.
-        foreach (var segment in elf.Segments.Where(s => s.Type == ElfImage.SegmentTypeNote))
+        // A stripped vmlinux or a core file may have no section headers, only PT_NOTE segments. Segments may
+        // overlap (a PT_LOAD holds the notes), but PT_NOTE segments do not overlap each other: more note bytes
+        // than the file holds would make the work grow with segments x file size.
+        var noteSegments = elf.Segments.Where(s => s.Type == ElfImage.SegmentTypeNote).ToList();
+        var noteBytes = noteSegments.Aggregate(0UL, (sum, s) => sum + s.FileSize);
+        LivePatchFormatException.ThrowUnless(noteBytes <= (ulong)elf.Length, ErrorCodes.ElfMalformed,
+            $"The PT_NOTE segments hold {noteBytes} bytes together, more than the {elf.Length}-byte file: they overlap.");
+        foreach (var segment in noteSegments)
         {
             var notes = ElfNote.ParseSequence(elf.SegmentData(segment), elf.IsLittleEndian, (int)Math.Min(segment.Alignment, 8));
             if (FindOrNull(notes) is { } id)

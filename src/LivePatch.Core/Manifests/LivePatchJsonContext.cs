@@ -6,12 +6,19 @@ namespace LivePatch.Core.Manifests;
 /// <remarks>
 /// Nullable annotations are enforced so a <c>null</c> where the record says non-null is malformed, and duplicate
 /// properties are refused: two parsers must never read different values from the same signed bytes.
+/// The deepest record nests four levels ($.patches[i].cves[j]); <see cref="MaxDepth"/> refuses anything deeper
+/// at the reader, before a value is built, instead of System.Text.Json's default of 64.
 /// </remarks>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     RespectNullableAnnotations = true,
     AllowDuplicateProperties = false,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    MaxDepth = LivePatchJsonContext.MaxDepth)]
 [JsonSerializable(typeof(Manifest))]
 [JsonSerializable(typeof(RepositoryIndex))]
-public sealed partial class LivePatchJsonContext : JsonSerializerContext;
+public sealed partial class LivePatchJsonContext : JsonSerializerContext
+{
+    /// <summary>Deepest JSON nesting read or written: twice what the wire records use.</summary>
+    public const int MaxDepth = 8;
+}

@@ -5,7 +5,12 @@ namespace LivePatch.Core.Modules;
 /// <summary>The <c>.modinfo</c> section of a kernel module: NUL-separated <c>key=value</c> strings (include/linux/moduleparam.h, __MODULE_INFO).</summary>
 public sealed class ModInfo
 {
-    private const int MaxEntries = 10_000;
+    /// <summary>Entries at most: a module has tens (aliases and parameters included); more is not a module.</summary>
+    public const int MaxEntries = 10_000;
+
+    /// <summary>Longest <c>key=value</c> in bytes: real entries (description, depends, alias patterns) are at most a few
+    /// hundred; 4 KiB is a page of prose. Entries × length stays within the section, so parsing is linear in it.</summary>
+    public const int MaxEntryLength = 4 * 1024;
 
     private ModInfo(IReadOnlyList<KeyValuePair<string, string>> entries) => Entries = entries;
 
@@ -41,10 +46,13 @@ public sealed class ModInfo
         while (offset < section.Length)
         {
             var rest = section[offset..];
-            var end = rest.IndexOf((byte)0);
-            var length = end < 0 ? rest.Length : end;
+            var window = rest[..Math.Min(rest.Length, MaxEntryLength + 1)];
+            var end = window.IndexOf((byte)0);
+            var length = end < 0 ? window.Length : end;
             if (length > 0)
             {
+                LivePatchFormatException.ThrowUnless(length <= MaxEntryLength, ErrorCodes.ModinfoMalformed,
+                    $".modinfo entry at offset {offset} is longer than the limit of {MaxEntryLength} bytes.");
                 LivePatchFormatException.ThrowUnless(end >= 0, ErrorCodes.ModinfoMalformed,
                     $".modinfo entry at offset {offset} is not NUL-terminated.");
                 entries.Add(ParseEntry(rest[..length], offset));
