@@ -61,7 +61,10 @@ public static class RepositoryServiceExtensions
         services.AddAuthorizationBuilder()
             .AddPolicy(PatchesApi.PublisherPolicy, p => p.RequireRole(RepositoryRoles.Publisher, RepositoryRoles.Admin))
             .AddPolicy(ApiKeysApi.AdminPolicy, p => p.RequireRole(RepositoryRoles.Admin));
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = RequestProblems.AddCode);
+        services.AddExceptionHandler<RequestBodyExceptionHandler>();
+        // The same answer in every environment: a body that does not bind throws, and the handler above explains it.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, RepositoryJsonContext.Default);

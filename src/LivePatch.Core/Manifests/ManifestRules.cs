@@ -38,6 +38,10 @@ public static class ManifestLimits
 
     /// <summary>Names, releases, signers and severities are identifiers, never prose.</summary>
     public const int MaxShortTextLength = 256;
+
+    /// <summary>Whether a manifest accepts <paramref name="value"/> as a description or a reason: the server checks input
+    /// with it before signing, so that signing never refuses what a request brought.</summary>
+    public static bool IsProse(string value, int max) => ManifestRules.IsProse(value, max);
 }
 
 /// <summary>Semantic rules for manifests and indexes that JSON typing alone does not enforce.</summary>
@@ -160,8 +164,9 @@ internal static partial class ManifestRules
 
     // Prose may break lines and indent; no other control character (terminal escapes, NUL) reaches a host's log.
     private static void RequireProse(string? value, int max, ErrorCode code, string path) =>
-        Require(value is null || (value.Length <= max && !value.Any(c => IsControl(c) && c is not ('\n' or '\t'))), code,
-            $"{path}: at most {max} characters, no control characters but newline and tab.");
+        Require(value is null || IsProse(value, max), code, $"{path}: at most {max} characters, no control characters but newline and tab.");
+
+    public static bool IsProse(string value, int max) => value.Length <= max && !value.Any(c => IsControl(c) && c is not ('\n' or '\t'));
 
     /// <summary>C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F).</summary>
     private static bool IsControl(char c) => c is <= '\u001f' or (>= '\u007f' and <= '\u009f');

@@ -79,7 +79,7 @@ public sealed partial class RepositoryOptions : IValidatableObject
 
         foreach (var key in ApiKeys.Where(k => !k.IsValid))
         {
-            yield return new($"LivePatch:ApiKeys: '{key.Name}' needs a Name, a Role (publisher or admin) and Sha256 (64 hex digits).", [nameof(ApiKeys)]);
+            yield return new($"LivePatch:ApiKeys: '{key.Name}' needs a Name ({Auth.ApiKeyService.NameRule}), a Role (publisher or admin) and Sha256 (64 hex digits).", [nameof(ApiKeys)]);
         }
     }
 
@@ -133,6 +133,6 @@ public sealed class ConfiguredApiKey
 
     public string Sha256 { get; set; } = "";
 
-    public bool IsValid => Name.Length > 0 && Core.Repository.RepositoryRoles.IsKnown(Role)
+    public bool IsValid => Auth.ApiKeyService.IsValidName(Name) && Core.Repository.RepositoryRoles.IsKnown(Role)
         && Sha256.Length == 64 && Sha256.All(Uri.IsHexDigit);
 }

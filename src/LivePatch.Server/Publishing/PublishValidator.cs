@@ -101,8 +101,10 @@ public sealed partial class PublishValidator(RepositoryOptions options, Reposito
             return new RepositoryProblem(ProblemCodes.SeverityInvalid, $"Severity must be one of {string.Join(", ", Severities)}.");
         }
 
-        return request.Description is { Length: > MaxDescriptionLength }
-            ? new RepositoryProblem(ProblemCodes.DescriptionTooLong, $"The description is longer than {MaxDescriptionLength} characters.")
+        // Checked with the manifest's own rule, which signing applies: a terminal escape is refused here, not by a 500.
+        return request.Description is { } description && !Core.Manifests.ManifestLimits.IsProse(description, MaxDescriptionLength)
+            ? new RepositoryProblem(ProblemCodes.DescriptionTooLong,
+                $"The description is longer than {MaxDescriptionLength} characters or holds a control character other than newline and tab.")
             : null;
     }
 
