@@ -30,6 +30,9 @@ public static class RepositoryServiceExtensions
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RepositoryOptions>, ProductionKeysValidation>();
+        // A failed start is printed as one line by Program; the host would log it again with its stack trace.
+        builder.Logging.AddFilter(StartFailure.HostLogCategory, LogLevel.None);
         services.AddOptions<SocketTransportOptions>().Configure<IOptions<RepositoryOptions>>((sockets, repository) =>
         {
             if (repository.Value.InlineSocketIo)
@@ -43,7 +46,8 @@ public static class RepositoryServiceExtensions
         services.AddSingleton(TimeProvider.System);
         // Kestrel's socket buffers, reused last-in first-out (see WarmBlockPool); replaces Kestrel's own factory.
         services.AddSingleton<IMemoryPoolFactory<byte>, WarmBlockPoolFactory>();
-        services.AddSingleton(sp => RepositoryKeys.Load(Options(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RepositoryKeys>>()));
+        services.AddSingleton(sp => RepositoryKeys.Load(Options(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RepositoryKeys>>(),
+            mayGenerate: !sp.GetRequiredService<IHostEnvironment>().IsProduction()));
         services.AddSingleton(sp => new RepositoryDatabase(Options(sp).DataDirectory));
         services.AddSingleton(sp => new BlobStore(Options(sp).DataDirectory));
         services.AddSingleton<BlobCache>();
