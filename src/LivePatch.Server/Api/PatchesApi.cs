@@ -83,11 +83,11 @@ public static class PatchesApi
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, TooLarge);
+            return (null, TooLarge(request));
         }
         catch (InvalidDataException e) when (e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, TooLarge); // the multipart body limit set on the endpoint
+            return (null, TooLarge(request)); // the multipart body limit set on the endpoint
         }
         catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
         {
@@ -104,7 +104,8 @@ public static class PatchesApi
         _ => null,
     };
 
-    private static RepositoryProblem TooLarge => new(ProblemCodes.ModuleTooLarge, "The upload is larger than this repository accepts.");
+    private static RepositoryProblem TooLarge(HttpRequest request) => new(ProblemCodes.ModuleTooLarge,
+        $"limit {request.HttpContext.RequestServices.GetRequiredService<IOptions<RepositoryOptions>>().Value.MaxModuleBytes / (1024.0 * 1024):0.#} MiB: the upload is larger than this repository accepts");
 
     private static List<string> Values(IFormCollection form, string key) =>
         form[key].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
