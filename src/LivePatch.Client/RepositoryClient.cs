@@ -34,6 +34,7 @@ public sealed class RepositoryClient : IDisposable
 
         // The pipeline owns time-outs (per attempt and in total); HttpClient's own would cut across retries.
         var http = new HttpClient(resilience) { BaseAddress = WithTrailingSlash(options.Server), Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.UserAgent.Add(UserAgent); // a repository's logs can tell lpatch's requests and versions apart
         var settings = RefitSettings.ForJsonContext(RepositoryJsonContext.Default);
         settings.AuthorizationHeaderValueGetter = (_, _) => ValueTask.FromResult(options.ApiKey ?? ""); // empty removes the header
         settings.Buffered = true; // a body buffered once can be sent again by a retry, and gets a Content-Length
@@ -41,6 +42,11 @@ public sealed class RepositoryClient : IDisposable
         settings.TransportExceptionFactory = RepositoryErrors.FromTransport;
         return new RepositoryClient(http, RestService.ForGenerated<IRepositoryApi>(http, settings));
     }
+
+    /// <summary><c>lpatch/&lt;version&gt;</c>, the version without its source revision (<c>+commit</c>).</summary>
+    public static System.Net.Http.Headers.ProductInfoHeaderValue UserAgent { get; } = new("lpatch",
+        (typeof(RepositoryClient).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0").Split('+')[0]);
 
     public void Dispose() => _http.Dispose();
 

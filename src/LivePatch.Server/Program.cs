@@ -1,18 +1,28 @@
 using LivePatch.Server;
 
-// Content root = the build output, so appsettings.json is found wherever the server is started from;
-// relative paths in the configuration (the data folder) are relative to the current directory.
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+try
 {
-    builder.WebHost.UseUrls("http://127.0.0.1:5080");
-}
+    // Content root = the build output, so appsettings.json is found wherever the server is started from;
+    // relative paths in the configuration (the data folder) are relative to the current directory.
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+    if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+    {
+        builder.WebHost.UseUrls("http://127.0.0.1:5080");
+    }
 
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
-builder.AddLivePatchRepository();
-var app = builder.Build();
-app.MapLivePatchRepository();
-app.Run();
+    builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+    builder.AddLivePatchRepository();
+    var app = builder.Build();
+    app.MapLivePatchRepository();
+    app.Run();
+    return 0;
+}
+catch (Exception e) when (StartFailure.IsOwnProcess && StartFailure.MessageOrNull(e) is { } message)
+{
+    // A setting to fix: one line an operator can act on, not a stack trace (nor an abort from an unhandled exception).
+    Console.Error.WriteLine($"livepatch-server: cannot start: {message}");
+    return 1;
+}
 
 /// <summary>The server's entry point; public so integration tests can start it with WebApplicationFactory.</summary>
 public partial class Program;

@@ -30,6 +30,9 @@ public static class RepositoryServiceExtensions
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RepositoryOptions>, ProductionKeysValidation>();
+        // A failed start is printed as one line by Program; the host would log it again with its stack trace.
+        builder.Logging.AddFilter(StartFailure.HostLogCategory, LogLevel.None);
         services.AddOptions<SocketTransportOptions>().Configure<IOptions<RepositoryOptions>>((sockets, repository) =>
         {
             if (repository.Value.InlineSocketIo)
@@ -43,7 +46,8 @@ public static class RepositoryServiceExtensions
         services.AddSingleton(TimeProvider.System);
         // Kestrel's socket buffers, reused last-in first-out (see WarmBlockPool); replaces Kestrel's own factory.
         services.AddSingleton<IMemoryPoolFactory<byte>, WarmBlockPoolFactory>();
-        services.AddSingleton(sp => RepositoryKeys.Load(Options(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RepositoryKeys>>()));
+        services.AddSingleton(sp => RepositoryKeys.Load(Options(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RepositoryKeys>>(),
+            mayGenerate: !sp.GetRequiredService<IHostEnvironment>().IsProduction()));
         services.AddSingleton(sp => new RepositoryDatabase(Options(sp).DataDirectory));
         services.AddSingleton(sp => new BlobStore(Options(sp).DataDirectory));
         services.AddSingleton<BlobCache>();
@@ -61,7 +65,10 @@ public static class RepositoryServiceExtensions
         services.AddAuthorizationBuilder()
             .AddPolicy(PatchesApi.PublisherPolicy, p => p.RequireRole(RepositoryRoles.Publisher, RepositoryRoles.Admin))
             .AddPolicy(ApiKeysApi.AdminPolicy, p => p.RequireRole(RepositoryRoles.Admin));
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = RequestProblems.AddCode);
+        services.AddExceptionHandler<RequestBodyExceptionHandler>();
+        // The same answer in every environment: a body that does not bind throws, and the handler above explains it.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, RepositoryJsonContext.Default);

@@ -13,19 +13,12 @@ public sealed class RepositoryStartup(
     BlobStore blobs,
     ApiKeyService apiKeys,
     IOptions<RepositoryOptions> options,
-    IHostEnvironment environment,
     ILogger<RepositoryStartup> logger) : IHostedService
 {
     public const string AdminKeyFileName = "admin-api-key";
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (keys.IsDevelopmentSet && environment.IsProduction())
-        {
-            throw new OptionsValidationException(RepositoryOptions.Section, typeof(RepositoryOptions),
-                ["Refusing to start in Production on generated development keys: set LivePatch:Signing:Certificate, :Key and :Roots, and LivePatch:ModuleKeyring."]);
-        }
-
         if (blobs.SweepTemporaryFiles() is var swept and > 0)
         {
             logger.LogInformation("Removed {Count} temporary blob file(s) left by an interrupted publish", swept);

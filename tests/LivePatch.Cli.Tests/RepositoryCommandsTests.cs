@@ -39,6 +39,59 @@ public sealed class RepositoryCommandsTests
     }
 
     [Fact]
+    public async Task EveryCall_SendsLpatchUserAgent()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(200, Canned.Patches());
+
+        Run(server, "patches", "list");
+
+        Assert.Matches(@"^lpatch/\d+\.\d+", Assert.Single(server.Requests).UserAgent);
+    }
+
+    [Theory]
+    [InlineData("patches", "show", "abc")]
+    [InlineData("promote", "abc", "--channel", "stable")]
+    [InlineData("revoke", "1x", "--reason", "bad")]
+    public async Task PatchId_NotANumber_UsageErrorInWordsNothingSent(params string[] args)
+    {
+        await using var server = await FakeRepository.StartAsync();
+
+        var run = Run(server, args);
+
+        Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
+        Assert.Contains("is not a patch id", run.Error);
+        Assert.DoesNotContain("System.Int32", run.Error);
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact]
+    public async Task Unauthorized_WithKeySent_SaysTheKeyWasRefused()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Problem(401, "unauthenticated", "The API key is not valid.");
+
+        var run = Run(server, "promote", "7", "--channel", "stable", "--api-key", ApiKey);
+
+        Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
+        Assert.Contains("the server refused this API key", run.Error);
+        Assert.DoesNotContain("pass --api-key", run.Error);
+    }
+
+    [Fact]
+    public async Task TooLarge_SaysModuleTooLargeWithTheLimitNotUnreachable()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Problem(413, "module-too-large", "limit 64 MiB: the upload is larger than this repository accepts");
+
+        var run = Run(server, "promote", "7", "--channel", "stable", "--api-key", ApiKey);
+
+        Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
+        Assert.Contains("module too large (limit 64 MiB", run.Error);
+        Assert.DoesNotContain("unreachable", run.Error);
+    }
+
+    [Fact]
     public async Task PatchesList_Json_PrintsTheRecords()
     {
         await using var server = await FakeRepository.StartAsync();

@@ -85,7 +85,8 @@ internal sealed record RecordedRequest(
     string? Authorization,
     IReadOnlyDictionary<string, string[]> Form,
     IReadOnlyList<RecordedFile> Files,
-    string Body)
+    string Body,
+    string? UserAgent = null)
 {
     public static async Task<RecordedRequest> ReadAsync(HttpRequest request)
     {
@@ -113,7 +114,7 @@ internal sealed record RecordedRequest(
         }
 
         string? authorization = request.Headers.Authorization.Count > 0 ? request.Headers.Authorization.ToString() : null;
-        return new RecordedRequest(request.Method, request.Path, request.QueryString.Value ?? "", authorization, form, files, body);
+        return new RecordedRequest(request.Method, request.Path, request.QueryString.Value ?? "", authorization, form, files, body, request.Headers.UserAgent.ToString());
     }
 }
 

@@ -94,6 +94,68 @@ public sealed class AuthTests : IDisposable
         await PublishTests.AssertProblemAsync(await admin.PostAsJsonAsync("/v1/api-keys", new CreateApiKeyRequest("x", "root")), HttpStatusCode.BadRequest, "api-key-invalid");
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("ci\nforged log line")]
+    [InlineData("ci\u001b[2J")]
+    [InlineData("ci key")]
+    [InlineData("\u202eic")]
+    [InlineData("a-name-that-is-sixty-five-characters-long-xxxxxxxxxxxxxxxxxxxxxxx")]
+    public async Task CreateKey_NameOutsideSafeSet_400NameInvalid(string name)
+    {
+        using var admin = _factory.CreateClient(_factory.AdminKey);
+
+        var response = await admin.PostAsJsonAsync("/v1/api-keys", new CreateApiKeyRequest(name, "publisher"));
+
+        await PublishTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, "api-key-name-invalid");
+        Assert.DoesNotContain(name.Length > 0 ? name : "\0", await admin.GetStringAsync("/v1/api-keys"));
+    }
+
+    [Theory]
+    [InlineData("ci.build-01@example.com")]
+    [InlineData("a_b")]
+    public async Task CreateKey_SafeName_201(string name)
+    {
+        using var admin = _factory.CreateClient(_factory.AdminKey);
+
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/v1/api-keys", new CreateApiKeyRequest(name, "publisher"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task DeleteKey_LastAdmin_409AndKeyStillWorks()
+    {
+        using var admin = _factory.CreateClient(_factory.AdminKey);
+        var keys = await admin.GetFromJsonAsync<List<ApiKeyInfo>>("/v1/api-keys");
+        var bootstrap = keys!.Single(k => k.Role == RepositoryRoles.Admin);
+
+        await PublishTests.AssertProblemAsync(await admin.DeleteAsync($"/v1/api-keys/{bootstrap.Id}"), HttpStatusCode.Conflict, "last-admin-key");
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/v1/api-keys")).StatusCode);
+    }
+
+    [Fact]
+    public async Task DeleteKey_AdminWithAnotherAdmin_204()
+    {
+        using var admin = _factory.CreateClient(_factory.AdminKey);
+        var bootstrap = (await admin.GetFromJsonAsync<List<ApiKeyInfo>>("/v1/api-keys"))!.Single();
+        var second = (await (await admin.PostAsJsonAsync("/v1/api-keys", new CreateApiKeyRequest("second-admin", "admin"))).Content.ReadFromJsonAsync<ApiKeyInfo>())!;
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/v1/api-keys/{bootstrap.Id}")).StatusCode);
+        using var secondAdmin = _factory.CreateClient(second.Secret);
+        await PublishTests.AssertProblemAsync(await secondAdmin.DeleteAsync($"/v1/api-keys/{second.Id}"), HttpStatusCode.Conflict, "last-admin-key");
+    }
+
+    [Fact]
+    public async Task Listing_Anonymous_HidesPublisherKeyName()
+    {
+        using var publisher = _factory.CreateClient(await _factory.CreateKeyAsync("publisher"));
+        var id = (await (await publisher.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"))).Content.ReadFromJsonAsync<PatchInfo>())!.Id;
+        using var anonymous = _factory.CreateClient(apiKey: null);
+
+        Assert.DoesNotContain("test-publisher", await anonymous.GetStringAsync("/v1/patches"));
+        Assert.DoesNotContain("test-publisher", await anonymous.GetStringAsync($"/v1/patches/{id}"));
+        Assert.Equal("test-publisher", (await publisher.GetFromJsonAsync<PatchInfo>($"/v1/patches/{id}"))!.Publisher);
+    }
+
     [Fact]
     public async Task ConfiguredHashedKey_Authenticates()
     {

@@ -1,5 +1,7 @@
 using System.Net;
 using LivePatch.Core.Repository;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace LivePatch.Server.Tests;
 
@@ -47,6 +49,33 @@ public sealed class ChannelsTests : IDisposable
         var again = await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/promote", new PromoteRequest("stable"));
 
         await PublishTests.AssertProblemAsync(again, HttpStatusCode.Conflict, "already-in-channel");
+    }
+
+    [Theory]
+    [InlineData("/v1/patches?channel=nope", HttpStatusCode.NotFound, "unknown-channel")]
+    [InlineData("/v1/patches?buildId=not-hex", HttpStatusCode.BadRequest, "build-id-invalid")]
+    public async Task List_FilterNamingNothing_ProblemNotEmptyList(string url, HttpStatusCode status, string code)
+    {
+        using var client = _factory.CreateClient(apiKey: null);
+
+        await PublishTests.AssertProblemAsync(await client.GetAsync(url), status, code);
+    }
+
+    [Fact]
+    public async Task Revoke_ReasonWithControlCharacters_LoggedOnOneLine()
+    {
+        var lines = new LogLines();
+        using var factory = _factory.WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(lines)));
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", _factory.AdminKey);
+        var patch = (await (await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"))).Content.ReadFromJsonAsync<PatchInfo>())!;
+
+        var response = await client.PostAsJsonAsync($"/v1/patches/{patch.Id}/revoke", new RevokeRequest("oops\n[fake] admin key created"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var revoked = Assert.Single(lines.Messages, m => m.StartsWith("Revoked patch", StringComparison.Ordinal));
+        Assert.DoesNotContain(revoked, c => char.IsControl(c));
+        Assert.Contains("\\u000a[fake]", revoked);
     }
 
     [Fact]
@@ -141,4 +170,28 @@ public sealed class ChannelsTests : IDisposable
 
     private Task<Core.Manifests.Manifest> ManifestAsync(HttpClient client, string channel) =>
         PublishTests.VerifiedManifestAsync(client, channel, Fixtures.BuildId, _factory);
+}
+
+/// <summary>Every formatted log message of a server under test.</summary>
+internal sealed class LogLines : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _messages = new();
+
+    public IReadOnlyList<string> Messages => [.. _messages];
+
+    public ILogger CreateLogger(string categoryName) => new Logger(_messages);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(System.Collections.Concurrent.ConcurrentQueue<string> messages) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            messages.Enqueue(formatter(state, exception) + exception);
+    }
 }

@@ -305,6 +305,45 @@ public sealed class PublishTests : IDisposable
     private Task<Core.Manifests.Manifest> VerifiedManifestAsync(HttpClient client, string channel, string buildId) =>
         VerifiedManifestAsync(client, channel, buildId, _factory);
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("no")]
+    [InlineData("off")]
+    [InlineData("yes")]
+    public async Task Publish_ReplaceNotTrueOrFalse_400FormInvalidAndNothingStored(string replace)
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko", ("buildId", Fixtures.BuildId), ("replace", replace)));
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "form-invalid");
+        await AssertNothingStoredAsync(client, _factory);
+    }
+
+    [Theory]
+    [InlineData("false", false)]
+    [InlineData("true", true)]
+    public async Task Publish_ReplaceTrueOrFalse_IsStored(string replace, bool expected)
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko", ("buildId", Fixtures.BuildId), ("replace", replace)));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(expected, (await response.Content.ReadFromJsonAsync<PatchInfo>())!.Replace);
+    }
+
+    [Fact]
+    public async Task Publish_DescriptionWithTerminalEscape_400NotA500()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko", ("buildId", Fixtures.BuildId), ("description", "fix\u001b[2J")));
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "description-invalid");
+        await AssertNothingStoredAsync(client, _factory);
+    }
+
     internal static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {
         var body = await response.Content.ReadAsStringAsync();

@@ -70,6 +70,20 @@ public sealed class ReadApiTests : IDisposable
         await PublishTests.AssertProblemAsync(await client.GetAsync(url), status, code);
     }
 
+    [Theory]
+    [InlineData("/v1/manifests/stable/4a5a9b0a", HttpStatusCode.BadRequest)]
+    [InlineData("/v1/manifests/nightly/4a5a9b0affb66c437abcd455d2738af879985fa9", HttpStatusCode.NotFound)]
+    [InlineData("/v1/blobs/sha256/ABCDEF", HttpStatusCode.BadRequest)]
+    public async Task Read_HeadOfBadRouteValue_SameStatusAsGetAsProblem(string url, HttpStatusCode status)
+    {
+        using var client = _factory.CreateClient(apiKey: null);
+
+        var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, url));
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
     [Fact]
     public async Task Blob_RangeRequest_ReturnsThePartAndImmutableCaching()
     {

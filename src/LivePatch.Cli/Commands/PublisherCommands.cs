@@ -171,7 +171,22 @@ internal static class PublisherCommands
         return server.AddTo(command, withApiKey: true);
     }
 
-    private static Argument<int> PatchIdArgument() => new("PATCH-ID") { Description = "The patch's id (see 'lpatch patches list')." };
+    private static Argument<int> PatchIdArgument() => new("PATCH-ID")
+    {
+        Description = "The patch's id (see 'lpatch patches list').",
+        // In words, not "Cannot parse argument 'abc' … of type 'System.Int32'".
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) && id > 0)
+            {
+                return id;
+            }
+
+            result.AddError($"'{text}' is not a patch id: give the number 'lpatch patches list' shows.");
+            return 0;
+        },
+    };
 
     /// <summary>A one-line summary (if any) and the record's lines, or with --json the record alone.</summary>
     private static void WritePatch(ParseResult parse, ServerOptions server, TextWriter output, PatchInfo patch, string? header) =>

@@ -78,8 +78,8 @@ internal static class RepositoryCall
         }
         catch (RepositoryApiException e)
         {
-            error.WriteLine($"lpatch: error [{e.Code}]: {e.Detail}");
-            WriteHint(error, e);
+            error.WriteLine($"lpatch: error [{e.Code}]: {Describe(e)}");
+            WriteHint(error, e, sentKey: !string.IsNullOrEmpty(apiKey));
             return ExitCodeFor(e);
         }
         catch (RepositoryUnreachableException e)
@@ -94,10 +94,17 @@ internal static class RepositoryCall
     internal static int ExitCodeFor(RepositoryApiException e) =>
         ErrorCategories.ExitCode(ErrorCode.FindOrNull(e.Code)?.Category ?? ErrorCategories.FromHttpStatus((int)e.Status));
 
-    private static void WriteHint(TextWriter error, RepositoryApiException e)
+    /// <summary>The server's sentence; a 413 says what was too large (a proxy's 413 has no sentence of ours).</summary>
+    private static string Describe(RepositoryApiException e) => e.Status == HttpStatusCode.RequestEntityTooLarge
+        ? $"module too large ({(string.IsNullOrWhiteSpace(e.Detail) ? "larger than the server's limit" : e.Detail)})"
+        : e.Detail;
+
+    private static void WriteHint(TextWriter error, RepositoryApiException e, bool sentKey)
     {
         var hint = e switch
         {
+            { Status: HttpStatusCode.Unauthorized } when sentKey =>
+                "the server refused this API key (unknown, deleted or mistyped): check --api-key or " + RepositoryEnvironment.ApiKeyVariable + ".",
             { Status: HttpStatusCode.Unauthorized } =>
                 $"this needs an API key: pass --api-key KEY or set {RepositoryEnvironment.ApiKeyVariable}.",
             { Status: HttpStatusCode.Forbidden } =>

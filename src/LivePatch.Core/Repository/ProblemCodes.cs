@@ -7,6 +7,12 @@ public static class ProblemCodes
     public static readonly ErrorCode Unauthenticated = ErrorCode.Define("unauthenticated", ErrorCategory.Unauthenticated);
     public static readonly ErrorCode Forbidden = ErrorCode.Define("forbidden", ErrorCategory.Forbidden);
 
+    // Any request: a body that is not the JSON (valid UTF-8, no lone surrogates) the endpoint takes, a path no endpoint
+    // serves, and the server's own failures. Every answer carries a code, even these.
+    public static readonly ErrorCode RequestInvalid = ErrorCode.Define("request-invalid", ErrorCategory.Invalid);
+    public static readonly ErrorCode NotFound = ErrorCode.Define("not-found", ErrorCategory.NotFound);
+    public static readonly ErrorCode InternalError = ErrorCode.Define("internal-error", ErrorCategory.Internal);
+
     // Reading the upload (POST /v1/patches).
     public static readonly ErrorCode MultipartRequired = ErrorCode.Define("multipart-required", ErrorCategory.Invalid);
     public static readonly ErrorCode ModulePartMissing = ErrorCode.Define("module-part-missing", ErrorCategory.Invalid);
@@ -47,4 +53,6 @@ public static class ProblemCodes
     public static readonly ErrorCode BlobNotFound = ErrorCode.Define("blob-not-found", ErrorCategory.NotFound);
     public static readonly ErrorCode ApiKeyInvalid = ErrorCode.Define("api-key-invalid", ErrorCategory.Invalid);
     public static readonly ErrorCode ApiKeyNotFound = ErrorCode.Define("api-key-not-found", ErrorCategory.NotFound);
+    public static readonly ErrorCode ApiKeyNameInvalid = ErrorCode.Define("api-key-name-invalid", ErrorCategory.Invalid);
+    public static readonly ErrorCode LastAdminKey = ErrorCode.Define("last-admin-key", ErrorCategory.Conflict);
 }

@@ -20,15 +20,20 @@ public static class ApiKeysApi
 
     private static IResult Create(CreateApiKeyRequest body, ApiKeyService service)
     {
-        if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Length > 64 || !RepositoryRoles.IsKnown(body.Role))
+        if (!ApiKeyService.IsValidName(body.Name))
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.ApiKeyInvalid, "Give a name (1 to 64 characters) and a role: 'publisher' or 'admin'."));
+            return Problems.Result(new RepositoryProblem(ProblemCodes.ApiKeyNameInvalid, $"An API key's name must be {ApiKeyService.NameRule}."));
         }
 
-        var created = service.Create(body.Name.Trim(), body.Role);
+        if (!RepositoryRoles.IsKnown(body.Role))
+        {
+            return Problems.Result(new RepositoryProblem(ProblemCodes.ApiKeyInvalid, "Give a role: 'publisher' or 'admin'."));
+        }
+
+        var created = service.Create(body.Name, body.Role);
         return TypedResults.Created($"/v1/api-keys/{created.Id}", created);
     }
 
     private static IResult Delete(string id, ApiKeyService service) =>
-        service.Delete(id) ? TypedResults.NoContent() : Problems.Result(new RepositoryProblem(ProblemCodes.ApiKeyNotFound, "There is no API key with that id."));
+        service.Delete(id) is { } problem ? Problems.Result(problem) : TypedResults.NoContent();
 }

@@ -54,6 +54,11 @@ public static class PatchesApi
             return Problems.Result(new RepositoryProblem(ProblemCodes.LevelInvalid, $"The level must be a whole number from 1 to {LivePatch.Core.Manifests.ManifestLimits.MaxLevel}."));
         }
 
+        if (ReplaceOrNull(form["replace"].ToString()) is not { } replace)
+        {
+            return Problems.Result(new RepositoryProblem(ProblemCodes.FormInvalid, "The 'replace' field must be 'true' or 'false' (or left out: true)."));
+        }
+
         using var buffer = new MemoryStream((int)Math.Min(file.Length, int.MaxValue));
         await file.CopyToAsync(buffer, cancellation);
         var outcome = service.Publish(new PublishRequest
@@ -65,7 +70,7 @@ public static class PatchesApi
             Cves = Values(form, "cve"),
             Severity = form["severity"].ToString() is { Length: > 0 } severity ? severity : null,
             Description = form["description"].ToString() is { Length: > 0 } description ? description : null,
-            Replace = !bool.TryParse(form["replace"].ToString(), out var replace) || replace,
+            Replace = replace,
         }, user.Identity?.Name ?? "unknown");
         return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Created($"/v1/patches/{outcome.Value!.Id}", outcome.Value);
     }
@@ -78,11 +83,11 @@ public static class PatchesApi
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, TooLarge);
+            return (null, TooLarge(request));
         }
         catch (InvalidDataException e) when (e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, TooLarge); // the multipart body limit set on the endpoint
+            return (null, TooLarge(request)); // the multipart body limit set on the endpoint
         }
         catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
         {
@@ -90,15 +95,33 @@ public static class PatchesApi
         }
     }
 
-    private static RepositoryProblem TooLarge => new(ProblemCodes.ModuleTooLarge, "The upload is larger than this repository accepts.");
+    /// <summary>Only the two words: '0', 'no' or 'off' must not silently mean "replace earlier levels".</summary>
+    private static bool? ReplaceOrNull(string value) => value switch
+    {
+        "" => true,
+        _ when value.Equals("true", StringComparison.OrdinalIgnoreCase) => true,
+        _ when value.Equals("false", StringComparison.OrdinalIgnoreCase) => false,
+        _ => null,
+    };
+
+    private static RepositoryProblem TooLarge(HttpRequest request) => new(ProblemCodes.ModuleTooLarge,
+        $"limit {request.HttpContext.RequestServices.GetRequiredService<IOptions<RepositoryOptions>>().Value.MaxModuleBytes / (1024.0 * 1024):0.#} MiB: the upload is larger than this repository accepts");
 
     private static List<string> Values(IFormCollection form, string key) =>
         form[key].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
 
-    private static IResult List(PatchService service, string? buildId, string? channel) => TypedResults.Ok(service.List(buildId, channel));
+    private static IResult List(PatchService service, ClaimsPrincipal user, string? buildId, string? channel)
+    {
+        var outcome = service.List(buildId, channel);
+        return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value!.Select(p => ForReader(p, user)).ToList());
+    }
 
-    private static IResult Get(int id, PatchService service) =>
-        service.GetOrNull(id) is { } patch ? TypedResults.Ok(patch) : Problems.Result(new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}."));
+    private static IResult Get(int id, PatchService service, ClaimsPrincipal user) =>
+        service.GetOrNull(id) is { } patch ? TypedResults.Ok(ForReader(patch, user)) : Problems.Result(new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}."));
+
+    /// <summary>Listings are anonymous; who published (an API key's name) is shown only to a caller with a valid key.</summary>
+    private static PatchInfo ForReader(PatchInfo patch, ClaimsPrincipal user) =>
+        user.Identity?.IsAuthenticated == true ? patch : patch with { Publisher = null };
 
     private static IResult Promote(int id, PromoteRequest body, PatchService service) => ToResult(service.Promote(id, body.Channel));
 

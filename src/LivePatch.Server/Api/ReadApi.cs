@@ -21,9 +21,12 @@ public static class ReadApi
     public static IEndpointRouteBuilder MapReadApi(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1").WithTags("Read (anonymous)");
-        v1.MapGet("/manifests/{channel}/{buildId}", GetManifest).WithSummary("The signed manifest of one kernel in one channel.");
-        v1.MapGet("/blobs/sha256/{hex}", GetBlob).WithSummary("Module bytes by SHA-256 (immutable; Range and ETag).");
-        v1.MapGet("/index", GetIndex).WithSummary("The signed repository index, for mirrors.");
+        // GET and HEAD, as a static mirror answers both: a HEAD the middleware passes on (a malformed build ID) gets the
+        // same problem a GET gets, not a 405.
+        string[] read = [HttpMethods.Get, HttpMethods.Head];
+        v1.MapMethods("/manifests/{channel}/{buildId}", read, GetManifest).WithSummary("The signed manifest of one kernel in one channel.");
+        v1.MapMethods("/blobs/sha256/{hex}", read, GetBlob).WithSummary("Module bytes by SHA-256 (immutable; Range and ETag).");
+        v1.MapMethods("/index", read, GetIndex).WithSummary("The signed repository index, for mirrors.");
         return app;
     }
 

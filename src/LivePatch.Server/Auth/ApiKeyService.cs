@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using LivePatch.Core.Repository;
+using LivePatch.Server.Publishing;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Storage;
 using Microsoft.Extensions.Options;
@@ -15,10 +17,14 @@ public sealed record ApiKeyIdentity(string Name, string Role);
 /// The secret has 256 random bits, so a fast hash is enough (a slow password hash guards low-entropy secrets).
 /// Comparison is <see cref="CryptographicOperations.FixedTimeEquals"/>, and an unknown id costs the same hash and compare.
 /// </remarks>
-public sealed class ApiKeyService(RepositoryDatabase db, IOptions<RepositoryOptions> options, TimeProvider time)
+public sealed partial class ApiKeyService(RepositoryDatabase db, IOptions<RepositoryOptions> options, TimeProvider time)
 {
+    /// <summary>What a key's name may be: it is logged with every publish and shown to authenticated readers.</summary>
+    public const string NameRule = "1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '@', '-'";
+
     private const string Prefix = "lpk_";
     private static readonly byte[] NoKey = new byte[32];
+    private readonly Lock _writer = new(); // the last-admin check and the delete are one step
 
     public ApiKeyInfo Create(string name, string role)
     {
@@ -48,13 +54,40 @@ public sealed class ApiKeyService(RepositoryDatabase db, IOptions<RepositoryOpti
 
     public IReadOnlyList<ApiKeyInfo> List() => db.ApiKeys.FindAll().OrderBy(k => k.CreatedMs).Select(ToInfo).ToList();
 
-    public bool Delete(string id) => db.ApiKeys.Delete(id);
+    /// <summary>Deletes a key; refuses an unknown id, and the last admin key (nobody could manage keys after it).</summary>
+    public RepositoryProblem? Delete(string id)
+    {
+        lock (_writer)
+        {
+            if (db.ApiKeys.FindById(id) is not { } doc)
+            {
+                return new RepositoryProblem(ProblemCodes.ApiKeyNotFound, "There is no API key with that id.");
+            }
+
+            var otherAdmins = options.Value.ApiKeys.Any(k => k.Role == RepositoryRoles.Admin)
+                || db.ApiKeys.Exists(k => k.Role == RepositoryRoles.Admin && k.Id != id);
+            if (doc.Role == RepositoryRoles.Admin && !otherAdmins)
+            {
+                return new RepositoryProblem(ProblemCodes.LastAdminKey,
+                    "This is the last admin key: create another admin key first (a restart does not make a new one while an admin key exists).");
+            }
+
+            db.ApiKeys.Delete(id);
+            return null;
+        }
+    }
+
+    /// <summary>Whether <paramref name="name"/> follows <see cref="NameRule"/>: printable, so no name can forge a log line.</summary>
+    public static bool IsValidName(string? name) => name is not null && KeyName().IsMatch(name);
 
     public bool HasAdmin() =>
         options.Value.ApiKeys.Any(k => k.Role == RepositoryRoles.Admin) || db.ApiKeys.Exists(k => k.Role == RepositoryRoles.Admin);
 
     /// <summary>SHA-256 (hex) of a whole key, for the ApiKeys configuration section.</summary>
     public static string HashForConfiguration(string key) => Convert.ToHexStringLower(Hash(key));
+
+    [GeneratedRegex("^[A-Za-z0-9._@-]{1,64}$")]
+    private static partial Regex KeyName();
 
     private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 

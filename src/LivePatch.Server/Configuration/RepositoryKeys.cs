@@ -34,25 +34,53 @@ public sealed class RepositoryKeys
 
     public string? DevelopmentFolder { get; }
 
-    /// <summary>Loads configured keys, or makes/loads the development set under <c>DataDirectory/keys</c>.</summary>
-    public static RepositoryKeys Load(RepositoryOptions options, TimeProvider time, ILogger logger)
+    /// <summary>Loads configured keys, or makes/loads the development set under <c>DataDirectory/keys</c> when <paramref name="mayGenerate"/>.</summary>
+    /// <remarks>A key file that cannot be read or parsed fails here with the setting named (<see cref="OptionsValidationException"/>).</remarks>
+    public static RepositoryKeys Load(RepositoryOptions options, TimeProvider time, ILogger logger, bool mayGenerate = true)
     {
         var configured = !string.IsNullOrEmpty(options.Signing.Certificate);
         var folder = Path.Combine(Path.GetFullPath(options.DataDirectory), "keys");
         if (!configured)
         {
+            if (!mayGenerate)
+            {
+                throw Refused("Refusing to generate development keys here (Production): set LivePatch:Signing:Certificate and :Key.");
+            }
+
             EnsureDevelopmentSet(folder, time, logger);
         }
 
         var signer = configured
-            ? SigningIdentity.LoadPem(options.Signing.Certificate!, options.Signing.Key!, options.Signing.Chain)
-            : SigningIdentity.LoadPem(Path.Combine(folder, "manifest-signing.pem"), Path.Combine(folder, "manifest-signing.key"));
-        var roots = configured ? TrustPolicy.LoadRoots(options.Signing.Roots) : TrustPolicy.LoadRoots([Path.Combine(folder, "root.pem")]);
-        var keyring = ModuleKeyring.Load(options.ModuleKeyring.Count > 0 ? options.ModuleKeyring : [Path.Combine(folder, "module-signing.pem")]);
+            ? Read("LivePatch:Signing:Certificate, :Key and :Chain", () => SigningIdentity.LoadPem(options.Signing.Certificate!, options.Signing.Key!, options.Signing.Chain))
+            : Read(folder, () => SigningIdentity.LoadPem(Path.Combine(folder, "manifest-signing.pem"), Path.Combine(folder, "manifest-signing.key")));
+        var roots = configured
+            ? Read("LivePatch:Signing:Roots", () => TrustPolicy.LoadRoots(options.Signing.Roots))
+            : Read(folder, () => TrustPolicy.LoadRoots([Path.Combine(folder, "root.pem")]));
+        var keyring = options.ModuleKeyring.Count > 0
+            ? Read("LivePatch:ModuleKeyring", () => ModuleKeyring.Load(options.ModuleKeyring))
+            : Read(folder, () => ModuleKeyring.Load([Path.Combine(folder, "module-signing.pem")]));
         var keys = new RepositoryKeys(signer, roots, keyring, !configured, configured ? null : folder);
         keys.CheckSignerAgainstRoots(time);
         return keys;
     }
+
+    /// <summary>Reading key material is I/O and parsing: a failure is the setting's, said in one sentence.</summary>
+    private static T Read<T>(string setting, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException
+            or ArgumentException or FormatException or InvalidOperationException or LivePatchFormatException)
+        {
+            throw Refused($"{setting}: cannot read the keys or certificates: {e.Message.ReplaceLineEndings(" ").Trim()} " +
+                "Point the setting at readable PEM files.");
+        }
+    }
+
+    private static OptionsValidationException Refused(string message) =>
+        new(RepositoryOptions.Section, typeof(RepositoryOptions), [message]);
 
     private static void EnsureDevelopmentSet(string folder, TimeProvider time, ILogger logger)
     {
@@ -79,8 +107,7 @@ public sealed class RepositoryKeys
         var result = new SignedContentVerifier(new TrustPolicy { Roots = Roots }, time).Verify(probe, LivePatchOids.ManifestContentType);
         if (!result.IsValid)
         {
-            throw new OptionsValidationException(RepositoryOptions.Section, typeof(RepositoryOptions),
-                [$"LivePatch:Signing: the manifest signing certificate does not verify against LivePatch:Signing:Roots: {result.Issue}"]);
+            throw Refused($"LivePatch:Signing: the manifest signing certificate does not verify against LivePatch:Signing:Roots: {result.Issue}");
         }
     }
 }

@@ -14,7 +14,7 @@ public sealed partial class RepositoryOptions : IValidatableObject
 
     /// <summary>The repository id written into every manifest; clients check it (mix-and-match).</summary>
     [Required]
-    [RegularExpression("^[a-z0-9][a-z0-9.-]{0,62}$", ErrorMessage = "RepositoryId must be 1-63 characters of a-z, 0-9, '.', '-'.")]
+    [RegularExpression("^[a-z0-9][a-z0-9.-]{0,62}$", ErrorMessage = "LivePatch:RepositoryId must be 1-63 characters of a-z, 0-9, '.', '-' (it is written into every manifest).")]
     public string RepositoryId { get; set; } = "dev";
 
     /// <summary>Channels in promotion order; a publish goes to the first unless told otherwise.</summary>
@@ -24,7 +24,7 @@ public sealed partial class RepositoryOptions : IValidatableObject
     public TimeSpan ManifestLifetime { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>Largest module upload accepted, in bytes.</summary>
-    [Range(4096, 1L << 30)]
+    [Range(4096, 1L << 30, ErrorMessage = "LivePatch:MaxModuleBytes must be from 4096 to 1073741824.")]
     public long MaxModuleBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>Manifest signing certificate and key; when both are empty, development keys are generated in the data folder.</summary>
@@ -79,7 +79,7 @@ public sealed partial class RepositoryOptions : IValidatableObject
 
         foreach (var key in ApiKeys.Where(k => !k.IsValid))
         {
-            yield return new($"LivePatch:ApiKeys: '{key.Name}' needs a Name, a Role (publisher or admin) and Sha256 (64 hex digits).", [nameof(ApiKeys)]);
+            yield return new($"LivePatch:ApiKeys: '{key.Name}' needs a Name ({Auth.ApiKeyService.NameRule}), a Role (publisher or admin) and Sha256 (64 hex digits).", [nameof(ApiKeys)]);
         }
     }
 
@@ -133,6 +133,6 @@ public sealed class ConfiguredApiKey
 
     public string Sha256 { get; set; } = "";
 
-    public bool IsValid => Name.Length > 0 && Core.Repository.RepositoryRoles.IsKnown(Role)
+    public bool IsValid => Auth.ApiKeyService.IsValidName(Name) && Core.Repository.RepositoryRoles.IsKnown(Role)
         && Sha256.Length == 64 && Sha256.All(Uri.IsHexDigit);
 }

@@ -64,7 +64,7 @@ public sealed class PatchService(
             };
             Commit(() => db.Patches.Insert(doc), doc.BuildIds);
             logger.LogInformation("Published {Name} level {Level} ({Sha256}) for {Kernels} kernel(s) in {Channel} by {Publisher}",
-                doc.Name, doc.Level, doc.Sha256, doc.BuildIds.Count, module.Channel, publisher);
+                doc.Name, doc.Level, doc.Sha256, doc.BuildIds.Count, module.Channel, LogText.Printable(publisher));
             return ToInfo(doc);
         }
     }
@@ -130,7 +130,7 @@ public sealed class PatchService(
             doc.RevokedReason = reason.Trim();
             doc.RevokedMs = time.GetUtcNow().ToUnixTimeMilliseconds();
             Commit(() => db.Patches.Update(doc), doc.BuildIds);
-            logger.LogWarning("Revoked patch {Id} ({Name} level {Level}): {Reason}", id, doc.Name, doc.Level, doc.RevokedReason);
+            logger.LogWarning("Revoked patch {Id} ({Name} level {Level}): {Reason}", id, doc.Name, doc.Level, LogText.Printable(doc.RevokedReason));
             return ToInfo(doc);
         }
     }
@@ -153,9 +153,20 @@ public sealed class PatchService(
 
     public PatchInfo? GetOrNull(int id) => db.Patches.FindById(id) is { } doc ? ToInfo(doc) : null;
 
-    public IReadOnlyList<PatchInfo> List(string? buildId, string? channel)
+    /// <summary>Patches, optionally of one kernel and/or channel; a filter naming nothing that can exist is a problem, not an empty list.</summary>
+    public Outcome<IReadOnlyList<PatchInfo>> List(string? buildId, string? channel)
     {
-        var docs = buildId is null ? db.Patches.FindAll() : PatchesOf(buildId);
+        if (channel is not null && !_options.Channels.Contains(channel))
+        {
+            return new RepositoryProblem(ProblemCodes.UnknownChannel, $"Unknown channel; this repository has: {string.Join(", ", _options.Channels)}.");
+        }
+
+        if (buildId is not null && !Core.Kernel.BuildId.TryParse(buildId, out _))
+        {
+            return new RepositoryProblem(ProblemCodes.BuildIdInvalid, "The build ID must be 16 to 128 hex digits.");
+        }
+
+        var docs = buildId is null ? db.Patches.FindAll() : PatchesOf(Core.Kernel.BuildId.Parse(buildId).Hex);
         return docs.Where(p => channel is null || p.Channels.ContainsKey(channel)).OrderBy(p => p.Id).Select(ToInfo).ToList();
     }
 
