@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Client benchmark: how long one `lpatch check` takes as a whole process, and how much memory it
 # peaks at, next to the floor of doing the same work with curl + openssl. It exists to check
-# DESIGN.md's claim for the Native AOT host binary ("starts in milliseconds, fits an initramfs")
+# docs/architecture.md's claim for the Native AOT host binary ("starts in milliseconds, fits an initramfs")
 # against numbers: targets are within 1.5x the floor in wall time and under 40 MB peak RSS.
 #
 # Not part of CI or `dotnet test`. Traffic goes only to a server this script starts on 127.0.0.1;

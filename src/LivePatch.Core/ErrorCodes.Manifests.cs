@@ -26,7 +26,7 @@ public static partial class ErrorCodes
     public static readonly ErrorCode SignerChainInvalid = ErrorCode.Define("signer-chain-invalid", ErrorCategory.Refused);
     public static readonly ErrorCode SignerThresholdNotMet = ErrorCode.Define("signer-threshold-not-met", ErrorCategory.Refused);
 
-    // Manifest freshness (DESIGN.md client step 5) and identity (step 4).
+    // Manifest freshness (docs/architecture.md, step 5) and identity (step 4).
     public static readonly ErrorCode ManifestExpired = ErrorCode.Define("manifest-expired", ErrorCategory.Refused);
     public static readonly ErrorCode ManifestIssuedInFuture = ErrorCode.Define("manifest-issued-in-future", ErrorCategory.Refused);
     public static readonly ErrorCode ManifestWrongRepository = ErrorCode.Define("manifest-wrong-repository", ErrorCategory.Refused);

@@ -1,6 +1,6 @@
 namespace LivePatch.Client.Loading;
 
-/// <summary>Applies verified livepatch modules to the running kernel, removes them, and lists what is applied (DESIGN.md "Loader").</summary>
+/// <summary>Applies verified livepatch modules to the running kernel, removes them, and lists what is applied (docs/loaders.md).</summary>
 /// <remarks>
 /// The update engine hands a loader only a module that passed every verification step. A loader never forces
 /// anything (no insmod -f, no forced transitions): a patch the kernel cannot apply cleanly is backed out and reported.

@@ -17,7 +17,7 @@ public sealed record ClientState
     /// <summary>The repository id pinned on first contact when the configuration names none.</summary>
     public string? RepositoryId { get; init; }
 
-    /// <summary>Highest manifest version accepted, per "repository/channel/buildId" (rollback protection, DESIGN step 6).</summary>
+    /// <summary>Highest manifest version accepted, per "repository/channel/buildId" (rollback protection, docs/architecture.md, step 6).</summary>
     public Dictionary<string, ulong> Versions { get; init; } = [];
 
     /// <summary>Patches this client applied and believes loaded.</summary>

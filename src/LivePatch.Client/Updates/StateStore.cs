@@ -7,7 +7,7 @@ namespace LivePatch.Client.Updates;
 
 /// <summary>Reads and writes <see cref="ClientState"/> atomically: temp file, fsync, rename. A crash leaves the old or the new state.</summary>
 /// <remarks>A state that cannot be read stops the client with one message naming the file and <c>lpatch state reset</c>:
-/// silently starting afresh would forget the versions seen and re-open rollback (DESIGN step 6).</remarks>
+/// silently starting afresh would forget the versions seen and re-open rollback (docs/architecture.md, step 6).</remarks>
 public sealed class StateStore(string stateDirectory)
 {
     /// <summary>The command that repairs a damaged state (README "Host client").</summary>

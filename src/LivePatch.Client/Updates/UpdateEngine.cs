@@ -291,7 +291,7 @@ public sealed class UpdateEngine(
         _state.Stage(s => s.ModuleDigests.GetValueOrDefault(module.Patch.Sha256) == module.Digest ? s
             : s with { ModuleDigests = ModuleDigestMap.With(s.ModuleDigests, module.Patch.Sha256, module.Digest) });
 
-    /// <summary>The replacement could not be had, but a revoked patch must not stay loaded (DESIGN step 10).</summary>
+    /// <summary>The replacement could not be had, but a revoked patch must not stay loaded (docs/architecture.md, step 10).</summary>
     private async Task<UpdateResult> FailWithRevocationsAsync(UpdateFailure failure, UpdatePlan plan, Mode mode, CancellationToken cancellation)
     {
         var failed = UpdateResult.Failed(failure, plan);

@@ -1,6 +1,6 @@
 namespace LivePatch.Core.Manifests;
 
-/// <summary>The signed list of patches for one kernel build in one channel (DESIGN.md "Manifests").</summary>
+/// <summary>The signed list of patches for one kernel build in one channel (docs/manifests.md).</summary>
 /// <remarks>What is signed is the exact serialized bytes; the client parses what it verified.</remarks>
 public sealed record Manifest
 {

@@ -1,6 +1,6 @@
 namespace LivePatch.Core.Manifests;
 
-/// <summary>What a host asked for; a verified manifest must name exactly that (DESIGN.md client step 4).</summary>
+/// <summary>What a host asked for; a verified manifest must name exactly that (docs/architecture.md, step 4).</summary>
 /// <remarks>Refuses mix-and-match (a validly signed manifest for another repository, channel or kernel).</remarks>
 public sealed record ManifestExpectations(string Repository, string Channel, string BuildId)
 {

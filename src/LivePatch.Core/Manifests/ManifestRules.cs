@@ -52,7 +52,7 @@ public static class ManifestLimits
 /// <summary>Semantic rules for manifests and indexes that JSON typing alone does not enforce.</summary>
 internal static partial class ManifestRules
 {
-    /// <summary>GNU build IDs are 8 to 64 bytes (DESIGN.md "Identity and trust").</summary>
+    /// <summary>GNU build IDs are 8 to 64 bytes (docs/architecture.md, "The chain of trust").</summary>
     public const int MinBuildIdHexChars = 16;
     public const int MaxBuildIdHexChars = 128;
 

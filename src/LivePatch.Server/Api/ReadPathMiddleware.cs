@@ -11,7 +11,7 @@ namespace LivePatch.Server.Api;
 
 /// <summary>The hot read path, answered before routing: a manifest or a whole blob straight from memory, or a 304.</summary>
 /// <remarks>
-/// A fleet's hourly polls are almost all manifest GETs and 304s (DESIGN "Scale": ~17k requests/s for a million hosts),
+/// A fleet's hourly polls are almost all manifest GETs and 304s (the scale target: ~17k requests/s for a million hosts),
 /// so these skip routing, endpoint filters and result objects and write precomputed bytes and headers. A stored
 /// manifest or a cached blob is found without allocating and answered on the thread that parsed the request (with
 /// inline socket I/O, the socket's event thread). Everything else goes to the thread pool through

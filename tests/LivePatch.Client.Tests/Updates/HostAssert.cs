@@ -30,7 +30,7 @@ internal static class HostAssert
     }
 
     /// <summary>The loader saw nothing and the state's applied patches are the same (the manifest itself was valid, so its
-    /// version may be recorded: DESIGN step 6 persists it before the module is fetched).</summary>
+    /// version may be recorded: docs/architecture.md, step 6 persists it before the module is fetched).</summary>
     public static void NothingLoaded(HostSnapshot before, TestHost host)
     {
         var after = host.Snapshot();

@@ -4,7 +4,7 @@ using LivePatch.Core;
 
 namespace LivePatch.Client.Tests.Updates;
 
-/// <summary>DESIGN.md client steps 2 to 6 against a hostile repository: every forged, stale, replayed or mixed-up manifest is
+/// <summary>docs/architecture.md, step 2 to 6 against a hostile repository: every forged, stale, replayed or mixed-up manifest is
 /// refused with its code, before anything reaches the loader and without changing what the host trusts.</summary>
 /// <remarks>Each test starts from a host that applied level 1 (manifest version 1); the attack offers level 2 in version 2.</remarks>
 public sealed class UpdateEngineManifestAttackTests(SimulatorPki pki) : SimulatorTests(pki)

@@ -3,7 +3,7 @@ using LivePatch.Core;
 
 namespace LivePatch.Client.Tests.Updates;
 
-/// <summary>DESIGN.md client steps 8 and 9 against a hostile repository: a validly signed manifest whose module is wrong in
+/// <summary>docs/architecture.md, step 8 and 9 against a hostile repository: a validly signed manifest whose module is wrong in
 /// any way is refused with its code, and nothing reaches the loader.</summary>
 /// <remarks>Each test starts from a host that applied level 1; the attack offers a bad level 2 in an otherwise valid manifest.</remarks>
 public sealed class UpdateEngineModuleAttackTests(SimulatorPki pki) : SimulatorTests(pki)

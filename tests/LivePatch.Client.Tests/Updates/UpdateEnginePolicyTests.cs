@@ -1,7 +1,7 @@
 using LivePatch.Client.Updates;
 namespace LivePatch.Client.Tests.Updates;
 
-/// <summary>DESIGN.md client steps 7 and 10 with an honest repository: what gets applied, what is held back by the host's
+/// <summary>docs/architecture.md, step 7 and 10 with an honest repository: what gets applied, what is held back by the host's
 /// policy, and what a revocation removes.</summary>
 public sealed class UpdateEnginePolicyTests(SimulatorPki pki) : SimulatorTests(pki)
 {

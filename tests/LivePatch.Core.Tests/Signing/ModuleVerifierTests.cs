@@ -33,7 +33,7 @@ public sealed class ModuleVerifierTests
     [Fact]
     public void Verify_ExpiredSignerCertificate_IsValid()
     {
-        // The kernel checks the key, not the certificate's validity dates (DESIGN.md, "Identity and trust").
+        // The kernel checks the key, not the certificate's validity dates (docs/architecture.md, "The chain of trust").
         using var expired = ExpiredCopyOfRsa2048();
         Assert.True(expired.NotAfter < DateTime.Now);
 
