@@ -45,6 +45,11 @@ public interface IRepositoryApi
     [Headers("Authorization: Bearer")]
     Task<PatchInfo> RevokeAsync(int id, [Body] RevokeRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>Deletes a patch published in error (admin); answers the deleted patch. Hosts are not told: see docs/api.md.</summary>
+    [Delete("/v1/patches/{id}")]
+    [Headers("Authorization: Bearer")]
+    Task<PatchInfo> DeletePatchAsync(int id, CancellationToken cancellationToken = default);
+
     [Get("/v1/kernels")]
     Task<IReadOnlyList<KernelInfo>> ListKernelsAsync(CancellationToken cancellationToken = default);
 

@@ -55,6 +55,7 @@ public static class RepositoryServiceExtensions
         services.AddSingleton<ManifestService>();
         services.AddSingleton<IndexService>();
         services.AddSingleton<PatchService>();
+        services.AddSingleton<PatchDeletion>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<ResignService>();
         services.AddHostedService<RepositoryStartup>();

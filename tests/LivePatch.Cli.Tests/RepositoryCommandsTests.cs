@@ -53,6 +53,8 @@ public sealed class RepositoryCommandsTests
     [InlineData("patches", "show", "abc")]
     [InlineData("promote", "abc", "--channel", "stable")]
     [InlineData("revoke", "1x", "--reason", "bad")]
+    [InlineData("patches", "delete", "seven")]
+    [InlineData("patches", "delete", "-3")]
     public async Task PatchId_NotANumber_UsageErrorInWordsNothingSent(params string[] args)
     {
         await using var server = await FakeRepository.StartAsync();
@@ -220,6 +222,47 @@ public sealed class RepositoryCommandsTests
 
         Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
         Assert.Contains("publisher", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PatchesDelete_SendsDeleteWithBearer_PrintsWhatWasDeleted()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(200, Canned.Patch());
+
+        var run = Run(server, "patches", "delete", "7", "--api-key", ApiKey);
+
+        Assert.Equal(ExitCodes.Success, run.Exit);
+        var request = Assert.Single(server.Requests);
+        Assert.Equal("DELETE /v1/patches/7", $"{request.Method} {request.Path}");
+        Assert.Equal("Bearer " + ApiKey, request.Authorization);
+        Assert.StartsWith("deleted lp_sample level 3 (id 7) from stable for 2 kernel build(s)", run.Output, StringComparison.Ordinal);
+        Assert.Contains(Canned.BuildId, run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(ApiKey, run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PatchesDelete_Json_PrintsTheDeletedRecord()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(200, Canned.Patch());
+
+        var run = Run(server, "patches", "delete", "7", "--api-key", ApiKey, "--json");
+
+        Assert.Equal(ExitCodes.Success, run.Exit);
+        Assert.Equal(7, JsonDocument.Parse(run.Output).RootElement.GetProperty("id").GetInt32());
+    }
+
+    [Fact]
+    public async Task PatchesDelete_AsPublisher_ForbiddenHintsAtAdmin()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Problem(403, "forbidden", "This API key's role may not do this.");
+
+        var run = Run(server, "patches", "delete", "7", "--api-key", ApiKey);
+
+        Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
+        Assert.Contains("patches delete need admin", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]

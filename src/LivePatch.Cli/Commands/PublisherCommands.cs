@@ -125,6 +125,7 @@ internal static class PublisherCommands
         {
             listServer.AddTo(list, withApiKey: false),
             showServer.AddTo(show, withApiKey: false),
+            PatchDeleteCommand.Build(environment),
         };
     }
 
@@ -171,7 +172,7 @@ internal static class PublisherCommands
         return server.AddTo(command, withApiKey: true);
     }
 
-    private static Argument<int> PatchIdArgument() => new("PATCH-ID")
+    internal static Argument<int> PatchIdArgument() => new("PATCH-ID")
     {
         Description = "The patch's id (see 'lpatch patches list').",
         // In words, not "Cannot parse argument 'abc' … of type 'System.Int32'".
@@ -189,7 +190,7 @@ internal static class PublisherCommands
     };
 
     /// <summary>A one-line summary (if any) and the record's lines, or with --json the record alone.</summary>
-    private static void WritePatch(ParseResult parse, ServerOptions server, TextWriter output, PatchInfo patch, string? header) =>
+    internal static void WritePatch(ParseResult parse, ServerOptions server, TextWriter output, PatchInfo patch, string? header) =>
         WriteJsonOr(parse, server, output, patch, PublisherJson.Default.PatchInfo, () =>
         {
             if (header is not null)

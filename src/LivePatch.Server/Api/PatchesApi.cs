@@ -26,6 +26,8 @@ public static class PatchesApi
         patches.MapGet("/{id:int}", Get).WithSummary("One patch.");
         patches.MapPost("/{id:int}/promote", Promote).RequireAuthorization(PublisherPolicy).WithSummary("Add the patch to another channel.");
         patches.MapPost("/{id:int}/revoke", Revoke).RequireAuthorization(PublisherPolicy).WithSummary("Withdraw a patch; hosts that loaded it remove it.");
+        patches.MapDelete("/{id:int}", Delete).RequireAuthorization(ApiKeysApi.AdminPolicy)
+            .WithSummary("Delete a patch published in error (admin): gone from manifests without a revocation; its module file goes when unused.");
         app.MapGet("/v1/kernels", (PatchService service) => TypedResults.Ok(service.Kernels())).WithTags("Patches").WithSummary("Kernels with patches.");
         return app;
     }
@@ -126,6 +128,8 @@ public static class PatchesApi
     private static IResult Promote(int id, PromoteRequest body, PatchService service) => ToResult(service.Promote(id, body.Channel));
 
     private static IResult Revoke(int id, RevokeRequest body, PatchService service) => ToResult(service.Revoke(id, body.Reason));
+
+    private static IResult Delete(int id, ClaimsPrincipal user, PatchDeletion deletion) => ToResult(deletion.Delete(id, user.Identity?.Name ?? "unknown"));
 
     private static IResult ToResult(Outcome<PatchInfo> outcome) =>
         outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value);

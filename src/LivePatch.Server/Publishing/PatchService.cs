@@ -214,7 +214,17 @@ public sealed class PatchService(
         return null;
     }
 
-    private void Commit(Action change, IReadOnlyList<string> buildIds)
+    /// <summary>Runs a change under the one writer lock that every write to patches, manifests and blobs takes.</summary>
+    internal T UnderWriterLock<T>(Func<T> work)
+    {
+        lock (_writer)
+        {
+            return work();
+        }
+    }
+
+    /// <summary>Makes the change and re-signs the manifests of these kernels in one transaction; call under the writer lock.</summary>
+    internal void Commit(Action change, IReadOnlyList<string> buildIds)
     {
         var rendered = db.InTransaction(() =>
         {
@@ -236,7 +246,7 @@ public sealed class PatchService(
 
     private static RepositoryProblem NotFound(int id) => new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}.");
 
-    private PatchInfo ToInfo(PatchDocument p) => new()
+    internal PatchInfo ToInfo(PatchDocument p) => new()
     {
         Id = p.Id,
         Name = p.Name,

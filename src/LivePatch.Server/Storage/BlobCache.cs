@@ -43,7 +43,26 @@ public sealed class BlobCache
             return blob; // served, not kept: the cache is full
         }
 
-        return _blobs.GetOrAdd(sha256, blob);
+        var kept = _blobs.GetOrAdd(sha256, blob);
+        if (!ReferenceEquals(kept, blob))
+        {
+            Interlocked.Add(ref _total, -blob.Bytes.Length); // another reader cached it first
+        }
+        else if (_store.PathOrNull(sha256) is null)
+        {
+            Evict(sha256); // deleted while it was being read: Evict ran before the add and would miss it
+        }
+
+        return kept;
+    }
+
+    /// <summary>Stops serving a blob from memory; call after its file is deleted.</summary>
+    public void Evict(string sha256)
+    {
+        if (_blobs.TryRemove(sha256, out var removed))
+        {
+            Interlocked.Add(ref _total, -removed.Bytes.Length);
+        }
     }
 }
 

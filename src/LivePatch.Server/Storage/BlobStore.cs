@@ -79,6 +79,20 @@ public sealed class BlobStore
         }
     }
 
+    /// <summary>Removes a blob; false when the hash is not well-formed or the blob is absent.</summary>
+    /// <remarks>The caller makes sure no patch refers to it any more (under the writer lock, so no publish is between).</remarks>
+    public bool Delete(string sha256)
+    {
+        if (PathOrNull(sha256) is not { } path)
+        {
+            return false;
+        }
+
+        File.Delete(path);
+        DirectorySync.Flush(Path.GetDirectoryName(path)!); // acknowledged means gone, as a put's rename is durable
+        return true;
+    }
+
     /// <summary>Removes temp files left by a crash during a put.</summary>
     public int SweepTemporaryFiles()
     {
