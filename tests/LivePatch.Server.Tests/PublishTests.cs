@@ -174,6 +174,24 @@ public sealed class PublishTests : IDisposable
     }
 
     [Fact]
+    public async Task Publish_WithoutLevelAfterMaxLevel_409LevelExhaustedAndNothingStored()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var top = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko",
+            ("buildId", Fixtures.BuildId), ("level", $"{Core.Manifests.ManifestLimits.MaxLevel}")));
+        Assert.Equal(HttpStatusCode.Created, top.StatusCode);
+        var refused = Fixtures.Module("lp_sample.ecdsa-p384-sha384.ko");
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(refused, ("buildId", Fixtures.BuildId)));
+
+        // It was a 500 that left the refused module's blob behind, served to anyone.
+        await AssertProblemAsync(response, HttpStatusCode.Conflict, "level-exhausted");
+        Assert.Single(await client.GetFromJsonAsync<List<PatchInfo>>("/v1/patches") ?? []);
+        Assert.Single(BlobFiles(_factory));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/blobs/sha256/{Convert.ToHexStringLower(SHA256.HashData(refused))}")).StatusCode);
+    }
+
+    [Fact]
     public async Task Publish_BadCveOrSeverity_400()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);
@@ -357,6 +375,9 @@ public sealed class PublishTests : IDisposable
         Assert.True(error is not null, $"'{code}' is not a defined error code");
         Assert.Equal(ErrorCategories.HttpStatus(error.Category), (int)response.StatusCode);
     }
+
+    internal static string[] BlobFiles(RepositoryFactory factory) =>
+        Directory.GetFiles(Path.Combine(factory.DataDirectory, "blobs"), "*", SearchOption.AllDirectories);
 
     private Task AssertNothingStoredAsync(HttpClient client) => AssertNothingStoredAsync(client, _factory);
 

@@ -43,6 +43,9 @@ public static class ProblemCodes
     // What is stored already.
     public static readonly ErrorCode LevelNotIncreasing = ErrorCode.Define("level-not-increasing", ErrorCategory.Conflict);
     public static readonly ErrorCode LevelConflict = ErrorCode.Define("level-conflict", ErrorCategory.Conflict);
+
+    // Conflict, not Invalid: the request alone was fine; it is what the channel already holds that leaves no room.
+    public static readonly ErrorCode LevelExhausted = ErrorCode.Define("level-exhausted", ErrorCategory.Conflict);
     public static readonly ErrorCode DuplicateModule = ErrorCode.Define("duplicate-module", ErrorCategory.Conflict);
     public static readonly ErrorCode AlreadyInChannel = ErrorCode.Define("already-in-channel", ErrorCategory.Conflict);
     public static readonly ErrorCode PatchRevoked = ErrorCode.Define("patch-revoked", ErrorCategory.Conflict);

@@ -43,12 +43,19 @@ public sealed class PatchService(
                 return problem;
             }
 
+            var level = request.Level ?? NextLevelOrNull(existing.Values, module.Channel);
+            if (level is null)
+            {
+                return new RepositoryProblem(ProblemCodes.LevelExhausted,
+                    $"A target kernel already has level {ManifestLimits.MaxLevel} in channel '{module.Channel}', the highest level hosts accept: no level is left above it.");
+            }
+
             blobs.Put(request.Module, out _);
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var doc = new PatchDocument
             {
                 Name = module.Module.Info.Name!,
-                Level = request.Level ?? NextLevel(existing.Values, module.Channel),
+                Level = level.Value,
                 Sha256 = sha256,
                 Size = request.Module.Length,
                 Signer = module.Signature.KeyId,
@@ -231,8 +238,9 @@ public sealed class PatchService(
     private static int HighestLevel(IEnumerable<PatchDocument> patches, string channel) =>
         patches.Where(p => p.Channels.ContainsKey(channel)).Select(p => p.Level).DefaultIfEmpty(0).Max();
 
-    private static int NextLevel(IEnumerable<List<PatchDocument>> patches, string channel) =>
-        patches.Select(p => HighestLevel(p, channel)).DefaultIfEmpty(0).Max() + 1;
+    // Null when a target kernel is at MaxLevel: one more would be a manifest every host refuses (and, at int.MaxValue, overflow).
+    private static int? NextLevelOrNull(IEnumerable<List<PatchDocument>> patches, string channel) =>
+        patches.Select(p => HighestLevel(p, channel)).DefaultIfEmpty(0).Max() is var highest and < ManifestLimits.MaxLevel ? highest + 1 : null;
 
     private static RepositoryProblem NotFound(int id) => new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}.");
 
