@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 using LivePatch.Core.Repository;
 using Microsoft.Extensions.Options;
 
@@ -93,5 +95,34 @@ public sealed class StartupTests
         _ = factory.Services;
 
         Assert.Empty(Directory.GetFiles(Path.Combine(data, "blobs", "tmp")));
+    }
+
+    [Fact]
+    public async Task Restart_BlobNoPatchReferences_RemovedWithLogLineAndReferencedKept()
+    {
+        var first = new RepositoryFactory { DeleteDataOnDispose = false };
+        PatchInfo published;
+        using (var client = first.CreateClient(first.AdminKey))
+        {
+            published = (await (await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"))).Content.ReadFromJsonAsync<PatchInfo>())!;
+        }
+
+        await first.DisposeAsync();
+        // What a publish that failed after writing its blob left behind (before blobs were removed on failure).
+        var orphan = Fixtures.Module("lp_sample.ecdsa-p384-sha384.ko");
+        var orphanHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(orphan));
+        var orphanPath = Path.Combine(first.DataDirectory, "blobs", "sha256", orphanHash[..2], orphanHash);
+        Directory.CreateDirectory(Path.GetDirectoryName(orphanPath)!);
+        File.WriteAllBytes(orphanPath, orphan);
+        var lines = new LogLines();
+
+        using var restarted = new RepositoryFactory(dataDirectory: first.DataDirectory);
+        using var factory = restarted.WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(lines)));
+        using var again = factory.CreateClient();
+
+        Assert.False(File.Exists(orphanPath));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await again.GetAsync($"/v1/blobs/sha256/{orphanHash}")).StatusCode);
+        Assert.Equal(Fixtures.Module("lp_sample.rsa2048-sha256.ko"), await again.GetByteArrayAsync($"/v1/blobs/sha256/{published.Sha256}"));
+        Assert.Contains(lines.Messages, m => m.Contains(orphanHash, StringComparison.Ordinal) && m.Contains("no patch references it", StringComparison.Ordinal));
     }
 }

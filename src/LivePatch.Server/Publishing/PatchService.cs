@@ -11,8 +11,9 @@ namespace LivePatch.Server.Publishing;
 /// <summary>Publishes, promotes and revokes patches: each write is one LiteDB transaction that also re-signs the affected manifests.</summary>
 /// <remarks>
 /// Order on publish: validate (nothing stored), write the blob (temp, fsync, rename), then one transaction for the
-/// patch record and its manifests. A crash before the commit leaves at most an unreferenced blob, never a manifest
-/// pointing at a missing file. Writes are serialised by one lock: they are rare, and LiteDB transactions are per thread.
+/// patch record and its manifests; a failed transaction deletes the blob it wrote. A crash before the commit leaves at
+/// most an unreferenced blob (removed at the next start, <see cref="StoreMaintenance"/>), never a manifest pointing at a
+/// missing file. Writes are serialised by one lock: they are rare, and LiteDB transactions are per thread.
 /// </remarks>
 public sealed class PatchService(
     RepositoryDatabase db,
@@ -50,7 +51,8 @@ public sealed class PatchService(
                     $"A target kernel already has level {ManifestLimits.MaxLevel} in channel '{module.Channel}', the highest level hosts accept: no level is left above it.");
             }
 
-            blobs.Put(request.Module, out _);
+            // Every check has passed: only now does the blob reach the disk.
+            var put = blobs.Put(request.Module, out _);
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var doc = new PatchDocument
             {
@@ -69,7 +71,18 @@ public sealed class PatchService(
                 PublishedMs = now,
                 Publisher = publisher,
             };
-            Commit(() => db.Patches.Insert(doc), doc.BuildIds);
+            try
+            {
+                Commit(() => db.Patches.Insert(doc), doc.BuildIds);
+            }
+            catch when (put == BlobPutResult.Created)
+            {
+                // The transaction rolled back: a blob no patch references must not stay served. Under the writer lock,
+                // no other publish can have come to reference it meanwhile.
+                blobs.Delete(sha256);
+                throw;
+            }
+
             logger.LogInformation("Published {Name} level {Level} ({Sha256}) for {Kernels} kernel(s) in {Channel} by {Publisher}",
                 doc.Name, doc.Level, doc.Sha256, doc.BuildIds.Count, module.Channel, LogText.Printable(publisher));
             return ToInfo(doc);

@@ -79,6 +79,27 @@ public sealed class BlobStore
         }
     }
 
+    /// <summary>Removes a blob; true when there was one. Only for a blob no patch references (a failed publish, a start-up sweep).</summary>
+    public bool Delete(string sha256)
+    {
+        if (PathOrNull(sha256) is not { } path)
+        {
+            return false;
+        }
+
+        File.Delete(path);
+        DirectorySync.Flush(Path.GetDirectoryName(path)!);
+        return true;
+    }
+
+    /// <summary>The hashes of every blob on disk; files whose name and folder are not a blob's are skipped, never touched.</summary>
+    public IEnumerable<string> EnumerateHashes() =>
+        Directory.EnumerateDirectories(_root)
+            .SelectMany(Directory.EnumerateFiles)
+            .Select(Path.GetFileName)
+            .Where(name => IsSha256Hex(name) && PathOrNull(name!) is not null)
+            .Select(name => name!);
+
     /// <summary>Removes temp files left by a crash during a put.</summary>
     public int SweepTemporaryFiles()
     {
