@@ -234,6 +234,20 @@ public sealed class PublishTests : IDisposable
     }
 
     [Fact]
+    public async Task Publish_ManifestOverConfiguredBudget_409AndNothingStored()
+    {
+        using var factory = new RepositoryFactory(new() { ["LivePatch:MaxManifestBytes"] = "4096" });
+        using var client = factory.CreateClient(factory.AdminKey);
+        var cves = Enumerable.Range(1000, 200).Select(n => ("cve", $"CVE-2026-{n}"));
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(Fixtures.Module("lp_sample.rsa2048-sha256.ko"),
+            [("buildId", Fixtures.BuildId), ("description", new string('x', 1000)), .. cves]));
+
+        await AssertProblemAsync(response, HttpStatusCode.Conflict, "manifest-budget-exceeded");
+        await AssertNothingStoredAsync(client, factory);
+    }
+
+    [Fact]
     public async Task Publish_NoModulePartOrLongDescription_400()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);

@@ -35,6 +35,7 @@ public sealed class StartupTests
     [InlineData("LivePatch:Channels:0", "Stable!", "not a channel name")]
     [InlineData("LivePatch:ManifestLifetime", "00:01:00", "ManifestLifetime")]
     [InlineData("LivePatch:RepositoryId", "has spaces", "RepositoryId")]
+    [InlineData("LivePatch:MaxManifestBytes", "1048576", "MaxManifestBytes")]
     [InlineData("LivePatch:Signing:Key", "", "both Certificate and Key")]
     public void Start_BadSetting_FailsWithMessageNamingIt(string key, string value, string message)
     {

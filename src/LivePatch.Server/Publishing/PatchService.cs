@@ -51,26 +51,14 @@ public sealed class PatchService(
                     $"A target kernel already has level {ManifestLimits.MaxLevel} in channel '{module.Channel}', the highest level hosts accept: no level is left above it.");
             }
 
+            var doc = NewDocument(request, module, sha256, level.Value, publisher);
+            if (CheckBudget(module.Channel, doc.BuildIds, id => [.. existing[id], doc]) is { } tooLarge)
+            {
+                return tooLarge;
+            }
+
             // Every check has passed: only now does the blob reach the disk.
             var put = blobs.Put(request.Module, out _);
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var doc = new PatchDocument
-            {
-                Name = module.Module.Info.Name!,
-                Level = level.Value,
-                Sha256 = sha256,
-                Size = request.Module.Length,
-                Signer = module.Signature.KeyId,
-                KernelRelease = module.Module.Info.KernelRelease!,
-                BuildIds = [.. module.BuildIds],
-                Channels = new() { [module.Channel] = now },
-                Cves = [.. request.Cves.Distinct()],
-                Severity = request.Severity,
-                Description = request.Description,
-                Replace = request.Replace,
-                PublishedMs = now,
-                Publisher = publisher,
-            };
             try
             {
                 Commit(() => db.Patches.Insert(doc), doc.BuildIds);
@@ -87,6 +75,28 @@ public sealed class PatchService(
                 doc.Name, doc.Level, doc.Sha256, doc.BuildIds.Count, module.Channel, LogText.Printable(publisher));
             return ToInfo(doc);
         }
+    }
+
+    private PatchDocument NewDocument(PublishRequest request, ValidatedModule module, string sha256, int level, string publisher)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return new PatchDocument
+        {
+            Name = module.Module.Info.Name!,
+            Level = level,
+            Sha256 = sha256,
+            Size = request.Module.Length,
+            Signer = module.Signature.KeyId,
+            KernelRelease = module.Module.Info.KernelRelease!,
+            BuildIds = [.. module.BuildIds],
+            Channels = new() { [module.Channel] = now },
+            Cves = [.. request.Cves.Distinct()],
+            Severity = request.Severity,
+            Description = request.Description,
+            Replace = request.Replace,
+            PublishedMs = now,
+            Publisher = publisher,
+        };
     }
 
     public Outcome<PatchInfo> Promote(int id, string channel)
@@ -120,6 +130,11 @@ public sealed class PatchService(
             }
 
             doc.Channels[channel] = time.GetUtcNow().ToUnixTimeMilliseconds();
+            if (CheckBudget(channel, doc.BuildIds, buildId => PatchesOf(buildId).Select(p => p.Id == doc.Id ? doc : p)) is { } tooLarge)
+            {
+                return tooLarge;
+            }
+
             Commit(() => db.Patches.Update(doc), doc.BuildIds);
             logger.LogInformation("Promoted patch {Id} ({Name} level {Level}) to {Channel}", id, doc.Name, doc.Level, channel);
             return ToInfo(doc);
@@ -233,6 +248,14 @@ public sealed class PatchService(
 
         return null;
     }
+
+    // Hosts refuse a manifest larger than their maxManifestBytes (1 MiB by default) and would then get no update at all.
+    private RepositoryProblem? CheckBudget(string channel, IEnumerable<string> buildIds, Func<string, IEnumerable<PatchDocument>> patchesOf) =>
+        manifests.FirstOverBudgetOrNull(channel, buildIds, patchesOf) is { } over
+            ? new RepositoryProblem(ProblemCodes.ManifestBudgetExceeded,
+                $"The '{over.Channel}' manifest of kernel {over.BuildId} would be {over.Bytes} bytes, above this repository's budget of {_options.MaxManifestBytes} "
+                + "(LivePatch:MaxManifestBytes): shorten the description or the CVE list, or ask the operator to raise the budget.")
+            : null;
 
     private void Commit(Action change, IReadOnlyList<string> buildIds)
     {
