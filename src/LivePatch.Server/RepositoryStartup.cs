@@ -26,6 +26,7 @@ public sealed class RepositoryStartup(
         }
 
         store.RemoveUnreferencedBlobs();
+        store.BackfillModuleDigests();
 
         var data = Path.GetFullPath(options.Value.DataDirectory);
         if (!apiKeys.HasAdmin())

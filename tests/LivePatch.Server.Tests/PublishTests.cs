@@ -38,7 +38,7 @@ public sealed class PublishTests : IDisposable
 
         Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"))).StatusCode);
         var second = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.ecdsa-p384-sha384.ko"));
-        var stale = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko.xz", ("buildId", Fixtures.BuildId), ("level", "2")));
+        var stale = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256-skid.ko", ("buildId", Fixtures.BuildId), ("level", "2")));
 
         Assert.Equal(2, (await second.Content.ReadFromJsonAsync<PatchInfo>())!.Level);
         await AssertProblemAsync(stale, HttpStatusCode.Conflict, "level-not-increasing");
@@ -68,6 +68,22 @@ public sealed class PublishTests : IDisposable
 
         await AssertProblemAsync(again, HttpStatusCode.Conflict, "duplicate-module");
         Assert.Single(await client.GetFromJsonAsync<List<PatchInfo>>("/v1/patches") ?? []);
+    }
+
+    [Theory]
+    [InlineData("lp_sample.rsa2048-sha256.ko.gz")]
+    [InlineData("lp_sample.rsa2048-sha256.ko.xz")]
+    public async Task Publish_RecompressedCopyOfPublishedModule_RefusedAsDuplicate(string recompressed)
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"));
+
+        var again = await client.PostAsync("/v1/patches", Fixtures.Upload(recompressed));
+
+        // Another blob hash, the same module in the kernel: a second level of it would be no fix at all.
+        await AssertProblemAsync(again, HttpStatusCode.Conflict, "duplicate-module");
+        Assert.Single(await client.GetFromJsonAsync<List<PatchInfo>>("/v1/patches") ?? []);
+        Assert.Single(BlobFiles(_factory));
     }
 
     [Theory]

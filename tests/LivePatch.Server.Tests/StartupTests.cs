@@ -126,4 +126,30 @@ public sealed class StartupTests
         Assert.Equal(Fixtures.Module("lp_sample.rsa2048-sha256.ko"), await again.GetByteArrayAsync($"/v1/blobs/sha256/{published.Sha256}"));
         Assert.Contains(lines.Messages, m => m.Contains(orphanHash, StringComparison.Ordinal) && m.Contains("no patch references it", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Restart_PatchStoredWithoutModuleDigest_DigestBackfilledAndRecompressedCopyRefused()
+    {
+        var first = new RepositoryFactory { DeleteDataOnDispose = false };
+        var adminKey = first.AdminKey;
+        using (var client = first.CreateClient(adminKey))
+        {
+            await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"));
+        }
+
+        await first.DisposeAsync();
+        using (var db = new Storage.RepositoryDatabase(first.DataDirectory))
+        {
+            // A document as servers before the module digest wrote it.
+            var old = Assert.Single(db.Patches.FindAll());
+            old.ModuleSha256 = null;
+            db.Patches.Update(old);
+        }
+
+        using var restarted = new RepositoryFactory(dataDirectory: first.DataDirectory);
+        using var again = restarted.CreateClient(adminKey);
+
+        await PublishTests.AssertProblemAsync(await again.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko.gz")),
+            System.Net.HttpStatusCode.Conflict, "duplicate-module");
+    }
 }

@@ -39,7 +39,8 @@ public sealed class PatchService(
         {
             var existing = module.BuildIds.ToDictionary(id => id, PatchesOf);
             var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(request.Module));
-            if (CheckAgainstPublished(existing, module, sha256, request.Level) is { } problem)
+            var moduleSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(module.Module.Bytes.Span));
+            if (CheckAgainstPublished(existing, module, sha256, moduleSha256, request.Level) is { } problem)
             {
                 return problem;
             }
@@ -51,7 +52,7 @@ public sealed class PatchService(
                     $"A target kernel already has level {ManifestLimits.MaxLevel} in channel '{module.Channel}', the highest level hosts accept: no level is left above it.");
             }
 
-            var doc = NewDocument(request, module, sha256, level.Value, publisher);
+            var doc = NewDocument(request, module, (sha256, moduleSha256), level.Value, publisher);
             if (CheckBudget(module.Channel, doc.BuildIds, id => [.. existing[id], doc]) is { } tooLarge)
             {
                 return tooLarge;
@@ -77,14 +78,15 @@ public sealed class PatchService(
         }
     }
 
-    private PatchDocument NewDocument(PublishRequest request, ValidatedModule module, string sha256, int level, string publisher)
+    private PatchDocument NewDocument(PublishRequest request, ValidatedModule module, (string Blob, string Module) sha256, int level, string publisher)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         return new PatchDocument
         {
             Name = module.Module.Info.Name!,
             Level = level,
-            Sha256 = sha256,
+            Sha256 = sha256.Blob,
+            ModuleSha256 = sha256.Module,
             Size = request.Module.Length,
             Signer = module.Signature.KeyId,
             KernelRelease = module.Module.Info.KernelRelease!,
@@ -221,7 +223,8 @@ public sealed class PatchService(
         })
         .ToList();
 
-    private RepositoryProblem? CheckAgainstPublished(Dictionary<string, List<PatchDocument>> existing, ValidatedModule module, string sha256, int? level)
+    private RepositoryProblem? CheckAgainstPublished(Dictionary<string, List<PatchDocument>> existing, ValidatedModule module, string sha256,
+        string moduleSha256, int? level)
     {
         foreach (var (buildId, patches) in existing)
         {
@@ -232,10 +235,11 @@ public sealed class PatchService(
                     $"Kernel {buildId} has patches for release {other.KernelRelease}, but this module's vermagic says {release}: check the build ID.");
             }
 
-            if (patches.FirstOrDefault(p => p.Sha256 == sha256) is { } same)
+            // The module the kernel loads, not the uploaded file: a re-compressed copy is the same patch under a new hash.
+            if (patches.FirstOrDefault(p => p.Sha256 == sha256 || p.ModuleSha256 == moduleSha256) is { } same)
             {
                 return new RepositoryProblem(ProblemCodes.DuplicateModule,
-                    $"This exact module is already published for kernel {buildId} as patch {same.Id} (level {same.Level}).");
+                    $"This module (compared after decompression) is already published for kernel {buildId} as patch {same.Id} (level {same.Level}).");
             }
 
             var highest = HighestLevel(patches, module.Channel);
