@@ -60,6 +60,36 @@ public sealed class ChannelsTests : IDisposable
     }
 
     [Fact]
+    public async Task Promote_TargetChannelHasThatLevelRevoked_PromotedAndRevocationKept()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var bad = await PublishAsync(client, "lp_sample.rsa2048-sha256.ko", ("channel", "stable"));
+        await client.PostAsJsonAsync($"/v1/patches/{bad.Id}/revoke", new RevokeRequest("panics on boot"));
+        var fixedPatch = await PublishAsync(client, "lp_sample.ecdsa-p384-sha384.ko", ("channel", "candidate"));
+        Assert.Equal((1, 1), (bad.Level, fixedPatch.Level));
+
+        var response = await client.PostAsJsonAsync($"/v1/patches/{fixedPatch.Id}/promote", new PromoteRequest("stable"));
+
+        // It was level-conflict: the revoked level 1 blocked the fix from ever reaching stable at its level.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var stable = await ManifestAsync(client, "stable");
+        Assert.Equal(fixedPatch.Sha256, Assert.Single(stable.Patches).Sha256);
+        Assert.Equal(bad.Sha256, Assert.Single(stable.Revoked).Sha256);
+    }
+
+    [Fact]
+    public async Task Promote_TargetChannelHasThatLevelLive_LevelConflict()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        await PublishAsync(client, "lp_sample.rsa2048-sha256.ko", ("channel", "stable"));
+        var other = await PublishAsync(client, "lp_sample.ecdsa-p384-sha384.ko", ("channel", "candidate"));
+
+        var response = await client.PostAsJsonAsync($"/v1/patches/{other.Id}/promote", new PromoteRequest("stable"));
+
+        await PublishTests.AssertProblemAsync(response, HttpStatusCode.Conflict, "level-conflict");
+    }
+
+    [Fact]
     public async Task Promote_Twice_Conflict()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);

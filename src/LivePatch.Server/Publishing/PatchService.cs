@@ -125,10 +125,14 @@ public sealed class PatchService(
                 return new RepositoryProblem(ProblemCodes.PatchRevoked, $"Patch {id} was revoked ({doc.RevokedReason}); publish a fixed level instead.");
             }
 
-            var clash = doc.BuildIds.SelectMany(PatchesOf).FirstOrDefault(p => p.Level == doc.Level && p.Channels.ContainsKey(channel));
+            // A revoked patch does not hold its level: hosts match revocations by module, not by level, and pick the highest
+            // level that is not revoked, so a fixed patch at the same level is what they should get.
+            var clash = doc.BuildIds.SelectMany(PatchesOf)
+                .FirstOrDefault(p => p.Level == doc.Level && p.RevokedMs is null && p.Channels.ContainsKey(channel));
             if (clash is not null)
             {
-                return new RepositoryProblem(ProblemCodes.LevelConflict, $"Channel '{channel}' already has level {doc.Level} for one of this patch's kernels (patch {clash.Id}).");
+                return new RepositoryProblem(ProblemCodes.LevelConflict,
+                    $"Channel '{channel}' already has a live (not revoked) level {doc.Level} for one of this patch's kernels (patch {clash.Id}).");
             }
 
             doc.Channels[channel] = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -274,7 +278,8 @@ public sealed class PatchService(
     private List<PatchDocument> PatchesOf(string buildId) =>
         db.PatchesFor(BuildId.TryParse(buildId, out var id) ? id.Hex : buildId);
 
-    // Levels are never reused in a channel, revoked ones included: a host must never see an old level number come back.
+    // A publish never reuses a level of the channel, revoked ones included: a new build never takes a revoked number.
+    // (A promotion keeps its level and is blocked only by a live one: docs/api.md, "Levels across channels".)
     private static int HighestLevel(IEnumerable<PatchDocument> patches, string channel) =>
         patches.Where(p => p.Channels.ContainsKey(channel)).Select(p => p.Level).DefaultIfEmpty(0).Max();
 
