@@ -51,6 +51,7 @@ public static class RepositoryServiceExtensions
         services.AddSingleton(sp => new RepositoryDatabase(Options(sp).DataDirectory));
         services.AddSingleton(sp => new BlobStore(Options(sp).DataDirectory));
         services.AddSingleton<BlobCache>();
+        services.AddSingleton<StoreMaintenance>();
         services.AddSingleton(sp => new PublishValidator(Options(sp), sp.GetRequiredService<RepositoryKeys>()));
         services.AddSingleton<ManifestService>();
         services.AddSingleton<IndexService>();

@@ -11,6 +11,7 @@ namespace LivePatch.Server;
 public sealed class RepositoryStartup(
     RepositoryKeys keys,
     BlobStore blobs,
+    StoreMaintenance store,
     ApiKeyService apiKeys,
     IOptions<RepositoryOptions> options,
     ILogger<RepositoryStartup> logger) : IHostedService
@@ -23,6 +24,9 @@ public sealed class RepositoryStartup(
         {
             logger.LogInformation("Removed {Count} temporary blob file(s) left by an interrupted publish", swept);
         }
+
+        store.RemoveUnreferencedBlobs();
+        store.BackfillModuleDigests();
 
         var data = Path.GetFullPath(options.Value.DataDirectory);
         if (!apiKeys.HasAdmin())

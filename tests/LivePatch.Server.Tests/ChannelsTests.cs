@@ -40,6 +40,56 @@ public sealed class ChannelsTests : IDisposable
     }
 
     [Fact]
+    public async Task Promote_StableManifestWouldExceedBudget_409AndNothingChanges()
+    {
+        using var factory = new RepositoryFactory(new()
+        {
+            ["LivePatch:Channels:0"] = "candidate", ["LivePatch:Channels:1"] = "stable", ["LivePatch:MaxManifestBytes"] = "4096",
+        });
+        using var client = factory.CreateClient(factory.AdminKey);
+        var description = new string('x', 2500); // one such patch fits in 4 KiB, two do not
+        await PublishAsync(client, "lp_sample.rsa2048-sha256.ko", ("channel", "stable"), ("description", description));
+        var candidate = await PublishAsync(client, "lp_sample.ecdsa-p384-sha384.ko", ("channel", "candidate"), ("level", "2"), ("description", description));
+        var before = await client.GetByteArrayAsync($"/v1/manifests/stable/{Fixtures.BuildId}");
+
+        var response = await client.PostAsJsonAsync($"/v1/patches/{candidate.Id}/promote", new PromoteRequest("stable"));
+
+        await PublishTests.AssertProblemAsync(response, HttpStatusCode.Conflict, "manifest-budget-exceeded");
+        Assert.Equal(before, await client.GetByteArrayAsync($"/v1/manifests/stable/{Fixtures.BuildId}"));
+        Assert.Equal(["candidate"], (await client.GetFromJsonAsync<PatchInfo>($"/v1/patches/{candidate.Id}"))!.Channels);
+    }
+
+    [Fact]
+    public async Task Promote_TargetChannelHasThatLevelRevoked_PromotedAndRevocationKept()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var bad = await PublishAsync(client, "lp_sample.rsa2048-sha256.ko", ("channel", "stable"));
+        await client.PostAsJsonAsync($"/v1/patches/{bad.Id}/revoke", new RevokeRequest("panics on boot"));
+        var fixedPatch = await PublishAsync(client, "lp_sample.ecdsa-p384-sha384.ko", ("channel", "candidate"));
+        Assert.Equal((1, 1), (bad.Level, fixedPatch.Level));
+
+        var response = await client.PostAsJsonAsync($"/v1/patches/{fixedPatch.Id}/promote", new PromoteRequest("stable"));
+
+        // It was level-conflict: the revoked level 1 blocked the fix from ever reaching stable at its level.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var stable = await ManifestAsync(client, "stable");
+        Assert.Equal(fixedPatch.Sha256, Assert.Single(stable.Patches).Sha256);
+        Assert.Equal(bad.Sha256, Assert.Single(stable.Revoked).Sha256);
+    }
+
+    [Fact]
+    public async Task Promote_TargetChannelHasThatLevelLive_LevelConflict()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        await PublishAsync(client, "lp_sample.rsa2048-sha256.ko", ("channel", "stable"));
+        var other = await PublishAsync(client, "lp_sample.ecdsa-p384-sha384.ko", ("channel", "candidate"));
+
+        var response = await client.PostAsJsonAsync($"/v1/patches/{other.Id}/promote", new PromoteRequest("stable"));
+
+        await PublishTests.AssertProblemAsync(response, HttpStatusCode.Conflict, "level-conflict");
+    }
+
+    [Fact]
     public async Task Promote_Twice_Conflict()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);
@@ -161,9 +211,9 @@ public sealed class ChannelsTests : IDisposable
         await PublishTests.AssertProblemAsync(await client.GetAsync("/v1/patches/42"), HttpStatusCode.NotFound, "patch-not-found");
     }
 
-    private static async Task<PatchInfo> PublishAsync(HttpClient client, string fixture = "lp_sample.rsa2048-sha256.ko")
+    private static async Task<PatchInfo> PublishAsync(HttpClient client, string fixture = "lp_sample.rsa2048-sha256.ko", params (string Key, string Value)[] fields)
     {
-        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(fixture));
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(fixture, [("buildId", Fixtures.BuildId), .. fields]));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<PatchInfo>())!;
     }

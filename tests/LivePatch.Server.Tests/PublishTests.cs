@@ -38,7 +38,7 @@ public sealed class PublishTests : IDisposable
 
         Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"))).StatusCode);
         var second = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.ecdsa-p384-sha384.ko"));
-        var stale = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko.xz", ("buildId", Fixtures.BuildId), ("level", "2")));
+        var stale = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256-skid.ko", ("buildId", Fixtures.BuildId), ("level", "2")));
 
         Assert.Equal(2, (await second.Content.ReadFromJsonAsync<PatchInfo>())!.Level);
         await AssertProblemAsync(stale, HttpStatusCode.Conflict, "level-not-increasing");
@@ -68,6 +68,22 @@ public sealed class PublishTests : IDisposable
 
         await AssertProblemAsync(again, HttpStatusCode.Conflict, "duplicate-module");
         Assert.Single(await client.GetFromJsonAsync<List<PatchInfo>>("/v1/patches") ?? []);
+    }
+
+    [Theory]
+    [InlineData("lp_sample.rsa2048-sha256.ko.gz")]
+    [InlineData("lp_sample.rsa2048-sha256.ko.xz")]
+    public async Task Publish_RecompressedCopyOfPublishedModule_RefusedAsDuplicate(string recompressed)
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"));
+
+        var again = await client.PostAsync("/v1/patches", Fixtures.Upload(recompressed));
+
+        // Another blob hash, the same module in the kernel: a second level of it would be no fix at all.
+        await AssertProblemAsync(again, HttpStatusCode.Conflict, "duplicate-module");
+        Assert.Single(await client.GetFromJsonAsync<List<PatchInfo>>("/v1/patches") ?? []);
+        Assert.Single(BlobFiles(_factory));
     }
 
     [Theory]
@@ -174,6 +190,24 @@ public sealed class PublishTests : IDisposable
     }
 
     [Fact]
+    public async Task Publish_WithoutLevelAfterMaxLevel_409LevelExhaustedAndNothingStored()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var top = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko",
+            ("buildId", Fixtures.BuildId), ("level", $"{Core.Manifests.ManifestLimits.MaxLevel}")));
+        Assert.Equal(HttpStatusCode.Created, top.StatusCode);
+        var refused = Fixtures.Module("lp_sample.ecdsa-p384-sha384.ko");
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(refused, ("buildId", Fixtures.BuildId)));
+
+        // It was a 500 that left the refused module's blob behind, served to anyone.
+        await AssertProblemAsync(response, HttpStatusCode.Conflict, "level-exhausted");
+        Assert.Single(await client.GetFromJsonAsync<List<PatchInfo>>("/v1/patches") ?? []);
+        Assert.Single(BlobFiles(_factory));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/blobs/sha256/{Convert.ToHexStringLower(SHA256.HashData(refused))}")).StatusCode);
+    }
+
+    [Fact]
     public async Task Publish_BadCveOrSeverity_400()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);
@@ -212,6 +246,20 @@ public sealed class PublishTests : IDisposable
         var response = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"));
 
         await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "module-too-large");
+        await AssertNothingStoredAsync(client, factory);
+    }
+
+    [Fact]
+    public async Task Publish_ManifestOverConfiguredBudget_409AndNothingStored()
+    {
+        using var factory = new RepositoryFactory(new() { ["LivePatch:MaxManifestBytes"] = "4096" });
+        using var client = factory.CreateClient(factory.AdminKey);
+        var cves = Enumerable.Range(1000, 200).Select(n => ("cve", $"CVE-2026-{n}"));
+
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(Fixtures.Module("lp_sample.rsa2048-sha256.ko"),
+            [("buildId", Fixtures.BuildId), ("description", new string('x', 1000)), .. cves]));
+
+        await AssertProblemAsync(response, HttpStatusCode.Conflict, "manifest-budget-exceeded");
         await AssertNothingStoredAsync(client, factory);
     }
 
@@ -357,6 +405,9 @@ public sealed class PublishTests : IDisposable
         Assert.True(error is not null, $"'{code}' is not a defined error code");
         Assert.Equal(ErrorCategories.HttpStatus(error.Category), (int)response.StatusCode);
     }
+
+    internal static string[] BlobFiles(RepositoryFactory factory) =>
+        Directory.GetFiles(Path.Combine(factory.DataDirectory, "blobs"), "*", SearchOption.AllDirectories);
 
     private Task AssertNothingStoredAsync(HttpClient client) => AssertNothingStoredAsync(client, _factory);
 

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 using LivePatch.Core.Repository;
 using Microsoft.Extensions.Options;
 
@@ -33,6 +35,7 @@ public sealed class StartupTests
     [InlineData("LivePatch:Channels:0", "Stable!", "not a channel name")]
     [InlineData("LivePatch:ManifestLifetime", "00:01:00", "ManifestLifetime")]
     [InlineData("LivePatch:RepositoryId", "has spaces", "RepositoryId")]
+    [InlineData("LivePatch:MaxManifestBytes", "1048576", "MaxManifestBytes")]
     [InlineData("LivePatch:Signing:Key", "", "both Certificate and Key")]
     public void Start_BadSetting_FailsWithMessageNamingIt(string key, string value, string message)
     {
@@ -93,5 +96,60 @@ public sealed class StartupTests
         _ = factory.Services;
 
         Assert.Empty(Directory.GetFiles(Path.Combine(data, "blobs", "tmp")));
+    }
+
+    [Fact]
+    public async Task Restart_BlobNoPatchReferences_RemovedWithLogLineAndReferencedKept()
+    {
+        var first = new RepositoryFactory { DeleteDataOnDispose = false };
+        PatchInfo published;
+        using (var client = first.CreateClient(first.AdminKey))
+        {
+            published = (await (await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"))).Content.ReadFromJsonAsync<PatchInfo>())!;
+        }
+
+        await first.DisposeAsync();
+        // What a publish that failed after writing its blob left behind (before blobs were removed on failure).
+        var orphan = Fixtures.Module("lp_sample.ecdsa-p384-sha384.ko");
+        var orphanHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(orphan));
+        var orphanPath = Path.Combine(first.DataDirectory, "blobs", "sha256", orphanHash[..2], orphanHash);
+        Directory.CreateDirectory(Path.GetDirectoryName(orphanPath)!);
+        File.WriteAllBytes(orphanPath, orphan);
+        var lines = new LogLines();
+
+        using var restarted = new RepositoryFactory(dataDirectory: first.DataDirectory);
+        using var factory = restarted.WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(lines)));
+        using var again = factory.CreateClient();
+
+        Assert.False(File.Exists(orphanPath));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await again.GetAsync($"/v1/blobs/sha256/{orphanHash}")).StatusCode);
+        Assert.Equal(Fixtures.Module("lp_sample.rsa2048-sha256.ko"), await again.GetByteArrayAsync($"/v1/blobs/sha256/{published.Sha256}"));
+        Assert.Contains(lines.Messages, m => m.Contains(orphanHash, StringComparison.Ordinal) && m.Contains("no patch references it", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Restart_PatchStoredWithoutModuleDigest_DigestBackfilledAndRecompressedCopyRefused()
+    {
+        var first = new RepositoryFactory { DeleteDataOnDispose = false };
+        var adminKey = first.AdminKey;
+        using (var client = first.CreateClient(adminKey))
+        {
+            await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"));
+        }
+
+        await first.DisposeAsync();
+        using (var db = new Storage.RepositoryDatabase(first.DataDirectory))
+        {
+            // A document as servers before the module digest wrote it.
+            var old = Assert.Single(db.Patches.FindAll());
+            old.ModuleSha256 = null;
+            db.Patches.Update(old);
+        }
+
+        using var restarted = new RepositoryFactory(dataDirectory: first.DataDirectory);
+        using var again = restarted.CreateClient(adminKey);
+
+        await PublishTests.AssertProblemAsync(await again.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko.gz")),
+            System.Net.HttpStatusCode.Conflict, "duplicate-module");
     }
 }

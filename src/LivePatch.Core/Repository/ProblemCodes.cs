@@ -43,6 +43,12 @@ public static class ProblemCodes
     // What is stored already.
     public static readonly ErrorCode LevelNotIncreasing = ErrorCode.Define("level-not-increasing", ErrorCategory.Conflict);
     public static readonly ErrorCode LevelConflict = ErrorCode.Define("level-conflict", ErrorCategory.Conflict);
+
+    // Conflict, not Invalid: the request alone was fine; it is what the channel already holds that leaves no room.
+    public static readonly ErrorCode LevelExhausted = ErrorCode.Define("level-exhausted", ErrorCategory.Conflict);
+    // Conflict, not TooLarge: the request may be small (a promotion has no body to speak of); what the kernel's manifest
+    // already holds is what leaves no room, and 413 would tell the publisher to send less.
+    public static readonly ErrorCode ManifestBudgetExceeded = ErrorCode.Define("manifest-budget-exceeded", ErrorCategory.Conflict);
     public static readonly ErrorCode DuplicateModule = ErrorCode.Define("duplicate-module", ErrorCategory.Conflict);
     public static readonly ErrorCode AlreadyInChannel = ErrorCode.Define("already-in-channel", ErrorCategory.Conflict);
     public static readonly ErrorCode PatchRevoked = ErrorCode.Define("patch-revoked", ErrorCategory.Conflict);

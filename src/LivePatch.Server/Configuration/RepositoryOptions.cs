@@ -27,6 +27,13 @@ public sealed partial class RepositoryOptions : IValidatableObject
     [Range(4096, 1L << 30, ErrorMessage = "LivePatch:MaxModuleBytes must be from 4096 to 1073741824.")]
     public long MaxModuleBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>Largest manifest (serialized JSON, before signing) a publish or promotion may produce; see <see cref="MaxManifestBytesLimit"/>.</summary>
+    [Range(4096, MaxManifestBytesLimit, ErrorMessage = "LivePatch:MaxManifestBytes must be from 4096 to 983040 (hosts refuse manifests above 1 MiB by default).")]
+    public int MaxManifestBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Hosts' default <c>maxManifestBytes</c> (1 MiB) less 64 KiB for the CMS signature and its certificates.</summary>
+    public const int MaxManifestBytesLimit = 1024 * 1024 - 64 * 1024;
+
     /// <summary>Manifest signing certificate and key; when both are empty, development keys are generated in the data folder.</summary>
     public SigningOptions Signing { get; set; } = new();
 

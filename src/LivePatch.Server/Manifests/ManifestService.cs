@@ -100,6 +100,27 @@ public sealed class ManifestService
         return rendered;
     }
 
+    /// <summary>The first of these kernels whose <paramref name="channel"/> manifest, with the patches <paramref name="patchesOf"/>
+    /// gives, would serialize to more than <c>LivePatch:MaxManifestBytes</c>; null when every one fits.</summary>
+    /// <remarks>Measured as the widest re-signing could write it (version 2^53 − 1, seven fractional digits in its dates),
+    /// so a manifest accepted now never outgrows the budget when the timer re-signs it.</remarks>
+    public ManifestSize? FirstOverBudgetOrNull(string channel, IEnumerable<string> buildIds, Func<string, IEnumerable<PatchDocument>> patchesOf)
+    {
+        var now = _time.GetUtcNow();
+        var issued = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond + TimeSpan.TicksPerSecond - 1, TimeSpan.Zero);
+        foreach (var buildId in buildIds.Distinct(StringComparer.Ordinal))
+        {
+            var manifest = ManifestBuilder.Build(_options.RepositoryId, channel, buildId, patchesOf(buildId), (long)ManifestLimits.MaxVersion, issued, _options.ManifestLifetime);
+            var bytes = ManifestSerializer.Serialize(manifest).Length;
+            if (bytes > _options.MaxManifestBytes)
+            {
+                return new ManifestSize(channel, buildId, bytes);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Rises whenever a stored manifest changes; the index compares it to know when to re-render.</summary>
     public long ChangeCount => Interlocked.Read(ref _changes);
 
@@ -134,3 +155,6 @@ public sealed class ManifestService
     private static ServedDocument ToServed(ManifestDocument doc) =>
         new(doc.Signed, doc.Version, DateTimeOffset.FromUnixTimeMilliseconds(doc.ExpiresMs));
 }
+
+/// <summary>How large one manifest (channel, kernel) would be, serialized.</summary>
+public sealed record ManifestSize(string Channel, string BuildId, int Bytes);

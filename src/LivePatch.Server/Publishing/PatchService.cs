@@ -11,8 +11,9 @@ namespace LivePatch.Server.Publishing;
 /// <summary>Publishes, promotes and revokes patches: each write is one LiteDB transaction that also re-signs the affected manifests.</summary>
 /// <remarks>
 /// Order on publish: validate (nothing stored), write the blob (temp, fsync, rename), then one transaction for the
-/// patch record and its manifests. A crash before the commit leaves at most an unreferenced blob, never a manifest
-/// pointing at a missing file. Writes are serialised by one lock: they are rare, and LiteDB transactions are per thread.
+/// patch record and its manifests; a failed transaction deletes the blob it wrote. A crash before the commit leaves at
+/// most an unreferenced blob (removed at the next start, <see cref="StoreMaintenance"/>), never a manifest pointing at a
+/// missing file. Writes are serialised by one lock: they are rare, and LiteDB transactions are per thread.
 /// </remarks>
 public sealed class PatchService(
     RepositoryDatabase db,
@@ -38,35 +39,66 @@ public sealed class PatchService(
         {
             var existing = module.BuildIds.ToDictionary(id => id, PatchesOf);
             var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(request.Module));
-            if (CheckAgainstPublished(existing, module, sha256, request.Level) is { } problem)
+            var moduleSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(module.Module.Bytes.Span));
+            if (CheckAgainstPublished(existing, module, sha256, moduleSha256, request.Level) is { } problem)
             {
                 return problem;
             }
 
-            blobs.Put(request.Module, out _);
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var doc = new PatchDocument
+            var level = request.Level ?? NextLevelOrNull(existing.Values, module.Channel);
+            if (level is null)
             {
-                Name = module.Module.Info.Name!,
-                Level = request.Level ?? NextLevel(existing.Values, module.Channel),
-                Sha256 = sha256,
-                Size = request.Module.Length,
-                Signer = module.Signature.KeyId,
-                KernelRelease = module.Module.Info.KernelRelease!,
-                BuildIds = [.. module.BuildIds],
-                Channels = new() { [module.Channel] = now },
-                Cves = [.. request.Cves.Distinct()],
-                Severity = request.Severity,
-                Description = request.Description,
-                Replace = request.Replace,
-                PublishedMs = now,
-                Publisher = publisher,
-            };
-            Commit(() => db.Patches.Insert(doc), doc.BuildIds);
+                return new RepositoryProblem(ProblemCodes.LevelExhausted,
+                    $"A target kernel already has level {ManifestLimits.MaxLevel} in channel '{module.Channel}', the highest level hosts accept: no level is left above it.");
+            }
+
+            var doc = NewDocument(request, module, (sha256, moduleSha256), level.Value, publisher);
+            if (CheckBudget(module.Channel, doc.BuildIds, id => [.. existing[id], doc]) is { } tooLarge)
+            {
+                return tooLarge;
+            }
+
+            // Every check has passed: only now does the blob reach the disk.
+            var put = blobs.Put(request.Module, out _);
+            try
+            {
+                Commit(() => db.Patches.Insert(doc), doc.BuildIds);
+            }
+            catch when (put == BlobPutResult.Created)
+            {
+                // The transaction rolled back: a blob no patch references must not stay served. Under the writer lock,
+                // no other publish can have come to reference it meanwhile.
+                blobs.Delete(sha256);
+                throw;
+            }
+
             logger.LogInformation("Published {Name} level {Level} ({Sha256}) for {Kernels} kernel(s) in {Channel} by {Publisher}",
                 doc.Name, doc.Level, doc.Sha256, doc.BuildIds.Count, module.Channel, LogText.Printable(publisher));
             return ToInfo(doc);
         }
+    }
+
+    private PatchDocument NewDocument(PublishRequest request, ValidatedModule module, (string Blob, string Module) sha256, int level, string publisher)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return new PatchDocument
+        {
+            Name = module.Module.Info.Name!,
+            Level = level,
+            Sha256 = sha256.Blob,
+            ModuleSha256 = sha256.Module,
+            Size = request.Module.Length,
+            Signer = module.Signature.KeyId,
+            KernelRelease = module.Module.Info.KernelRelease!,
+            BuildIds = [.. module.BuildIds],
+            Channels = new() { [module.Channel] = now },
+            Cves = [.. request.Cves.Distinct()],
+            Severity = request.Severity,
+            Description = request.Description,
+            Replace = request.Replace,
+            PublishedMs = now,
+            Publisher = publisher,
+        };
     }
 
     public Outcome<PatchInfo> Promote(int id, string channel)
@@ -93,13 +125,22 @@ public sealed class PatchService(
                 return new RepositoryProblem(ProblemCodes.PatchRevoked, $"Patch {id} was revoked ({doc.RevokedReason}); publish a fixed level instead.");
             }
 
-            var clash = doc.BuildIds.SelectMany(PatchesOf).FirstOrDefault(p => p.Level == doc.Level && p.Channels.ContainsKey(channel));
+            // A revoked patch does not hold its level: hosts match revocations by module, not by level, and pick the highest
+            // level that is not revoked, so a fixed patch at the same level is what they should get.
+            var clash = doc.BuildIds.SelectMany(PatchesOf)
+                .FirstOrDefault(p => p.Level == doc.Level && p.RevokedMs is null && p.Channels.ContainsKey(channel));
             if (clash is not null)
             {
-                return new RepositoryProblem(ProblemCodes.LevelConflict, $"Channel '{channel}' already has level {doc.Level} for one of this patch's kernels (patch {clash.Id}).");
+                return new RepositoryProblem(ProblemCodes.LevelConflict,
+                    $"Channel '{channel}' already has a live (not revoked) level {doc.Level} for one of this patch's kernels (patch {clash.Id}).");
             }
 
             doc.Channels[channel] = time.GetUtcNow().ToUnixTimeMilliseconds();
+            if (CheckBudget(channel, doc.BuildIds, buildId => PatchesOf(buildId).Select(p => p.Id == doc.Id ? doc : p)) is { } tooLarge)
+            {
+                return tooLarge;
+            }
+
             Commit(() => db.Patches.Update(doc), doc.BuildIds);
             logger.LogInformation("Promoted patch {Id} ({Name} level {Level}) to {Channel}", id, doc.Name, doc.Level, channel);
             return ToInfo(doc);
@@ -186,7 +227,8 @@ public sealed class PatchService(
         })
         .ToList();
 
-    private RepositoryProblem? CheckAgainstPublished(Dictionary<string, List<PatchDocument>> existing, ValidatedModule module, string sha256, int? level)
+    private RepositoryProblem? CheckAgainstPublished(Dictionary<string, List<PatchDocument>> existing, ValidatedModule module, string sha256,
+        string moduleSha256, int? level)
     {
         foreach (var (buildId, patches) in existing)
         {
@@ -197,10 +239,11 @@ public sealed class PatchService(
                     $"Kernel {buildId} has patches for release {other.KernelRelease}, but this module's vermagic says {release}: check the build ID.");
             }
 
-            if (patches.FirstOrDefault(p => p.Sha256 == sha256) is { } same)
+            // The module the kernel loads, not the uploaded file: a re-compressed copy is the same patch under a new hash.
+            if (patches.FirstOrDefault(p => p.Sha256 == sha256 || p.ModuleSha256 == moduleSha256) is { } same)
             {
                 return new RepositoryProblem(ProblemCodes.DuplicateModule,
-                    $"This exact module is already published for kernel {buildId} as patch {same.Id} (level {same.Level}).");
+                    $"This module (compared after decompression) is already published for kernel {buildId} as patch {same.Id} (level {same.Level}).");
             }
 
             var highest = HighestLevel(patches, module.Channel);
@@ -223,6 +266,14 @@ public sealed class PatchService(
         }
     }
 
+    // Hosts refuse a manifest larger than their maxManifestBytes (1 MiB by default) and would then get no update at all.
+    private RepositoryProblem? CheckBudget(string channel, IEnumerable<string> buildIds, Func<string, IEnumerable<PatchDocument>> patchesOf) =>
+        manifests.FirstOverBudgetOrNull(channel, buildIds, patchesOf) is { } over
+            ? new RepositoryProblem(ProblemCodes.ManifestBudgetExceeded,
+                $"The '{over.Channel}' manifest of kernel {over.BuildId} would be {over.Bytes} bytes, above this repository's budget of {_options.MaxManifestBytes} "
+                + "(LivePatch:MaxManifestBytes): shorten the description or the CVE list, or ask the operator to raise the budget.")
+            : null;
+
     /// <summary>Makes the change and re-signs the manifests of these kernels in one transaction; call under the writer lock.</summary>
     internal void Commit(Action change, IReadOnlyList<string> buildIds)
     {
@@ -237,12 +288,14 @@ public sealed class PatchService(
     private List<PatchDocument> PatchesOf(string buildId) =>
         db.PatchesFor(BuildId.TryParse(buildId, out var id) ? id.Hex : buildId);
 
-    // Levels are never reused in a channel, revoked ones included: a host must never see an old level number come back.
+    // A publish never reuses a level of the channel, revoked ones included: a new build never takes a revoked number.
+    // (A promotion keeps its level and is blocked only by a live one: docs/api.md, "Levels across channels".)
     private static int HighestLevel(IEnumerable<PatchDocument> patches, string channel) =>
         patches.Where(p => p.Channels.ContainsKey(channel)).Select(p => p.Level).DefaultIfEmpty(0).Max();
 
-    private static int NextLevel(IEnumerable<List<PatchDocument>> patches, string channel) =>
-        patches.Select(p => HighestLevel(p, channel)).DefaultIfEmpty(0).Max() + 1;
+    // Null when a target kernel is at MaxLevel: one more would be a manifest every host refuses (and, at int.MaxValue, overflow).
+    private static int? NextLevelOrNull(IEnumerable<List<PatchDocument>> patches, string channel) =>
+        patches.Select(p => HighestLevel(p, channel)).DefaultIfEmpty(0).Max() is var highest and < ManifestLimits.MaxLevel ? highest + 1 : null;
 
     private static RepositoryProblem NotFound(int id) => new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}.");
 

@@ -79,8 +79,9 @@ public sealed class BlobStore
         }
     }
 
-    /// <summary>Removes a blob; false when the hash is not well-formed or the blob is absent.</summary>
-    /// <remarks>The caller makes sure no patch refers to it any more (under the writer lock, so no publish is between).</remarks>
+    /// <summary>Removes a blob; false when the hash is not well-formed.</summary>
+    /// <remarks>Only for a blob no patch references (a deleted patch, a failed publish, the start-up sweep); the caller holds
+    /// the writer lock, so no publish is in between.</remarks>
     public bool Delete(string sha256)
     {
         if (PathOrNull(sha256) is not { } path)
@@ -92,6 +93,14 @@ public sealed class BlobStore
         DirectorySync.Flush(Path.GetDirectoryName(path)!); // acknowledged means gone, as a put's rename is durable
         return true;
     }
+
+    /// <summary>The hashes of every blob on disk; files whose name and folder are not a blob's are skipped, never touched.</summary>
+    public IEnumerable<string> EnumerateHashes() =>
+        Directory.EnumerateDirectories(_root)
+            .SelectMany(Directory.EnumerateFiles)
+            .Select(Path.GetFileName)
+            .Where(name => IsSha256Hex(name) && PathOrNull(name!) is not null)
+            .Select(name => name!);
 
     /// <summary>Removes temp files left by a crash during a put.</summary>
     public int SweepTemporaryFiles()

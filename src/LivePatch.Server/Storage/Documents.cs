@@ -17,6 +17,10 @@ public sealed class PatchDocument
 
     public string Sha256 { get; set; } = "";
 
+    /// <summary>SHA-256 (hex) of the decompressed module, signature included: the module the kernel loads, whatever its
+    /// compression. Null only on documents written before it existed, until the start-up backfill computes it.</summary>
+    public string? ModuleSha256 { get; set; }
+
     public long Size { get; set; }
 
     public string Signer { get; set; } = "";

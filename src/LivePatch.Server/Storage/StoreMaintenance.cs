@@ -1,0 +1,62 @@
+using LivePatch.Core;
+using LivePatch.Core.Modules;
+
+namespace LivePatch.Server.Storage;
+
+/// <summary>Start-up repairs of the store: what a crash or an older server version left behind.</summary>
+/// <remarks>Runs before the server takes requests, so no publish is under way while it looks.</remarks>
+public sealed class StoreMaintenance(RepositoryDatabase db, BlobStore blobs, ILogger<StoreMaintenance> logger)
+{
+    /// <summary>Deletes every blob no patch references; returns how many.</summary>
+    /// <remarks>
+    /// A publish writes its blob before the transaction that stores the patch, so a crash between the two, or a failed
+    /// publish of an older version, leaves a module that was never published yet is served to anyone who knows its hash.
+    /// </remarks>
+    public int RemoveUnreferencedBlobs()
+    {
+        var referenced = db.Patches.FindAll().Select(p => p.Sha256).ToHashSet(StringComparer.Ordinal);
+        var removed = 0;
+        foreach (var sha256 in blobs.EnumerateHashes().Where(h => !referenced.Contains(h)).ToList())
+        {
+            if (blobs.Delete(sha256))
+            {
+                logger.LogWarning("Removed blob {Sha256}: no patch references it (left by a publish that did not complete)", sha256);
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>Computes <see cref="PatchDocument.ModuleSha256"/> for patches stored before it existed; returns how many.</summary>
+    /// <remarks>
+    /// Once, from each patch's own blob, so the duplicate check never has to decompress at publish time. A patch whose
+    /// blob is missing or no longer reads as a module keeps an unknown digest (logged): it is then compared by blob only.
+    /// </remarks>
+    public int BackfillModuleDigests()
+    {
+        var filled = 0;
+        foreach (var patch in db.Patches.FindAll().Where(p => p.ModuleSha256 is null).ToList())
+        {
+            try
+            {
+                var path = blobs.PathOrNull(patch.Sha256) ?? throw new FileNotFoundException("the blob is missing");
+                var module = ModuleFile.Load(path);
+                patch.ModuleSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(module.Bytes.Span));
+                db.Patches.Update(patch);
+                filled++;
+            }
+            catch (Exception e) when (e is IOException or LivePatchFormatException)
+            {
+                logger.LogWarning("Patch {Id} ({Sha256}): module digest unknown, duplicates are found by blob hash only: {Reason}", patch.Id, patch.Sha256, e.Message);
+            }
+        }
+
+        if (filled > 0)
+        {
+            logger.LogInformation("Computed the module digest of {Count} patch(es) published before it was stored", filled);
+        }
+
+        return filled;
+    }
+}
