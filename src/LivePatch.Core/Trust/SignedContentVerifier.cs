@@ -62,6 +62,13 @@ public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
 
     private static VerificationIssue? Decode(ReadOnlySpan<byte> cms, out SignedCms? signedCms)
     {
+        signedCms = null;
+        var trailing = CheckSingleContentInfo(cms);
+        if (trailing is not null)
+        {
+            return trailing;
+        }
+
         signedCms = new SignedCms();
         try
         {
@@ -91,6 +98,26 @@ public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
         }
 
         return null;
+    }
+
+    /// <summary>The input must be one ContentInfo and nothing after it.</summary>
+    /// <remarks>
+    /// SignedCms.Decode ignores bytes after the ContentInfo. No signature covers them, so accepting them would let a
+    /// mirror append anything and still pass, giving one signed manifest endless encodings and hashes.
+    /// </remarks>
+    private static VerificationIssue? CheckSingleContentInfo(ReadOnlySpan<byte> cms)
+    {
+        try
+        {
+            AsnDecoder.ReadEncodedValue(cms, AsnEncodingRules.BER, out _, out _, out var consumed);
+            return consumed == cms.Length
+                ? null
+                : new(ErrorCodes.CmsMalformed, $"{cms.Length - consumed} byte(s) follow the CMS ContentInfo.");
+        }
+        catch (AsnContentException e)
+        {
+            return new(ErrorCodes.CmsMalformed, $"Not a valid CMS SignedData structure: {e.Message}");
+        }
     }
 
     private static VerificationIssue? CheckContentType(SignedCms cms, string expected)

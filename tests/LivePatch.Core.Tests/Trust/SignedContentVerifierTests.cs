@@ -76,6 +76,18 @@ public sealed class SignedContentVerifierTests
     [Fact]
     public void Verify_Garbage_RefusesMalformed() => AssertRefused(ErrorCodes.CmsMalformed, Verify([0x30, 0x03, 0x02, 0x01]));
 
+    /// <remarks>SignedCms.Decode stops at the end of the ContentInfo; what follows is signed by nothing.</remarks>
+    [Theory]
+    [InlineData("00")]
+    [InlineData("0000")]
+    [InlineData("583C4E9B0236")]
+    public void Verify_BytesAfterContentInfo_RefusesMalformed(string trailingHex)
+    {
+        byte[] cms = [.. Sign(Pki.ManifestSigner), .. Convert.FromHexString(trailingHex)];
+
+        AssertRefused(ErrorCodes.CmsMalformed, Verify(cms));
+    }
+
     [Fact]
     public void Verify_Empty_RefusesMalformed() => AssertRefused(ErrorCodes.CmsMalformed, Verify([]));
 
