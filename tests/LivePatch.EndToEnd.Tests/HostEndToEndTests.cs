@@ -17,7 +17,7 @@ public sealed class HostEndToEndTests : IDisposable
     {
         _server = new ServerProcess(Path.Combine(_root, "server"), new Dictionary<string, string>
         {
-            ["LivePatch__ModuleKeyring__0"] = Binaries.Fixture("keys", "rsa2048.pem"),
+            ["LivePatch__ModuleKeyring__0"] = FixtureFiles.PathOf("keys", "rsa2048.pem"),
         });
         _publisher = new Dictionary<string, string> { ["LPATCH_SERVER"] = _server.Url };
     }
@@ -45,7 +45,7 @@ public sealed class HostEndToEndTests : IDisposable
 
         Assert.Empty(Directory.Exists(stage) ? Directory.GetFiles(stage) : []);
         Host("apply", "--config", config);
-        Assert.Equal(File.ReadAllBytes(Binaries.Fixture("modules", "lp_sample.rsa2048-sha256.ko")), File.ReadAllBytes(Path.Combine(stage, "lp_sample.ko")));
+        Assert.Equal(File.ReadAllBytes(FixtureFiles.PathOf("modules", "lp_sample.rsa2048-sha256.ko")), File.ReadAllBytes(Path.Combine(stage, "lp_sample.ko")));
         Assert.Contains("lp_sample level 1", Host("status", "--config", config).Output);
         Assert.StartsWith("none:", Host("apply", "--config", config).Output);
 
@@ -95,7 +95,7 @@ public sealed class HostEndToEndTests : IDisposable
         Publish("lp_sample.rsa2048-sha256.ko");
         var stage = Path.Combine(_root, "stage");
         var config = WriteConfig(new { kind = "stage", stageDirectory = stage }, firstRepositoryDown: false,
-            keyring: Binaries.Fixture("keys", "ecdsa-p384.pem"));
+            keyring: FixtureFiles.PathOf("keys", "ecdsa-p384.pem"));
 
         var run = Lpatch.Run("apply", "--config", config);
 
@@ -151,7 +151,7 @@ public sealed class HostEndToEndTests : IDisposable
 
     private string Publish(string fixture)
     {
-        var run = Lpatch.Run(Publisher(), "publish", Binaries.Fixture("modules", fixture), "--build-id", BuildId, "--json");
+        var run = Lpatch.Run(Publisher(), "publish", FixtureFiles.PathOf("modules", fixture), "--build-id", BuildId, "--json");
         Assert.True(run.Exit == 0, run.ToString());
         using var json = JsonDocument.Parse(run.Output);
         return json.RootElement.GetProperty("id").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -174,12 +174,12 @@ public sealed class HostEndToEndTests : IDisposable
         {
             ["repositories"] = repositories,
             ["channel"] = "stable",
-            ["trustedRoots"] = new[] { onlyDown ? Binaries.Fixture("keys", "rsa2048.pem") : _server.Keys("root.pem") },
-            ["moduleKeyring"] = new[] { keyring ?? Binaries.Fixture("keys", "rsa2048.pem") },
+            ["trustedRoots"] = new[] { onlyDown ? FixtureFiles.PathOf("keys", "rsa2048.pem") : _server.Keys("root.pem") },
+            ["moduleKeyring"] = new[] { keyring ?? FixtureFiles.PathOf("keys", "rsa2048.pem") },
             ["loader"] = loader,
             ["stateDirectory"] = Path.Combine(_root, "state"),
             ["cacheDirectory"] = Path.Combine(_root, "cache"),
-            ["kernelNotesPath"] = Binaries.Fixture("notes", "sys-kernel-notes.bin"),
+            ["kernelNotesPath"] = FixtureFiles.PathOf("notes", "sys-kernel-notes.bin"),
             ["kernelReleasePath"] = release,
             ["kernelCommandLinePath"] = release,
             ["disableFile"] = Path.Combine(_root, "disabled"),

@@ -18,8 +18,6 @@ internal static class Binaries
 
     public static string Lpatch => Output("LivePatch.Cli", "lpatch.dll");
 
-    public static string Fixture(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "fixtures", .. parts]);
-
     private static string Output(string project, string dll) => Path.Combine(RepositoryRoot, "src", project, "bin", Configuration, "net10.0", dll);
 
     private static string FindRoot()
