@@ -155,7 +155,7 @@ public sealed class PublisherCommandsTests
     [Fact]
     public void Publish_ConnectionRefused_ExitsNoRepository()
     {
-        var run = Run("publish", FixtureFiles.PathOf("modules", SignedLivepatch), "--server", FakeRepository.RefusingUrl().ToString(),
+        var run = Run("publish", FixtureFiles.PathOf("modules", SignedLivepatch), "--server", LoopbackPorts.RefusingUrl().ToString(),
             "--api-key", ApiKey, "--build-id", Canned.BuildId);
 
         Assert.Equal(ExitCodes.NoRepository, run.Exit);

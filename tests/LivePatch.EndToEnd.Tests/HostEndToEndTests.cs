@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace LivePatch.EndToEnd.Tests;
@@ -168,7 +166,7 @@ public sealed class HostEndToEndTests : IDisposable
     {
         var release = Path.Combine(_root, "osrelease");
         File.WriteAllText(release, Release + "\n");
-        var down = $"http://127.0.0.1:{ClosedPort()}";
+        var down = $"http://127.0.0.1:{LoopbackPorts.Free()}";
         var repositories = onlyDown ? [down] : firstRepositoryDown ? new[] { down, _server.Url } : [_server.Url];
         var config = new Dictionary<string, object?>
         {
@@ -200,12 +198,5 @@ public sealed class HostEndToEndTests : IDisposable
         File.WriteAllText(path, "#!/bin/bash\nset -e\n" + body.Replace("\r", "", StringComparison.Ordinal) + "\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port; // closed again when disposed: connections are refused
     }
 }

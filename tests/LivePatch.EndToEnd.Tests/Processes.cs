@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 
@@ -95,7 +94,7 @@ internal sealed class ServerProcess : IDisposable
     public ServerProcess(string dataDirectory, IReadOnlyDictionary<string, string>? settings = null)
     {
         DataDirectory = dataDirectory;
-        Port = FreePort();
+        Port = LoopbackPorts.Free();
         _environment = new()
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
@@ -211,12 +210,5 @@ internal sealed class ServerProcess : IDisposable
         {
             _log.AppendLine(line);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

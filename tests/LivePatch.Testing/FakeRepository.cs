@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -37,16 +35,6 @@ public sealed class FakeRepository : IAsyncDisposable
         var address = fake._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         fake.Url = new Uri(address + "/");
         return fake;
-    }
-
-    /// <summary>A port on 127.0.0.1 where nothing listens: bound, then released.</summary>
-    public static Uri RefusingUrl()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return new Uri($"http://127.0.0.1:{port}/");
     }
 
     public FakeRepository Reply(int status, string? json = null, string contentType = "application/json")
