@@ -33,7 +33,7 @@ public sealed class HostCommandsTests
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("client.json"), $$"""
             { "repositories": ["ftp://mirror"], "trustedRoots": ["{{dir.File("root.pem")}}"],
-              "moduleKeyring": ["{{Lpatch.Fixture("keys", "rsa2048.pem")}}"], "stateDirectory": "{{dir.Path}}", "cacheDirectory": "{{dir.Path}}" }
+              "moduleKeyring": ["{{FixtureFiles.PathOf("keys", "rsa2048.pem")}}"], "stateDirectory": "{{dir.Path}}", "cacheDirectory": "{{dir.Path}}" }
             """);
 
         var run = Lpatch.Run("apply", "--config", dir.File("client.json"));

@@ -7,7 +7,7 @@ namespace LivePatch.Cli.Tests;
 internal sealed class HostSandbox : IDisposable
 {
     /// <summary>The fixture's /sys/kernel/notes build ID, as cached manifests are named.</summary>
-    public static readonly string BuildId = Lpatch.ReadelfBuildId("notes", "notes-elf64-le.o");
+    public static readonly string BuildId = FixtureFiles.ReadelfBuildId("notes", "notes-elf64-le.o");
 
     private readonly TempDirectory _dir = new();
 
@@ -23,12 +23,12 @@ internal sealed class HostSandbox : IDisposable
         Config = new JsonObject
         {
             ["repositories"] = new JsonArray("http://127.0.0.1:1/"),
-            ["trustedRoots"] = new JsonArray(Lpatch.Fixture("keys", "rsa2048.pem")),
-            ["moduleKeyring"] = new JsonArray(Lpatch.Fixture("keys", "rsa2048.pem")),
+            ["trustedRoots"] = new JsonArray(FixtureFiles.PathOf("keys", "rsa2048.pem")),
+            ["moduleKeyring"] = new JsonArray(FixtureFiles.PathOf("keys", "rsa2048.pem")),
             ["loader"] = new JsonObject { ["kind"] = "stage", ["stageDirectory"] = StageDirectory },
             ["stateDirectory"] = StateDirectory,
             ["cacheDirectory"] = CacheDirectory,
-            ["kernelNotesPath"] = Lpatch.Fixture("notes", "sys-kernel-notes.bin"),
+            ["kernelNotesPath"] = FixtureFiles.PathOf("notes", "sys-kernel-notes.bin"),
             ["kernelReleasePath"] = KernelReleasePath,
             ["kernelCommandLinePath"] = File("cmdline"),
             ["disableFile"] = File("disabled"),

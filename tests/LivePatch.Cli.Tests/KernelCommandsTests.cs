@@ -5,10 +5,10 @@ public sealed class KernelCommandsTests
     [Fact]
     public void BuildId_Notes_PrintsReadelfBuildId()
     {
-        var run = Lpatch.Run("kernel", "build-id", "--notes", Lpatch.Fixture("notes", "sys-kernel-notes.bin"));
+        var run = Lpatch.Run("kernel", "build-id", "--notes", FixtureFiles.PathOf("notes", "sys-kernel-notes.bin"));
 
         Assert.Equal(0, run.Exit);
-        Assert.Equal(Lpatch.ReadelfBuildId("notes", "notes-elf64-le.o"), run.Output.Trim());
+        Assert.Equal(FixtureFiles.ReadelfBuildId("notes", "notes-elf64-le.o"), run.Output.Trim());
     }
 
     [Theory]
@@ -16,10 +16,10 @@ public sealed class KernelCommandsTests
     [InlineData("build-id-elf32-be.o")]
     public void BuildId_Elf_PrintsReadelfBuildId(string file)
     {
-        var run = Lpatch.Run("kernel", "build-id", "--elf", Lpatch.Fixture("notes", file));
+        var run = Lpatch.Run("kernel", "build-id", "--elf", FixtureFiles.PathOf("notes", file));
 
         Assert.Equal(0, run.Exit);
-        Assert.Equal(Lpatch.ReadelfBuildId("notes", file), run.Output.Trim());
+        Assert.Equal(FixtureFiles.ReadelfBuildId("notes", file), run.Output.Trim());
     }
 
     [Fact]
@@ -43,7 +43,7 @@ public sealed class KernelCommandsTests
     [Fact]
     public void BuildId_NotElf_ExitsWithCode()
     {
-        var run = Lpatch.Run("kernel", "build-id", "--elf", Lpatch.Fixture("notes", "sys-kernel-notes.bin"));
+        var run = Lpatch.Run("kernel", "build-id", "--elf", FixtureFiles.PathOf("notes", "sys-kernel-notes.bin"));
 
         Assert.Equal(2, run.Exit);
         Assert.Contains("[elf-bad-magic]", run.Error);

@@ -8,34 +8,34 @@ public sealed class ModuleCommandsTests
     [InlineData("lp_sample.ecdsa-p384-sha384.ko")]
     public void Info_SignedModule_ReportsWhatModinfoReports(string file)
     {
-        var run = Lpatch.Run("module", "info", Lpatch.Fixture("modules", file));
+        var run = Lpatch.Run("module", "info", FixtureFiles.PathOf("modules", file));
 
         Assert.Equal(0, run.Exit);
         foreach (var key in new[] { "name", "livepatch", "license", "signer", "sig_key", "sig_hashalgo" })
         {
-            Assert.Equal(Lpatch.Modinfo(file, key), run.Field(key));
+            Assert.Equal(FixtureFiles.Modinfo(file, key), run.Field(key));
         }
 
-        Assert.Equal(Lpatch.ReadelfBuildId("modules", file), run.Field("build_id"));
+        Assert.Equal(FixtureFiles.ReadelfBuildId("modules", file), run.Field("build_id"));
     }
 
     [Fact]
     public void Info_Json_IsParseableAndCarriesModinfo()
     {
-        var run = Lpatch.Run("module", "info", "--json", Lpatch.Fixture("modules", "lp_sample.rsa2048-sha256.ko.xz"));
+        var run = Lpatch.Run("module", "info", "--json", FixtureFiles.PathOf("modules", "lp_sample.rsa2048-sha256.ko.xz"));
 
         Assert.Equal(0, run.Exit);
         using var json = System.Text.Json.JsonDocument.Parse(run.Output);
         Assert.Equal("xz", json.RootElement.GetProperty("compression").GetString());
         Assert.Equal("Y", json.RootElement.GetProperty("modinfo").GetProperty("livepatch")[0].GetString());
-        Assert.Equal(Lpatch.Modinfo("lp_sample.rsa2048-sha256.ko", "sig_key"), json.RootElement.GetProperty("sig_key").GetString());
+        Assert.Equal(FixtureFiles.Modinfo("lp_sample.rsa2048-sha256.ko", "sig_key"), json.RootElement.GetProperty("sig_key").GetString());
     }
 
     [Fact]
     public void Info_AmplificationModule_ExitsTwoWithElfMalformed()
     {
         // 16,000 section headers naming one 2 MiB string: once 62 GiB of names, now a format error.
-        var run = Lpatch.Run("module", "info", Lpatch.Fixture("amplification", "elf-names.ko.gz"));
+        var run = Lpatch.Run("module", "info", FixtureFiles.PathOf("amplification", "elf-names.ko.gz"));
 
         Assert.Equal(2, run.Exit);
         Assert.Contains("elf-malformed", run.Error);
@@ -47,12 +47,12 @@ public sealed class ModuleCommandsTests
         using var dir = new TempDirectory();
         var output = dir.File("signed.ko");
 
-        var run = Lpatch.Run("module", "sign", Lpatch.Fixture("modules", "lp_sample.ko"),
-            "--key", Lpatch.Fixture("keys", "rsa4096.key"), "--cert", Lpatch.Fixture("keys", "rsa4096.pem"),
+        var run = Lpatch.Run("module", "sign", FixtureFiles.PathOf("modules", "lp_sample.ko"),
+            "--key", FixtureFiles.PathOf("keys", "rsa4096.key"), "--cert", FixtureFiles.PathOf("keys", "rsa4096.pem"),
             "--hash", "sha512", "--out", output);
 
         Assert.Equal(0, run.Exit);
-        Assert.Equal(File.ReadAllBytes(Lpatch.Fixture("modules", "lp_sample.rsa4096-sha512.ko")), File.ReadAllBytes(output));
+        Assert.Equal(File.ReadAllBytes(FixtureFiles.PathOf("modules", "lp_sample.rsa4096-sha512.ko")), File.ReadAllBytes(output));
     }
 
     [Fact]
@@ -61,8 +61,8 @@ public sealed class ModuleCommandsTests
         using var dir = new TempDirectory();
         var output = dir.File("signed.ko");
 
-        var run = Lpatch.Run("module", "sign", Lpatch.Fixture("modules", "lp_sample.rsa2048-sha256.ko"),
-            "--key", Lpatch.Fixture("keys", "rsa2048.key"), "--cert", Lpatch.Fixture("keys", "rsa2048.pem"), "--out", output);
+        var run = Lpatch.Run("module", "sign", FixtureFiles.PathOf("modules", "lp_sample.rsa2048-sha256.ko"),
+            "--key", FixtureFiles.PathOf("keys", "rsa2048.key"), "--cert", FixtureFiles.PathOf("keys", "rsa2048.pem"), "--out", output);
 
         Assert.Equal(2, run.Exit);
         Assert.Contains("--replace", run.Error);
@@ -72,8 +72,8 @@ public sealed class ModuleCommandsTests
     [Fact]
     public void Sign_UnsupportedHash_ExitsWithUsageError()
     {
-        var run = Lpatch.Run("module", "sign", Lpatch.Fixture("modules", "lp_sample.ko"),
-            "--key", Lpatch.Fixture("keys", "rsa2048.key"), "--cert", Lpatch.Fixture("keys", "rsa2048.pem"), "--hash", "sha1");
+        var run = Lpatch.Run("module", "sign", FixtureFiles.PathOf("modules", "lp_sample.ko"),
+            "--key", FixtureFiles.PathOf("keys", "rsa2048.key"), "--cert", FixtureFiles.PathOf("keys", "rsa2048.pem"), "--hash", "sha1");
 
         Assert.Equal(2, run.Exit);
     }
@@ -85,7 +85,7 @@ public sealed class ModuleCommandsTests
     [InlineData("lp_sample.ecdsa-p384-sha384.ko", "ecdsa-p384.pem")]
     public void Verify_SignFileModule_ExitsZero(string module, string cert)
     {
-        var run = Lpatch.Run("module", "verify", Lpatch.Fixture("modules", module), "--keyring", Lpatch.Fixture("keys", cert));
+        var run = Lpatch.Run("module", "verify", FixtureFiles.PathOf("modules", module), "--keyring", FixtureFiles.PathOf("keys", cert));
 
         Assert.Equal(0, run.Exit);
         Assert.Contains("valid", run.Output);
@@ -97,7 +97,7 @@ public sealed class ModuleCommandsTests
     [InlineData("lp_sample.ko", "rsa2048.pem")]
     public void Verify_Refused_ExitsOneWithReason(string module, string cert)
     {
-        var run = Lpatch.Run("module", "verify", Lpatch.Fixture("modules", module), "--keyring", Lpatch.Fixture("keys", cert));
+        var run = Lpatch.Run("module", "verify", FixtureFiles.PathOf("modules", module), "--keyring", FixtureFiles.PathOf("keys", cert));
 
         Assert.Equal(1, run.Exit);
         Assert.Contains("refused [", run.Error);
@@ -107,11 +107,11 @@ public sealed class ModuleCommandsTests
     public void Verify_TamperedBody_ExitsOne()
     {
         using var dir = new TempDirectory();
-        var bytes = File.ReadAllBytes(Lpatch.Fixture("modules", "lp_sample.rsa2048-sha256.ko"));
+        var bytes = File.ReadAllBytes(FixtureFiles.PathOf("modules", "lp_sample.rsa2048-sha256.ko"));
         bytes[100] ^= 1;
         File.WriteAllBytes(dir.File("tampered.ko"), bytes);
 
-        var run = Lpatch.Run("module", "verify", dir.File("tampered.ko"), "--keyring", Lpatch.Fixture("keys", "rsa2048.pem"));
+        var run = Lpatch.Run("module", "verify", dir.File("tampered.ko"), "--keyring", FixtureFiles.PathOf("keys", "rsa2048.pem"));
 
         Assert.Equal(1, run.Exit);
     }
@@ -119,7 +119,7 @@ public sealed class ModuleCommandsTests
     [Fact]
     public void Verify_KeyringDirectory_FindsSignerAmongSeveral()
     {
-        var run = Lpatch.Run("module", "verify", Lpatch.Fixture("modules", "lp_sample.rsa4096-sha512.ko"), "--keyring", Lpatch.Fixture("keys"));
+        var run = Lpatch.Run("module", "verify", FixtureFiles.PathOf("modules", "lp_sample.rsa4096-sha512.ko"), "--keyring", FixtureFiles.PathOf("keys"));
 
         Assert.Equal(0, run.Exit);
     }
@@ -127,7 +127,7 @@ public sealed class ModuleCommandsTests
     [Fact]
     public void Verify_UnreadableInput_ExitsTwo()
     {
-        var run = Lpatch.Run("module", "verify", "/nonexistent.ko", "--keyring", Lpatch.Fixture("keys", "rsa2048.pem"));
+        var run = Lpatch.Run("module", "verify", "/nonexistent.ko", "--keyring", FixtureFiles.PathOf("keys", "rsa2048.pem"));
 
         Assert.Equal(2, run.Exit);
     }

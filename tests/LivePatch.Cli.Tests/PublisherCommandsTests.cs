@@ -25,7 +25,7 @@ public sealed class PublisherCommandsTests
     private static CliRun Run(params string[] args) => Run(new Dictionary<string, string>(), args);
 
     private static string[] Publish(FakeRepository server, string module, params string[] more) =>
-        ["publish", Lpatch.Fixture("modules", module), "--server", server.Url.ToString(), "--api-key", ApiKey, "--build-id", Canned.BuildId, .. more];
+        ["publish", FixtureFiles.PathOf("modules", module), "--server", server.Url.ToString(), "--api-key", ApiKey, "--build-id", Canned.BuildId, .. more];
 
     [Fact]
     public async Task Publish_SignedLivepatch_UploadsFileAndEveryField()
@@ -40,7 +40,7 @@ public sealed class PublisherCommandsTests
         Assert.StartsWith("published lp_sample level 3 (id 7)", run.Output, StringComparison.Ordinal);
         var request = Assert.Single(server.Requests);
         Assert.Equal("Bearer " + ApiKey, request.Authorization);
-        Assert.Equal(File.ReadAllBytes(Lpatch.Fixture("modules", SignedLivepatch)), Assert.Single(request.Files).Bytes);
+        Assert.Equal(File.ReadAllBytes(FixtureFiles.PathOf("modules", SignedLivepatch)), Assert.Single(request.Files).Bytes);
         Assert.Equal([Canned.BuildId, Canned.OtherBuildId], request.Form["buildId"]); // normalised to lowercase
         Assert.Equal(["CVE-2024-1086", "CVE-2024-26581"], request.Form["cve"]);
         Assert.Equal(["beta", "3", "false"], [.. request.Form["channel"], .. request.Form["level"], .. request.Form["replace"]]);
@@ -54,7 +54,7 @@ public sealed class PublisherCommandsTests
         server.Reply(201, Canned.Patch());
         var environment = new Dictionary<string, string> { ["LPATCH_SERVER"] = server.Url.ToString(), ["LPATCH_API_KEY"] = ApiKey };
 
-        var run = Run(environment, "publish", Lpatch.Fixture("modules", SignedLivepatch), "--build-id", Canned.BuildId, "--json");
+        var run = Run(environment, "publish", FixtureFiles.PathOf("modules", SignedLivepatch), "--build-id", Canned.BuildId, "--json");
 
         Assert.Equal(ExitCodes.Success, run.Exit);
         Assert.Equal(7, JsonDocument.Parse(run.Output).RootElement.GetProperty("id").GetInt32());
@@ -155,7 +155,7 @@ public sealed class PublisherCommandsTests
     [Fact]
     public void Publish_ConnectionRefused_ExitsNoRepository()
     {
-        var run = Run("publish", Lpatch.Fixture("modules", SignedLivepatch), "--server", FakeRepository.RefusingUrl().ToString(),
+        var run = Run("publish", FixtureFiles.PathOf("modules", SignedLivepatch), "--server", LoopbackPorts.RefusingUrl().ToString(),
             "--api-key", ApiKey, "--build-id", Canned.BuildId);
 
         Assert.Equal(ExitCodes.NoRepository, run.Exit);

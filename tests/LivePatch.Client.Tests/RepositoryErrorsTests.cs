@@ -125,7 +125,7 @@ public sealed class RepositoryErrorsTests
     [Fact]
     public async Task ConnectionRefused_IsUnreachable_AfterRetries()
     {
-        using var client = Client(FakeRepository.RefusingUrl());
+        using var client = Client(LoopbackPorts.RefusingUrl());
 
         var error = await Assert.ThrowsAsync<RepositoryUnreachableException>(() => client.Api.PublishAsync(Upload()));
 
@@ -190,7 +190,7 @@ public sealed class RepositoryErrorsTransportTests
     [Fact]
     public async Task ConnectionRefused_SaysSoOnce()
     {
-        using var client = Client(FakeRepository.RefusingUrl());
+        using var client = Client(LoopbackPorts.RefusingUrl());
 
         var error = await Assert.ThrowsAsync<RepositoryUnreachableException>(() => client.Api.ListKernelsAsync());
 

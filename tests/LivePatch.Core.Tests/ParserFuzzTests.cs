@@ -30,7 +30,7 @@ public sealed class ParserFuzzTests(ITestOutputHelper output)
     [InlineData("modules", "lp_sample.rsa2048-sha256.ko.zst")]
     public void ModuleFileRead_MutatedModule_ThrowsOnlyFormatErrors(string folder, string file)
     {
-        var original = Fixtures.Bytes(folder, file);
+        var original = FixtureFiles.Bytes(folder, file);
         var mutator = new Mutator(file.Sum(c => c)); // stable across runs, unlike string.GetHashCode
 
         foreach (var bytes in mutator.Mutations(original, Iterations))
@@ -49,7 +49,7 @@ public sealed class ParserFuzzTests(ITestOutputHelper output)
     {
         var mutator = new Mutator(17);
 
-        foreach (var bytes in mutator.Mutations(Fixtures.Bytes("notes", file), Iterations))
+        foreach (var bytes in mutator.Mutations(FixtureFiles.Bytes("notes", file), Iterations))
         {
             OnlyFormatErrors(() => BuildIdReader.FromElf(bytes));
         }
@@ -60,7 +60,7 @@ public sealed class ParserFuzzTests(ITestOutputHelper output)
     {
         var mutator = new Mutator(23);
 
-        foreach (var bytes in mutator.Mutations(Fixtures.Bytes("notes", "sys-kernel-notes.bin"), Iterations))
+        foreach (var bytes in mutator.Mutations(FixtureFiles.Bytes("notes", "sys-kernel-notes.bin"), Iterations))
         {
             OnlyFormatErrors(() => BuildIdReader.FromNoteSequence(bytes, littleEndian: true));
             OnlyFormatErrors(() => BuildIdReader.FromNoteSequence(bytes, littleEndian: false));
@@ -93,7 +93,7 @@ public sealed class ParserFuzzTests(ITestOutputHelper output)
     [Fact]
     public void ModuleFileRead_CheckedInIssueFixture_RefusedWithoutAllocatingGigabytes()
     {
-        var module = Fixtures.Bytes("amplification", "elf-names.ko.gz");
+        var module = FixtureFiles.Bytes("amplification", "elf-names.ko.gz");
 
         RefusedCheaply(() => ModuleFile.Read(module), ErrorCodes.ElfMalformed, $"{module.Length}-byte elf-names.ko.gz");
     }
@@ -179,7 +179,7 @@ public sealed class ParserFuzzTests(ITestOutputHelper output)
     {
         // SharpCompress grows the LZMA2 window with the output rather than allocating the declared dictionary;
         // this keeps it that way (xz-utils would need 1537 MiB for this stream).
-        var stream = Fixtures.Bytes("amplification", "dict-1536MiB.xz");
+        var stream = FixtureFiles.Bytes("amplification", "dict-1536MiB.xz");
 
         var before = GC.GetAllocatedBytesForCurrentThread();
         var plain = ModuleDecompressor.Decompress(stream, ModuleCompression.Xz, BombLimit);
@@ -192,7 +192,7 @@ public sealed class ParserFuzzTests(ITestOutputHelper output)
     [Fact]
     public void Decompress_XzBomb_StopsAtLimit()
     {
-        var bomb = Fixtures.Bytes("amplification", "zeros-64MiB.xz");
+        var bomb = FixtureFiles.Bytes("amplification", "zeros-64MiB.xz");
 
         RefusedCheaply(() => ModuleDecompressor.Decompress(bomb, ModuleCompression.Xz, BombLimit), ErrorCodes.FileTooLarge, $"{bomb.Length}-byte xz of 64 MiB");
     }

@@ -20,7 +20,7 @@ public sealed class ConcurrentDownloadTests : IDisposable
 
     public ConcurrentDownloadTests() => _server = new ServerProcess(_data, new Dictionary<string, string>
     {
-        ["LivePatch__ModuleKeyring__0"] = Binaries.Fixture("keys", "rsa2048.pem"),
+        ["LivePatch__ModuleKeyring__0"] = FixtureFiles.PathOf("keys", "rsa2048.pem"),
     });
 
     public void Dispose()
@@ -33,10 +33,10 @@ public sealed class ConcurrentDownloadTests : IDisposable
     public async Task ConcurrentDownloads_OfSmallAndLargeModulesAndManifests_AreEachByteForByteThePublishedOnes()
     {
         await _server.StartAsync();
-        var small = await File.ReadAllBytesAsync(Binaries.Fixture("modules", "lp_sample.rsa2048-sha256.ko"));
+        var small = await File.ReadAllBytesAsync(FixtureFiles.PathOf("modules", "lp_sample.rsa2048-sha256.ko"));
         // A 1 MiB module: the unsigned fixture with random bytes after its ELF contents, signed with the fixture key.
-        byte[] padded = [.. await File.ReadAllBytesAsync(Binaries.Fixture("modules", "lp_sample.ko")), .. RandomNumberGenerator.GetBytes(1 << 20)];
-        using var signer = X509Certificate2.CreateFromPemFile(Binaries.Fixture("keys", "rsa2048.pem"), Binaries.Fixture("keys", "rsa2048.key"));
+        byte[] padded = [.. await File.ReadAllBytesAsync(FixtureFiles.PathOf("modules", "lp_sample.ko")), .. RandomNumberGenerator.GetBytes(1 << 20)];
+        using var signer = X509Certificate2.CreateFromPemFile(FixtureFiles.PathOf("keys", "rsa2048.pem"), FixtureFiles.PathOf("keys", "rsa2048.key"));
         var large = ModuleSigner.Sign(padded, signer, HashAlgorithmName.SHA256);
 
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32 }) { BaseAddress = new Uri(_server.Url) };

@@ -20,8 +20,8 @@ public sealed partial class DurabilityTests : IDisposable
         var trace = Path.Combine(_folder, "strace.txt");
         var start = new ProcessStartInfo("strace") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { "-f", "-qq", "-e", "trace=openat,rename,renameat,renameat2,fsync,fdatasync", "-o", trace, "dotnet", Binaries.Lpatch,
-                     "module", "sign", Binaries.Fixture("modules", "lp_sample.ko"), "--key", Binaries.Fixture("keys", "rsa2048.key"),
-                     "--cert", Binaries.Fixture("keys", "rsa2048.pem"), "--out", output })
+                     "module", "sign", FixtureFiles.PathOf("modules", "lp_sample.ko"), "--key", FixtureFiles.PathOf("keys", "rsa2048.key"),
+                     "--cert", FixtureFiles.PathOf("keys", "rsa2048.pem"), "--out", output })
         {
             start.ArgumentList.Add(arg);
         }

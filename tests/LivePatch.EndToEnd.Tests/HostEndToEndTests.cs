@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace LivePatch.EndToEnd.Tests;
@@ -17,7 +15,7 @@ public sealed class HostEndToEndTests : IDisposable
     {
         _server = new ServerProcess(Path.Combine(_root, "server"), new Dictionary<string, string>
         {
-            ["LivePatch__ModuleKeyring__0"] = Binaries.Fixture("keys", "rsa2048.pem"),
+            ["LivePatch__ModuleKeyring__0"] = FixtureFiles.PathOf("keys", "rsa2048.pem"),
         });
         _publisher = new Dictionary<string, string> { ["LPATCH_SERVER"] = _server.Url };
     }
@@ -45,7 +43,7 @@ public sealed class HostEndToEndTests : IDisposable
 
         Assert.Empty(Directory.Exists(stage) ? Directory.GetFiles(stage) : []);
         Host("apply", "--config", config);
-        Assert.Equal(File.ReadAllBytes(Binaries.Fixture("modules", "lp_sample.rsa2048-sha256.ko")), File.ReadAllBytes(Path.Combine(stage, "lp_sample.ko")));
+        Assert.Equal(File.ReadAllBytes(FixtureFiles.PathOf("modules", "lp_sample.rsa2048-sha256.ko")), File.ReadAllBytes(Path.Combine(stage, "lp_sample.ko")));
         Assert.Contains("lp_sample level 1", Host("status", "--config", config).Output);
         Assert.StartsWith("none:", Host("apply", "--config", config).Output);
 
@@ -95,7 +93,7 @@ public sealed class HostEndToEndTests : IDisposable
         Publish("lp_sample.rsa2048-sha256.ko");
         var stage = Path.Combine(_root, "stage");
         var config = WriteConfig(new { kind = "stage", stageDirectory = stage }, firstRepositoryDown: false,
-            keyring: Binaries.Fixture("keys", "ecdsa-p384.pem"));
+            keyring: FixtureFiles.PathOf("keys", "ecdsa-p384.pem"));
 
         var run = Lpatch.Run("apply", "--config", config);
 
@@ -151,7 +149,7 @@ public sealed class HostEndToEndTests : IDisposable
 
     private string Publish(string fixture)
     {
-        var run = Lpatch.Run(Publisher(), "publish", Binaries.Fixture("modules", fixture), "--build-id", BuildId, "--json");
+        var run = Lpatch.Run(Publisher(), "publish", FixtureFiles.PathOf("modules", fixture), "--build-id", BuildId, "--json");
         Assert.True(run.Exit == 0, run.ToString());
         using var json = JsonDocument.Parse(run.Output);
         return json.RootElement.GetProperty("id").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -168,18 +166,18 @@ public sealed class HostEndToEndTests : IDisposable
     {
         var release = Path.Combine(_root, "osrelease");
         File.WriteAllText(release, Release + "\n");
-        var down = $"http://127.0.0.1:{ClosedPort()}";
+        var down = $"http://127.0.0.1:{LoopbackPorts.Free()}";
         var repositories = onlyDown ? [down] : firstRepositoryDown ? new[] { down, _server.Url } : [_server.Url];
         var config = new Dictionary<string, object?>
         {
             ["repositories"] = repositories,
             ["channel"] = "stable",
-            ["trustedRoots"] = new[] { onlyDown ? Binaries.Fixture("keys", "rsa2048.pem") : _server.Keys("root.pem") },
-            ["moduleKeyring"] = new[] { keyring ?? Binaries.Fixture("keys", "rsa2048.pem") },
+            ["trustedRoots"] = new[] { onlyDown ? FixtureFiles.PathOf("keys", "rsa2048.pem") : _server.Keys("root.pem") },
+            ["moduleKeyring"] = new[] { keyring ?? FixtureFiles.PathOf("keys", "rsa2048.pem") },
             ["loader"] = loader,
             ["stateDirectory"] = Path.Combine(_root, "state"),
             ["cacheDirectory"] = Path.Combine(_root, "cache"),
-            ["kernelNotesPath"] = Binaries.Fixture("notes", "sys-kernel-notes.bin"),
+            ["kernelNotesPath"] = FixtureFiles.PathOf("notes", "sys-kernel-notes.bin"),
             ["kernelReleasePath"] = release,
             ["kernelCommandLinePath"] = release,
             ["disableFile"] = Path.Combine(_root, "disabled"),
@@ -200,12 +198,5 @@ public sealed class HostEndToEndTests : IDisposable
         File.WriteAllText(path, "#!/bin/bash\nset -e\n" + body.Replace("\r", "", StringComparison.Ordinal) + "\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port; // closed again when disposed: connections are refused
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 
@@ -17,8 +16,6 @@ internal static class Binaries
     public static string Server => Output("LivePatch.Server", "LivePatch.Server.dll");
 
     public static string Lpatch => Output("LivePatch.Cli", "lpatch.dll");
-
-    public static string Fixture(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "fixtures", .. parts]);
 
     private static string Output(string project, string dll) => Path.Combine(RepositoryRoot, "src", project, "bin", Configuration, "net10.0", dll);
 
@@ -97,7 +94,7 @@ internal sealed class ServerProcess : IDisposable
     public ServerProcess(string dataDirectory, IReadOnlyDictionary<string, string>? settings = null)
     {
         DataDirectory = dataDirectory;
-        Port = FreePort();
+        Port = LoopbackPorts.Free();
         _environment = new()
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
@@ -213,12 +210,5 @@ internal sealed class ServerProcess : IDisposable
         {
             _log.AppendLine(line);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

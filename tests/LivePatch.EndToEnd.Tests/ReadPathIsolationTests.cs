@@ -41,14 +41,14 @@ public sealed class ReadPathIsolationTests : IDisposable
     {
         _server = new ServerProcess(_data, new Dictionary<string, string>
         {
-            ["LivePatch__ModuleKeyring__0"] = Binaries.Fixture("keys", "rsa2048.pem"),
+            ["LivePatch__ModuleKeyring__0"] = FixtureFiles.PathOf("keys", "rsa2048.pem"),
             ["LivePatch__InlineSocketIo"] = inlineSocketIo,
             ["DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"] = "1",
         });
         await _server.StartAsync();
         using var writer = new HttpClient { BaseAddress = new Uri(_server.Url), Timeout = TimeSpan.FromMinutes(5) };
         writer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _server.AdminKey);
-        var module = await File.ReadAllBytesAsync(Binaries.Fixture("modules", "lp_sample.rsa2048-sha256.ko"));
+        var module = await File.ReadAllBytesAsync(FixtureFiles.PathOf("modules", "lp_sample.rsa2048-sha256.ko"));
         Assert.Equal(HttpStatusCode.Created, (await writer.PostAsync("/v1/patches", PublishForm.Create(module, [BuildId]))).StatusCode);
 
         // One publish for many kernels: a LiteDB transaction and a signed manifest per kernel, seconds of work.

@@ -16,7 +16,7 @@ public sealed class RepositoryEndToEndTests : IDisposable
         ["LivePatch__Channels__0"] = "candidate",
         ["LivePatch__Channels__1"] = "stable",
         // Accept modules signed by the kernel's sign-file with the fixture key, as a vendor's keyring would.
-        ["LivePatch__ModuleKeyring__0"] = Binaries.Fixture("keys", "rsa2048.pem"),
+        ["LivePatch__ModuleKeyring__0"] = FixtureFiles.PathOf("keys", "rsa2048.pem"),
     });
 
     public void Dispose()
@@ -29,7 +29,7 @@ public sealed class RepositoryEndToEndTests : IDisposable
     public async Task PublishPromoteRevokeRestart_WithSignFileModule()
     {
         await _server.StartAsync();
-        var module = Binaries.Fixture("modules", "lp_sample.rsa2048-sha256.ko");
+        var module = FixtureFiles.PathOf("modules", "lp_sample.rsa2048-sha256.ko");
         var env = new Dictionary<string, string> { ["LPATCH_SERVER"] = _server.Url };
 
         // An admin makes a publisher key; the publisher publishes to the first channel.
@@ -69,7 +69,7 @@ public sealed class RepositoryEndToEndTests : IDisposable
         var listed = Ok(Lpatch.Run(env, "patches", "list", "--build-id", BuildId, "--json"));
         using var list = JsonDocument.Parse(listed.Output);
         Assert.Equal("oops on AMD", list.RootElement[0].GetProperty("revoked").GetProperty("reason").GetString());
-        Assert.Equal(1, Lpatch.Run(env, "publish", Binaries.Fixture("modules", "lp_sample.other-sha256.ko"), "--build-id", BuildId).Exit);
+        Assert.Equal(1, Lpatch.Run(env, "publish", FixtureFiles.PathOf("modules", "lp_sample.other-sha256.ko"), "--build-id", BuildId).Exit);
     }
 
     [Fact]
@@ -78,9 +78,9 @@ public sealed class RepositoryEndToEndTests : IDisposable
         await _server.StartAsync();
         var env = new Dictionary<string, string> { ["LPATCH_SERVER"] = _server.Url };
 
-        var anonymous = Lpatch.Run(env, "publish", Binaries.Fixture("modules", "lp_sample.rsa2048-sha256.ko"), "--build-id", BuildId);
+        var anonymous = Lpatch.Run(env, "publish", FixtureFiles.PathOf("modules", "lp_sample.rsa2048-sha256.ko"), "--build-id", BuildId);
         env["LPATCH_API_KEY"] = _server.AdminKey;
-        var unsigned = Lpatch.Run(env, "publish", Binaries.Fixture("modules", "lp_sample.ko"), "--build-id", BuildId);
+        var unsigned = Lpatch.Run(env, "publish", FixtureFiles.PathOf("modules", "lp_sample.ko"), "--build-id", BuildId);
 
         Assert.Equal(2, anonymous.Exit);
         Assert.Contains("unauthenticated", anonymous.Error);

@@ -50,7 +50,7 @@ public sealed class PatchDeletionTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/v1/patches/{first.Id}")).StatusCode);
 
-        Assert.Equal(Fixtures.Module(Module), await client.GetByteArrayAsync($"/v1/blobs/sha256/{second.Sha256}"));
+        Assert.Equal(FixtureFiles.Module(Module), await client.GetByteArrayAsync($"/v1/blobs/sha256/{second.Sha256}"));
         Assert.Equal(second.Sha256, Assert.Single((await ManifestAsync(client, "candidate", Fixtures.OtherBuildId)).Patches).Sha256);
     }
 
@@ -103,7 +103,7 @@ public sealed class PatchDeletionTests : IDisposable
     }
 
     private static Task<PatchInfo> PublishAsync(HttpClient client, string fixture, string buildId) =>
-        PublishAsync(client, Fixtures.Module(fixture), buildId);
+        PublishAsync(client, FixtureFiles.Module(fixture), buildId);
 
     private static async Task<PatchInfo> PublishAsync(HttpClient client, byte[] module, string buildId)
     {
@@ -115,10 +115,10 @@ public sealed class PatchDeletionTests : IDisposable
     /// <summary>The sample module "built for" another release: vermagic rewritten, then signed as sign-file would.</summary>
     private static byte[] WithVermagic(string release)
     {
-        var module = Fixtures.Module("lp_sample.ko");
+        var module = FixtureFiles.Module("lp_sample.ko");
         var at = module.AsSpan().IndexOf("vermagic=6.1.0-56-amd64"u8);
         Encoding.ASCII.GetBytes($"vermagic={release}").CopyTo(module, at);
-        using var signer = ModuleSigner.LoadSigningCertificate(Fixtures.Path("keys", "rsa2048.pem"), Fixtures.Path("keys", "rsa2048.key"));
+        using var signer = ModuleSigner.LoadSigningCertificate(FixtureFiles.PathOf("keys", "rsa2048.pem"), FixtureFiles.PathOf("keys", "rsa2048.key"));
         return ModuleSigner.Sign(module, signer, HashAlgorithmName.SHA256);
     }
 

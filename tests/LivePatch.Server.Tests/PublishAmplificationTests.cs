@@ -14,7 +14,7 @@ public sealed class PublishAmplificationTests : IDisposable
     public async Task Publish_SectionsSharingTwoMiBName_400ElfMalformedAndServerStaysHealthy()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);
-        var module = File.ReadAllBytes(Fixtures.Path("amplification", "elf-names.ko.gz"));
+        var module = File.ReadAllBytes(FixtureFiles.PathOf("amplification", "elf-names.ko.gz"));
 
         var response = await client.PostAsync("/v1/patches", Fixtures.Upload(module, ("buildId", Fixtures.BuildId)));
 
@@ -29,7 +29,7 @@ public sealed class PublishAmplificationTests : IDisposable
     {
         using var factory = new RepositoryFactory(new() { ["LivePatch:MaxModuleBytes"] = (8 * 1024 * 1024).ToString() });
         using var client = factory.CreateClient(factory.AdminKey);
-        var bomb = File.ReadAllBytes(Fixtures.Path("amplification", "zeros-64MiB.xz"));
+        var bomb = File.ReadAllBytes(FixtureFiles.PathOf("amplification", "zeros-64MiB.xz"));
 
         var response = await client.PostAsync("/v1/patches", Fixtures.Upload(bomb, ("buildId", Fixtures.BuildId)));
 

@@ -24,7 +24,7 @@ public sealed class PublishTests : IDisposable
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var patch = (await response.Content.ReadFromJsonAsync<PatchInfo>())!;
         Assert.Equal(("lp_sample", 1, "6.1.0-56-amd64"), (patch.Name, patch.Level, patch.KernelRelease));
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Fixtures.Module("lp_sample.rsa2048-sha256.ko"))), patch.Sha256);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(FixtureFiles.Module("lp_sample.rsa2048-sha256.ko"))), patch.Sha256);
         var manifest = await VerifiedManifestAsync(client, "stable", Fixtures.BuildId);
         var listed = Assert.Single(manifest.Patches);
         Assert.Equal((patch.Sha256, patch.Size, patch.Signer, "CVE-2026-1234"), (listed.Sha256, listed.Size, listed.Signer, listed.Cves[0]));
@@ -55,7 +55,7 @@ public sealed class PublishTests : IDisposable
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var patch = (await response.Content.ReadFromJsonAsync<PatchInfo>())!;
         var blob = await client.GetByteArrayAsync($"/v1/blobs/sha256/{patch.Sha256}");
-        Assert.Equal(Fixtures.Module("lp_sample.rsa2048-sha256.ko.zst"), blob);
+        Assert.Equal(FixtureFiles.Module("lp_sample.rsa2048-sha256.ko.zst"), blob);
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public sealed class PublishTests : IDisposable
     public async Task Publish_TamperedBody_RefusedAsInvalidSignature()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);
-        var module = Fixtures.Module("lp_sample.rsa2048-sha256.ko");
+        var module = FixtureFiles.Module("lp_sample.rsa2048-sha256.ko");
         var at = module.AsSpan().IndexOf("this has been live patched"u8);
         module[at] = (byte)'T';
 
@@ -147,7 +147,7 @@ public sealed class PublishTests : IDisposable
             fields.Add(("level", level));
         }
 
-        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(Fixtures.Module("lp_sample.rsa2048-sha256.ko"), [.. fields]));
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(FixtureFiles.Module("lp_sample.rsa2048-sha256.ko"), [.. fields]));
 
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, code);
         await AssertNothingStoredAsync(client);
@@ -196,7 +196,7 @@ public sealed class PublishTests : IDisposable
         var top = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko",
             ("buildId", Fixtures.BuildId), ("level", $"{Core.Manifests.ManifestLimits.MaxLevel}")));
         Assert.Equal(HttpStatusCode.Created, top.StatusCode);
-        var refused = Fixtures.Module("lp_sample.ecdsa-p384-sha384.ko");
+        var refused = FixtureFiles.Module("lp_sample.ecdsa-p384-sha384.ko");
 
         var response = await client.PostAsync("/v1/patches", Fixtures.Upload(refused, ("buildId", Fixtures.BuildId)));
 
@@ -226,10 +226,10 @@ public sealed class PublishTests : IDisposable
         using var client = _factory.CreateClient(_factory.AdminKey);
         await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"));
         // The same module built "for" another release: vermagic rewritten, then signed like sign-file would.
-        var module = Fixtures.Module("lp_sample.ko");
+        var module = FixtureFiles.Module("lp_sample.ko");
         var at = module.AsSpan().IndexOf("vermagic=6.1.0-56-amd64"u8);
         Encoding.ASCII.GetBytes("vermagic=6.1.0-99-amd64").CopyTo(module, at);
-        using var signer = ModuleSigner.LoadSigningCertificate(Fixtures.Path("keys", "rsa2048.pem"), Fixtures.Path("keys", "rsa2048.key"));
+        using var signer = ModuleSigner.LoadSigningCertificate(FixtureFiles.PathOf("keys", "rsa2048.pem"), FixtureFiles.PathOf("keys", "rsa2048.key"));
         var signed = ModuleSigner.Sign(module, signer, HashAlgorithmName.SHA256);
 
         var response = await client.PostAsync("/v1/patches", Fixtures.Upload(signed, ("buildId", Fixtures.BuildId)));
@@ -256,7 +256,7 @@ public sealed class PublishTests : IDisposable
         using var client = factory.CreateClient(factory.AdminKey);
         var cves = Enumerable.Range(1000, 200).Select(n => ("cve", $"CVE-2026-{n}"));
 
-        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(Fixtures.Module("lp_sample.rsa2048-sha256.ko"),
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(FixtureFiles.Module("lp_sample.rsa2048-sha256.ko"),
             [("buildId", Fixtures.BuildId), ("description", new string('x', 1000)), .. cves]));
 
         await AssertProblemAsync(response, HttpStatusCode.Conflict, "manifest-budget-exceeded");
@@ -282,10 +282,10 @@ public sealed class PublishTests : IDisposable
     {
         using var client = _factory.CreateClient(_factory.AdminKey);
         // A correctly signed module whose .modinfo name would not be a safe /sys/kernel/livepatch/<name> on hosts.
-        var module = Fixtures.Module("lp_sample.ko");
+        var module = FixtureFiles.Module("lp_sample.ko");
         var at = module.AsSpan().IndexOf("name=lp_sample"u8);
         Encoding.ASCII.GetBytes("name=lp.sample").CopyTo(module, at);
-        using var signer = ModuleSigner.LoadSigningCertificate(Fixtures.Path("keys", "rsa2048.pem"), Fixtures.Path("keys", "rsa2048.key"));
+        using var signer = ModuleSigner.LoadSigningCertificate(FixtureFiles.PathOf("keys", "rsa2048.pem"), FixtureFiles.PathOf("keys", "rsa2048.key"));
 
         var response = await client.PostAsync("/v1/patches", Fixtures.Upload(ModuleSigner.Sign(module, signer, HashAlgorithmName.SHA256), ("buildId", Fixtures.BuildId)));
 
@@ -324,7 +324,7 @@ public sealed class PublishTests : IDisposable
         using var client = _factory.CreateClient(_factory.AdminKey);
         var ids = Enumerable.Range(0, 2000).Select(i => $"{i:x8}{new string('a', 32)}").ToList();
 
-        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(Fixtures.Module("lp_sample.rsa2048-sha256.ko"), [.. ids.Select(id => ("buildId", id))]));
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(FixtureFiles.Module("lp_sample.rsa2048-sha256.ko"), [.. ids.Select(id => ("buildId", id))]));
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Single((await VerifiedManifestAsync(client, "stable", ids[1234])).Patches);
@@ -336,7 +336,7 @@ public sealed class PublishTests : IDisposable
         using var client = _factory.CreateClient(_factory.AdminKey);
         var ids = Enumerable.Range(0, 10_001).Select(i => $"{i:x8}{new string('b', 32)}");
 
-        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(Fixtures.Module("lp_sample.rsa2048-sha256.ko"), [.. ids.Select(id => ("buildId", id))]));
+        var response = await client.PostAsync("/v1/patches", Fixtures.Upload(FixtureFiles.Module("lp_sample.rsa2048-sha256.ko"), [.. ids.Select(id => ("buildId", id))]));
 
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, "too-many-build-ids");
         await AssertNothingStoredAsync(client);

@@ -89,7 +89,7 @@ public sealed class ReadApiTests : IDisposable
     {
         using var client = _factory.CreateClient(_factory.AdminKey);
         var patch = (await (await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"))).Content.ReadFromJsonAsync<PatchInfo>())!;
-        var module = Fixtures.Module("lp_sample.rsa2048-sha256.ko");
+        var module = FixtureFiles.Module("lp_sample.rsa2048-sha256.ko");
 
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/blobs/sha256/{patch.Sha256}");
         request.Headers.Range = new RangeHeaderValue(100, 199);
@@ -112,7 +112,7 @@ public sealed class ReadApiTests : IDisposable
         again.Headers.TryAddWithoutValidation("If-None-Match", $"W/\"other\", \"{patch.Sha256}\"");
         var revalidated = await client.SendAsync(again);
 
-        Assert.Equal(Fixtures.Module("lp_sample.rsa2048-sha256.ko"), await whole.Content.ReadAsByteArrayAsync());
+        Assert.Equal(FixtureFiles.Module("lp_sample.rsa2048-sha256.ko"), await whole.Content.ReadAsByteArrayAsync());
         Assert.Equal("application/octet-stream", whole.Content.Headers.ContentType?.MediaType);
         Assert.Contains("immutable", whole.Headers.CacheControl!.ToString());
         Assert.Equal(HttpStatusCode.NotModified, revalidated.StatusCode);

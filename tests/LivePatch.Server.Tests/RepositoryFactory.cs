@@ -48,8 +48,8 @@ public sealed class RepositoryFactory : WebApplicationFactory<Program>
             ["LivePatch:Signing:Certificate"] = TestKeys.KeyFile("manifest-signing.pem"),
             ["LivePatch:Signing:Key"] = TestKeys.KeyFile("manifest-signing.key"),
             ["LivePatch:Signing:Roots:0"] = TestKeys.KeyFile("root.pem"),
-            ["LivePatch:ModuleKeyring:0"] = Fixtures.Path("keys", "rsa2048.pem"),
-            ["LivePatch:ModuleKeyring:1"] = Fixtures.Path("keys", "ecdsa-p384.pem"),
+            ["LivePatch:ModuleKeyring:0"] = FixtureFiles.PathOf("keys", "rsa2048.pem"),
+            ["LivePatch:ModuleKeyring:1"] = FixtureFiles.PathOf("keys", "ecdsa-p384.pem"),
         };
         foreach (var (key, value) in settings ?? [])
         {

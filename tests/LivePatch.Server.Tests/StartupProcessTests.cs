@@ -75,7 +75,7 @@ public sealed class StartupProcessTests
             ["LivePatch__Signing__Certificate"] = TestKeys.KeyFile("manifest-signing.pem"),
             ["LivePatch__Signing__Key"] = TestKeys.KeyFile("manifest-signing.key"),
             ["LivePatch__Signing__Roots__0"] = TestKeys.KeyFile("root.pem"),
-            ["LivePatch__ModuleKeyring__0"] = Fixtures.Path("keys", "rsa2048.pem"),
+            ["LivePatch__ModuleKeyring__0"] = FixtureFiles.PathOf("keys", "rsa2048.pem"),
         };
         foreach (var (key, value) in overrides)
         {

@@ -57,7 +57,7 @@ public sealed class StartupTests
     [Fact]
     public void Start_SigningCertNotUnderConfiguredRoot_FailsAtStart()
     {
-        using var factory = new RepositoryFactory(new() { ["LivePatch:Signing:Roots:0"] = Fixtures.Path("keys", "rsa2048.pem") });
+        using var factory = new RepositoryFactory(new() { ["LivePatch:Signing:Roots:0"] = FixtureFiles.PathOf("keys", "rsa2048.pem") });
 
         var e = Assert.ThrowsAny<Exception>(() => factory.Services);
         Assert.Contains("does not verify against LivePatch:Signing:Roots", e.ToString());
@@ -110,7 +110,7 @@ public sealed class StartupTests
 
         await first.DisposeAsync();
         // What a publish that failed after writing its blob left behind (before blobs were removed on failure).
-        var orphan = Fixtures.Module("lp_sample.ecdsa-p384-sha384.ko");
+        var orphan = FixtureFiles.Module("lp_sample.ecdsa-p384-sha384.ko");
         var orphanHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(orphan));
         var orphanPath = Path.Combine(first.DataDirectory, "blobs", "sha256", orphanHash[..2], orphanHash);
         Directory.CreateDirectory(Path.GetDirectoryName(orphanPath)!);
@@ -123,7 +123,7 @@ public sealed class StartupTests
 
         Assert.False(File.Exists(orphanPath));
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await again.GetAsync($"/v1/blobs/sha256/{orphanHash}")).StatusCode);
-        Assert.Equal(Fixtures.Module("lp_sample.rsa2048-sha256.ko"), await again.GetByteArrayAsync($"/v1/blobs/sha256/{published.Sha256}"));
+        Assert.Equal(FixtureFiles.Module("lp_sample.rsa2048-sha256.ko"), await again.GetByteArrayAsync($"/v1/blobs/sha256/{published.Sha256}"));
         Assert.Contains(lines.Messages, m => m.Contains(orphanHash, StringComparison.Ordinal) && m.Contains("no patch references it", StringComparison.Ordinal));
     }
 

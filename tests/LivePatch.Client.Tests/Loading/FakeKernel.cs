@@ -58,7 +58,7 @@ internal sealed class FakeKernel : IDisposable
     public string RmmodBusyFlag => Path.Combine(Root, "rmmod-busy");
 
     public static string FixtureModule(string file = "lp_sample.rsa2048-sha256.ko") =>
-        Path.Combine(AppContext.BaseDirectory, "fixtures", "modules", file);
+        FixtureFiles.PathOf("modules", file);
 
     public LoaderOptions Options() => new()
     {

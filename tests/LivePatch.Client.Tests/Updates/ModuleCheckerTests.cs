@@ -104,7 +104,7 @@ public sealed class ModuleCheckerTests
 
     private static ModuleChecker Checker() => new(Keyring(), MaxModuleBytes);
 
-    private static ModuleKeyring Keyring() => ModuleKeyring.Load([ModuleFixtures.PathOf("keys", "rsa2048.pem")]);
+    private static ModuleKeyring Keyring() => ModuleKeyring.Load([FixtureFiles.PathOf("keys", "rsa2048.pem")]);
 
     private static DownloadedModule Downloaded(ModuleFixture fixture, string name = "lp_sample", string? signer = null) => new(new ManifestPatch
     {

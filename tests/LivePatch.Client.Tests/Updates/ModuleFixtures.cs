@@ -8,7 +8,7 @@ public sealed record ModuleFixture(string FileName, byte[] Bytes, string Sha256,
 {
     public long Size => Bytes.LongLength;
 
-    public static ModuleFixture Load(string fileName) => FromBytes(fileName, File.ReadAllBytes(ModuleFixtures.PathOf("modules", fileName)));
+    public static ModuleFixture Load(string fileName) => FromBytes(fileName, File.ReadAllBytes(FixtureFiles.PathOf("modules", fileName)));
 
     public static ModuleFixture FromBytes(string fileName, byte[] bytes) =>
         new(fileName, bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)), ModuleSignatureReader.ReadOrNull(bytes)?.KeyId);
@@ -48,6 +48,4 @@ public static class ModuleFixtures
 
     /// <summary>An ordinary module (no livepatch=Y), signed with the trusted key.</summary>
     public static ModuleFixture Plain { get; } = ModuleFixture.Load("plain.rsa2048-sha256.ko");
-
-    public static string PathOf(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "fixtures", .. parts]);
 }

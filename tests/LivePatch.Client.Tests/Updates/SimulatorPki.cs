@@ -1,10 +1,9 @@
 using System.Security.Cryptography.X509Certificates;
-using LivePatch.Core.Tests.Trust;
 using LivePatch.Core.Trust;
 
 namespace LivePatch.Client.Tests.Updates;
 
-/// <summary>The certificates a repository simulator signs with: Core's test PKI (linked from LivePatch.Core.Tests),
+/// <summary>The certificates a repository simulator signs with: the shared TestPki (LivePatch.Testing),
 /// a good chain through an intermediate and one signer per way to be wrong. A class fixture, so xUnit hands it to tests.</summary>
 public sealed class SimulatorPki
 {

@@ -27,10 +27,10 @@ public sealed class TestHost : IDisposable
         {
             Repositories = [.. repositories.Select(r => r.ToString())],
             TrustedRoots = [rootPem],
-            ModuleKeyring = [ModuleFixtures.PathOf("keys", "rsa2048.pem")],
+            ModuleKeyring = [FixtureFiles.PathOf("keys", "rsa2048.pem")],
             StateDirectory = Path.Combine(_root, "state"),
             CacheDirectory = Path.Combine(_root, "cache"),
-            KernelNotesPath = ModuleFixtures.PathOf("notes", "sys-kernel-notes.bin"),
+            KernelNotesPath = FixtureFiles.PathOf("notes", "sys-kernel-notes.bin"),
             KernelReleasePath = Write("proc/osrelease", ModuleFixtures.KernelRelease + "\n"),
             KernelCommandLinePath = Write("proc/cmdline", "BOOT_IMAGE=/vmlinuz ro quiet\n"),
             DisableFile = Path.Combine(_root, "etc/disabled"),

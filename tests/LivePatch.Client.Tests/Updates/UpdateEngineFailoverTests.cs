@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using LivePatch.Client.Updates;
 using LivePatch.Core;
 
@@ -32,7 +30,7 @@ public sealed class UpdateEngineFailoverTests(SimulatorPki pki) : IClassFixture<
     [Fact]
     public async Task Apply_FirstRepositoryRefusesConnections_SecondUsed()
     {
-        using var host = new TestHost(pki, ClosedPort(), _second.Url);
+        using var host = new TestHost(pki, LoopbackPorts.RefusingUrl(), _second.Url);
 
         var result = await host.ApplyAsync();
 
@@ -82,7 +80,7 @@ public sealed class UpdateEngineFailoverTests(SimulatorPki pki) : IClassFixture<
     [Fact]
     public async Task Apply_AllRepositoriesDown_FailsUnreachableWithNothingChanged()
     {
-        using var host = new TestHost(pki, ClosedPort(), _second.Url);
+        using var host = new TestHost(pki, LoopbackPorts.RefusingUrl(), _second.Url);
         _second.Fail(503);
         var before = host.Snapshot();
 
@@ -129,16 +127,6 @@ public sealed class UpdateEngineFailoverTests(SimulatorPki pki) : IClassFixture<
         Assert.Equal(ModuleFixtures.Signed.Bytes, host.StagedOrNull("lp_sample"));
         Assert.Equal((1, 1), (_first.BlobRequests, _second.BlobRequests));
         Assert.Equal("bytes=100-", _second.Requests.Single(r => r.Path.StartsWith("/v1/blobs/", StringComparison.Ordinal)).Range);
-    }
-
-    /// <summary>A port on 127.0.0.1 where nothing listens: bound, then released.</summary>
-    private static Uri ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return new Uri($"http://127.0.0.1:{port}/");
     }
 
     private static void AssertAppliedFrom(RepositorySimulator source, UpdateResult result, TestHost host)

@@ -12,7 +12,7 @@ public sealed class ElfImageTests
     [InlineData("build-id-elf32-be.o", false, false)]
     public void Parse_EachClassAndByteOrder_ReadsHeaderAndNamedSections(string file, bool is64, bool little)
     {
-        var elf = ElfImage.Parse(Fixtures.Bytes("notes", file));
+        var elf = ElfImage.Parse(FixtureFiles.Bytes("notes", file));
 
         Assert.Equal(is64, elf.Is64Bit);
         Assert.Equal(little, elf.IsLittleEndian);
@@ -24,7 +24,7 @@ public sealed class ElfImageTests
     [Fact]
     public void Parse_LinkedExecutable_ReadsProgramHeaders()
     {
-        var elf = ElfImage.Parse(Fixtures.Bytes("notes", "hello-elf64"));
+        var elf = ElfImage.Parse(FixtureFiles.Bytes("notes", "hello-elf64"));
 
         Assert.False(elf.IsRelocatable);
         Assert.Contains(elf.Segments, s => s.Type == ElfImage.SegmentTypeNote);
@@ -43,7 +43,7 @@ public sealed class ElfImageTests
     [InlineData(300, "elf-truncated")]
     public void Parse_Truncated_ThrowsWithCode(int length, string code)
     {
-        var bytes = Fixtures.Bytes("modules", "lp_sample.ko")[..length];
+        var bytes = FixtureFiles.Bytes("modules", "lp_sample.ko")[..length];
 
         var e = Assert.Throws<LivePatchFormatException>(() => ElfImage.Parse(bytes));
         Assert.Equal(code, e.Code);
@@ -52,7 +52,7 @@ public sealed class ElfImageTests
     [Fact]
     public void Parse_SectionTableOffsetPastEnd_ThrowsTruncatedNamingIt()
     {
-        var bytes = Fixtures.Bytes("modules", "lp_sample.ko");
+        var bytes = FixtureFiles.Bytes("modules", "lp_sample.ko");
         BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(40), (ulong)bytes.Length - 10);
 
         var e = Assert.Throws<LivePatchFormatException>(() => ElfImage.Parse(bytes));
@@ -63,7 +63,7 @@ public sealed class ElfImageTests
     [Fact]
     public void Parse_UnknownClass_ThrowsUnsupported()
     {
-        var bytes = Fixtures.Bytes("modules", "lp_sample.ko");
+        var bytes = FixtureFiles.Bytes("modules", "lp_sample.ko");
         bytes[4] = 3;
 
         var e = Assert.Throws<LivePatchFormatException>(() => ElfImage.Parse(bytes));
@@ -75,7 +75,7 @@ public sealed class ElfImageTests
     {
         // What a linker writes for 65280+ sections: e_shnum = 0, e_shstrndx = SHN_XINDEX, the real
         // values in section 0's sh_size and sh_link.
-        var bytes = Fixtures.Bytes("modules", "lp_sample.ko");
+        var bytes = FixtureFiles.Bytes("modules", "lp_sample.ko");
         var expected = ElfImage.Parse(bytes).Sections.Select(s => s.Name).ToList();
         var span = bytes.AsSpan();
         var shoff = (int)BinaryPrimitives.ReadUInt64LittleEndian(span[40..]);

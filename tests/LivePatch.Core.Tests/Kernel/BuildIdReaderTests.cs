@@ -9,9 +9,9 @@ public sealed class BuildIdReaderTests
     [Fact]
     public void FromNoteSequence_CapturedSysKernelNotes_MatchesReadelf()
     {
-        var expected = Assert.Single(Fixtures.ReadelfBuildIds("notes", "notes-elf64-le.o"));
+        var expected = Assert.Single(FixtureFiles.ReadelfBuildIds("notes", "notes-elf64-le.o"));
 
-        var id = BuildIdReader.FromNoteSequence(Fixtures.Bytes("notes", "sys-kernel-notes.bin"), littleEndian: true);
+        var id = BuildIdReader.FromNoteSequence(FixtureFiles.Bytes("notes", "sys-kernel-notes.bin"), littleEndian: true);
 
         Assert.Equal(expected, id.Hex);
     }
@@ -19,9 +19,9 @@ public sealed class BuildIdReaderTests
     [Fact]
     public void ReadRunningKernel_FromNotesFile_MatchesReadelf()
     {
-        var expected = Assert.Single(Fixtures.ReadelfBuildIds("notes", "notes-elf64-le.o"));
+        var expected = Assert.Single(FixtureFiles.ReadelfBuildIds("notes", "notes-elf64-le.o"));
 
-        Assert.Equal(expected, BuildIdReader.ReadRunningKernel(Fixtures.PathOf("notes", "sys-kernel-notes.bin")).Hex);
+        Assert.Equal(expected, BuildIdReader.ReadRunningKernel(FixtureFiles.PathOf("notes", "sys-kernel-notes.bin")).Hex);
     }
 
     [Theory]
@@ -33,26 +33,26 @@ public sealed class BuildIdReaderTests
     [InlineData("hello-elf64")]
     public void FromElf_Fixture_MatchesReadelf(string file)
     {
-        var expected = Fixtures.ReadelfBuildIds("notes", file)[0];
+        var expected = FixtureFiles.ReadelfBuildIds("notes", file)[0];
 
-        Assert.Equal(expected, BuildIdReader.FromElf(Fixtures.Bytes("notes", file)).Hex);
+        Assert.Equal(expected, BuildIdReader.FromElf(FixtureFiles.Bytes("notes", file)).Hex);
     }
 
     [Fact]
     public void FromNoteSequence_BigEndianNotes_SkipsOtherOwners()
     {
-        var elf = ElfImage.Parse(Fixtures.Bytes("notes", "build-id-elf64-be.o"));
+        var elf = ElfImage.Parse(FixtureFiles.Bytes("notes", "build-id-elf64-be.o"));
         var raw = elf.SectionData(elf.FindSectionOrNull(".notes")!);
 
         var id = BuildIdReader.FromNoteSequence(raw, littleEndian: false);
 
-        Assert.Equal(Fixtures.ReadelfBuildIds("notes", "build-id-elf64-be.o")[0], id.Hex);
+        Assert.Equal(FixtureFiles.ReadelfBuildIds("notes", "build-id-elf64-be.o")[0], id.Hex);
     }
 
     [Fact]
     public void FromElf_NoSectionHeaders_FindsBuildIdInProgramHeaders()
     {
-        var bytes = Fixtures.Bytes("notes", "hello-elf64");
+        var bytes = FixtureFiles.Bytes("notes", "hello-elf64");
         BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(40), 0); // e_shoff
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(60), 0); // e_shnum
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(62), 0); // e_shstrndx
@@ -60,13 +60,13 @@ public sealed class BuildIdReaderTests
         var elf = ElfImage.Parse(bytes);
 
         Assert.Empty(elf.Sections);
-        Assert.Equal(Fixtures.ReadelfBuildIds("notes", "hello-elf64")[0], BuildIdReader.FromElf(elf).Hex);
+        Assert.Equal(FixtureFiles.ReadelfBuildIds("notes", "hello-elf64")[0], BuildIdReader.FromElf(elf).Hex);
     }
 
     [Fact]
     public void FromNoteSequence_NoGnuBuildIdNote_ThrowsBuildIdMissing()
     {
-        var bytes = Fixtures.Bytes("notes", "sys-kernel-notes.bin");
+        var bytes = FixtureFiles.Bytes("notes", "sys-kernel-notes.bin");
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 99); // the GNU note's type
 
         var e = Assert.Throws<LivePatchFormatException>(() => BuildIdReader.FromNoteSequence(bytes, true));
@@ -76,7 +76,7 @@ public sealed class BuildIdReaderTests
     [Fact]
     public void FromNoteSequence_BuildIdTooShort_ThrowsBuildIdInvalid()
     {
-        var bytes = Fixtures.Bytes("notes", "sys-kernel-notes.bin");
+        var bytes = FixtureFiles.Bytes("notes", "sys-kernel-notes.bin");
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), 4); // descsz 20 -> 4; the rest reads as more notes
 
         Assert.Throws<LivePatchFormatException>(() => BuildIdReader.FromNoteSequence(bytes, true));
@@ -84,5 +84,5 @@ public sealed class BuildIdReaderTests
 
     [Fact]
     public void ReadRunningKernel_MissingFile_ThrowsIOException() =>
-        Assert.ThrowsAny<IOException>(() => BuildIdReader.ReadRunningKernel(Fixtures.PathOf("notes", "no-such-file")));
+        Assert.ThrowsAny<IOException>(() => BuildIdReader.ReadRunningKernel(FixtureFiles.PathOf("notes", "no-such-file")));
 }

@@ -1,6 +1,5 @@
 using System.Text;
 using LivePatch.Core.Manifests;
-using LivePatch.Core.Tests.Trust;
 using LivePatch.Core.Trust;
 
 namespace LivePatch.Core.Tests.Manifests;

@@ -1,5 +1,4 @@
 using LivePatch.Core.Manifests;
-using LivePatch.Core.Tests.Trust;
 using LivePatch.Core.Trust;
 
 namespace LivePatch.Core.Tests.Manifests;

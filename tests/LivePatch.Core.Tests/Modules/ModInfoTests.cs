@@ -10,21 +10,21 @@ public sealed class ModInfoTests
     [InlineData("plain.ko")]
     public void Parse_FixtureModule_AgreesWithModinfo(string file)
     {
-        var info = ModuleFile.Read(Fixtures.Bytes("modules", file)).Info;
+        var info = ModuleFile.Read(FixtureFiles.Bytes("modules", file)).Info;
 
-        Assert.Equal(Fixtures.Modinfo(file, "name"), info.Name);
-        Assert.Equal(Fixtures.Modinfo(file, "vermagic"), info.Vermagic?.Trim());
-        Assert.Equal(Fixtures.Modinfo(file, "license"), info.License);
-        Assert.Equal(Fixtures.Modinfo(file, "description"), info.Description);
-        Assert.Equal(Fixtures.Modinfo(file, "livepatch") == "Y", info.IsLivepatch);
+        Assert.Equal(FixtureFiles.Modinfo(file, "name"), info.Name);
+        Assert.Equal(FixtureFiles.Modinfo(file, "vermagic"), info.Vermagic?.Trim());
+        Assert.Equal(FixtureFiles.Modinfo(file, "license"), info.License);
+        Assert.Equal(FixtureFiles.Modinfo(file, "description"), info.Description);
+        Assert.Equal(FixtureFiles.Modinfo(file, "livepatch") == "Y", info.IsLivepatch);
     }
 
     [Fact]
     public void KernelRelease_IsFirstWordOfVermagic()
     {
-        var info = ModuleFile.Read(Fixtures.Bytes("modules", "lp_sample.ko")).Info;
+        var info = ModuleFile.Read(FixtureFiles.Bytes("modules", "lp_sample.ko")).Info;
 
-        Assert.Equal(Fixtures.Modinfo("lp_sample.ko", "vermagic")!.Split(' ')[0], info.KernelRelease);
+        Assert.Equal(FixtureFiles.Modinfo("lp_sample.ko", "vermagic")!.Split(' ')[0], info.KernelRelease);
     }
 
     [Fact]

@@ -12,32 +12,32 @@ public sealed class ModuleFileTests
     [InlineData("lp_sample.rsa2048-sha256.ko", ModuleCompression.None)]
     public void Read_CompressedModule_YieldsTheSignedModuleBytes(string file, ModuleCompression compression)
     {
-        var module = ModuleFile.Read(Fixtures.Bytes("modules", file));
+        var module = ModuleFile.Read(FixtureFiles.Bytes("modules", file));
 
         Assert.Equal(compression, module.Compression);
-        Assert.Equal(Fixtures.Bytes("modules", "lp_sample.rsa2048-sha256.ko"), module.Bytes.ToArray());
+        Assert.Equal(FixtureFiles.Bytes("modules", "lp_sample.rsa2048-sha256.ko"), module.Bytes.ToArray());
         Assert.True(module.Info.IsLivepatch);
     }
 
     [Fact]
     public void Read_Module_BuildIdMatchesReadelf()
     {
-        var module = ModuleFile.Read(Fixtures.Bytes("modules", "lp_sample.ko"));
+        var module = ModuleFile.Read(FixtureFiles.Bytes("modules", "lp_sample.ko"));
 
-        Assert.Equal(Fixtures.ReadelfBuildIds("modules", "lp_sample.ko")[0], module.BuildId?.Hex);
+        Assert.Equal(FixtureFiles.ReadelfBuildIds("modules", "lp_sample.ko")[0], module.BuildId?.Hex);
     }
 
     [Fact]
     public void Read_Executable_ThrowsNotRelocatable()
     {
-        var e = Assert.Throws<LivePatchFormatException>(() => ModuleFile.Read(Fixtures.Bytes("notes", "hello-elf64")));
+        var e = Assert.Throws<LivePatchFormatException>(() => ModuleFile.Read(FixtureFiles.Bytes("notes", "hello-elf64")));
         Assert.Equal(ErrorCodes.ModuleNotRelocatable, e.Code);
     }
 
     [Fact]
     public void Read_ObjectWithoutModinfo_ThrowsModinfoMissing()
     {
-        var e = Assert.Throws<LivePatchFormatException>(() => ModuleFile.Read(Fixtures.Bytes("notes", "build-id-elf64-le.o")));
+        var e = Assert.Throws<LivePatchFormatException>(() => ModuleFile.Read(FixtureFiles.Bytes("notes", "build-id-elf64-le.o")));
         Assert.Equal(ErrorCodes.ModinfoMissing, e.Code);
     }
 
@@ -47,7 +47,7 @@ public sealed class ModuleFileTests
     [InlineData("lp_sample.rsa2048-sha256.ko.zst")]
     public void Read_CorruptCompressedStream_ThrowsFormatError(string file)
     {
-        var bytes = Fixtures.Bytes("modules", file);
+        var bytes = FixtureFiles.Bytes("modules", file);
         for (var i = 12; i < bytes.Length - 8; i += 7)
         {
             bytes[i] ^= 0x5a;

@@ -1,5 +1,6 @@
 using LivePatch.Core.Signing;
 using static LivePatch.Core.Tests.Signing.SigningFixtures;
+using static LivePatch.Testing.FixtureFiles;
 
 namespace LivePatch.Core.Tests.Signing;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using LivePatch.Core.Signing;
 using static LivePatch.Core.Tests.Signing.SigningFixtures;
+using static LivePatch.Testing.FixtureFiles;
 
 namespace LivePatch.Core.Tests.Signing;
 

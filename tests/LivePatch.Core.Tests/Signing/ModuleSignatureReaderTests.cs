@@ -5,6 +5,7 @@ using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
 using LivePatch.Core.Signing;
 using static LivePatch.Core.Tests.Signing.SigningFixtures;
+using static LivePatch.Testing.FixtureFiles;
 
 namespace LivePatch.Core.Tests.Signing;
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using LivePatch.Core.Signing;
 using Xunit.Abstractions;
 using static LivePatch.Core.Tests.Signing.SigningFixtures;
+using static LivePatch.Testing.FixtureFiles;
 
 namespace LivePatch.Core.Tests.Signing;
 
@@ -50,7 +51,7 @@ public sealed class ModuleSignerTests(ITestOutputHelper output)
         try
         {
             var fields = ParseModinfo(RunModinfo(path));
-            var expected = SigningFixtures.Modinfo("lp_sample.ecdsa-p384-sha384.ko");
+            var expected = FixtureFiles.Modinfo("lp_sample.ecdsa-p384-sha384.ko");
 
             Assert.Equal(expected["signer"], fields["signer"]);
             Assert.Equal(expected["sig_key"], fields["sig_key"]);

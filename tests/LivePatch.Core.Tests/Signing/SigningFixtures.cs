@@ -4,7 +4,8 @@ using LivePatch.Core.Signing;
 
 namespace LivePatch.Core.Tests.Signing;
 
-/// <summary>Access to the modules and keys made by tests/fixtures/make-fixtures.sh, and test-only builders.</summary>
+/// <summary>The signed modules and keys made by tests/fixtures/make-fixtures.sh, and test-only builders;
+/// paths, module bytes and modinfo output come from <see cref="FixtureFiles"/>.</summary>
 internal static class SigningFixtures
 {
     /// <summary>Every fixture module signed by sign-file that a keyring of its own certificate must accept.</summary>
@@ -25,12 +26,7 @@ internal static class SigningFixtures
 
     public const string UnsignedModule = "lp_sample.ko";
 
-    public static string PathOf(params string[] parts) =>
-        Path.Combine([AppContext.BaseDirectory, "fixtures", .. parts]);
-
-    public static byte[] Module(string name) => File.ReadAllBytes(PathOf("modules", name));
-
-    public static string KeyPath(string key, string extension) => PathOf("keys", $"{key}.{extension}");
+    public static string KeyPath(string key, string extension) => FixtureFiles.PathOf("keys", $"{key}.{extension}");
 
     public static X509Certificate2 Certificate(string key) =>
         X509CertificateLoader.LoadCertificateFromFile(KeyPath(key, "pem"));
@@ -39,24 +35,6 @@ internal static class SigningFixtures
         ModuleSigner.LoadSigningCertificate(KeyPath(key, "pem"), KeyPath(key, "key"));
 
     public static ModuleKeyring Keyring(params string[] keys) => new(keys.Select(Certificate));
-
-    /// <summary>The <c>key: value</c> lines modinfo printed for a fixture module (first value of each key).</summary>
-    public static IReadOnlyDictionary<string, string> Modinfo(string module) =>
-        ParseModinfo(File.ReadAllLines(PathOf("modules", module + ".modinfo.txt")));
-
-    public static IReadOnlyDictionary<string, string> ParseModinfo(IEnumerable<string> lines)
-    {
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string line in lines)
-        {
-            int colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0 && !char.IsWhiteSpace(line[0]))
-            {
-                fields.TryAdd(line[..colon], line[(colon + 1)..].Trim());
-            }
-        }
-        return fields;
-    }
 
     /// <summary>Appends a signature in the kernel layout without ModuleSigner's refusals (for nested signatures).</summary>
     public static byte[] AppendRawSignature(byte[] body, X509Certificate2 certificateWithKey)

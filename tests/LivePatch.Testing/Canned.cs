@@ -1,7 +1,7 @@
 namespace LivePatch.Testing;
 
 /// <summary>Answers as the repository server sends them (camelCase JSON of the Core wire records).</summary>
-internal static class Canned
+public static class Canned
 {
     public const string BuildId = "0123456789abcdef0123456789abcdef01234567";
     public const string OtherBuildId = "fedcba9876543210fedcba9876543210fedcba98";

@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using LivePatch.Core;
 using LivePatch.Core.Trust;
 using Microsoft.Extensions.Time.Testing;
 
-namespace LivePatch.Core.Tests.Trust;
+namespace LivePatch.Testing;
 
 /// <summary>In-memory certificates for trust tests: a good chain and one certificate per way to be wrong.</summary>
-/// <remarks>ECDSA P-256 throughout so the whole set is made in milliseconds; shared by all test classes.</remarks>
+/// <remarks>ECDSA P-256 throughout so the whole set is made in milliseconds; one instance shared by every test project.</remarks>
 public sealed class TestPki
 {
     /// <summary>The time every test runs at (FakeTimeProvider) and openssl verifies at (-attime).</summary>

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -13,8 +11,8 @@ namespace LivePatch.Testing;
 
 /// <summary>A stand-in repository server on 127.0.0.1 (real Kestrel, real HTTP) that records every request and
 /// answers with replies queued by the test, in order; with none queued it answers 404 with a problem.</summary>
-/// <remarks>Shared by the client and CLI tests (linked into both) until the real server's end-to-end tests exist.</remarks>
-internal sealed class FakeRepository : IAsyncDisposable
+/// <remarks>Used by the client and CLI tests, which need canned answers rather than the real server's.</remarks>
+public sealed class FakeRepository : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<CannedReply> _replies = new();
@@ -37,16 +35,6 @@ internal sealed class FakeRepository : IAsyncDisposable
         var address = fake._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         fake.Url = new Uri(address + "/");
         return fake;
-    }
-
-    /// <summary>A port on 127.0.0.1 where nothing listens: bound, then released.</summary>
-    public static Uri RefusingUrl()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return new Uri($"http://127.0.0.1:{port}/");
     }
 
     public FakeRepository Reply(int status, string? json = null, string contentType = "application/json")
@@ -78,7 +66,7 @@ internal sealed class FakeRepository : IAsyncDisposable
 }
 
 /// <summary>One request as the fake server received it.</summary>
-internal sealed record RecordedRequest(
+public sealed record RecordedRequest(
     string Method,
     string Path,
     string Query,
@@ -119,4 +107,4 @@ internal sealed record RecordedRequest(
 }
 
 /// <summary>A file part of a multipart request.</summary>
-internal sealed record RecordedFile(string Name, string FileName, byte[] Bytes);
+public sealed record RecordedFile(string Name, string FileName, byte[] Bytes);
