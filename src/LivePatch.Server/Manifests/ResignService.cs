@@ -14,6 +14,12 @@ public sealed class ResignService(ManifestService manifests, PatchService patche
     /// <summary>One pass: re-signs every manifest that is due; returns how many were re-signed.</summary>
     public int ResignDue()
     {
+        var completed = patches.CompletePending();
+        if (completed > 0)
+        {
+            logger.LogWarning("Rendered {Count} manifest(s) a change had left pending (a crash or failure between its batches)", completed);
+        }
+
         var due = manifests.DueForResigning();
         var count = patches.Resign(due);
         if (count > 0)

@@ -21,16 +21,16 @@ namespace LivePatch.Server.Publishing;
 /// </remarks>
 public sealed class PatchDeletion(PatchService patches, RepositoryDatabase db, BlobStore blobs, BlobCache cache, ILogger<PatchDeletion> logger)
 {
-    public Outcome<PatchInfo> Delete(int id, string admin) => patches.UnderWriterLock(() => DeleteUnderLock(id, admin));
+    public Outcome<PatchInfo> Delete(int id, string admin) => patches.Write(pending => DeleteUnderLock(id, admin, pending));
 
-    private Outcome<PatchInfo> DeleteUnderLock(int id, string admin)
+    private Outcome<PatchInfo> DeleteUnderLock(int id, string admin, List<string> pending)
     {
         if (db.Patches.FindById(id) is not { } doc)
         {
             return new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}.");
         }
 
-        patches.Commit(() => db.Patches.Delete(id), doc.BuildIds);
+        pending.AddRange(patches.Commit(() => db.Patches.Delete(id), doc.BuildIds));
         var sharedWith = db.Patches.FindOne(p => p.Sha256 == doc.Sha256);
         if (sharedWith is null)
         {

@@ -91,3 +91,10 @@ public sealed class CounterDocument
 
     public long Value { get; set; }
 }
+
+/// <summary>A kernel whose manifests a committed change has not re-rendered yet (collection <c>pending</c>).</summary>
+public sealed class PendingRenderDocument
+{
+    [BsonId]
+    public string Id { get; set; } = "";
+}

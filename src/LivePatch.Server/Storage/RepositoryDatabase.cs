@@ -18,6 +18,7 @@ public sealed class RepositoryDatabase : IDisposable
         mapper.ToDocument(new ManifestDocument());
         mapper.ToDocument(new ApiKeyDocument());
         mapper.ToDocument(new CounterDocument());
+        mapper.ToDocument(new PendingRenderDocument());
 
         // Direct connection: one process owns the file; LiteDB's journal makes each commit all-or-nothing.
         Database = new LiteDatabase(new ConnectionString
@@ -41,6 +42,9 @@ public sealed class RepositoryDatabase : IDisposable
     public ILiteCollection<ManifestDocument> Manifests => Database.GetCollection<ManifestDocument>("manifests");
 
     public ILiteCollection<ApiKeyDocument> ApiKeys => Database.GetCollection<ApiKeyDocument>("apikeys");
+
+    /// <summary>Kernels a committed change still has to re-render: written in the change's transaction, removed batch by batch.</summary>
+    public ILiteCollection<PendingRenderDocument> PendingRenders => Database.GetCollection<PendingRenderDocument>("pending");
 
     private ILiteCollection<CounterDocument> Counters => Database.GetCollection<CounterDocument>("counters");
 
