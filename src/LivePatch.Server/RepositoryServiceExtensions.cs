@@ -55,6 +55,7 @@ public static class RepositoryServiceExtensions
         services.AddSingleton(sp => new PublishValidator(Options(sp), sp.GetRequiredService<RepositoryKeys>()));
         services.AddSingleton<ManifestService>();
         services.AddSingleton<IndexService>();
+        services.AddSingleton<ManifestWriter>();
         services.AddSingleton<PatchService>();
         services.AddSingleton<PatchDeletion>();
         services.AddSingleton<ApiKeyService>();

@@ -10,7 +10,7 @@ namespace LivePatch.Server.Tests;
 /// for the rest of a bulk publish, and a failure between batches is completed by the re-signer's next pass.</summary>
 public sealed class WriterBatchingTests
 {
-    private const int Kernels = (PatchService.RenderBatchSize * 3) + 5;
+    private const int Kernels = (ManifestWriter.RenderBatchSize * 3) + 5;
 
     [Fact]
     public async Task Revoke_WhileBulkPublishBetweenBatches_CompletesAndBulkPublishFinishesAfter()
@@ -18,7 +18,7 @@ public sealed class WriterBatchingTests
         using var factory = new RepositoryFactory();
         using var client = factory.CreateClient(factory.AdminKey);
         var target = await PublishAsync(client, "lp_sample.rsa2048-sha256.ko", [Fixtures.BuildId]);
-        var service = factory.Services.GetRequiredService<PatchService>();
+        var service = factory.Services.GetRequiredService<ManifestWriter>();
         using var paused = new ManualResetEventSlim();
         using var resume = new ManualResetEventSlim();
         service.BetweenBatches = () =>
@@ -58,7 +58,7 @@ public sealed class WriterBatchingTests
     {
         using var factory = new RepositoryFactory();
         using var client = factory.CreateClient(factory.AdminKey);
-        var service = factory.Services.GetRequiredService<PatchService>();
+        var service = factory.Services.GetRequiredService<ManifestWriter>();
         service.BetweenBatches = () =>
         {
             service.BetweenBatches = null;
@@ -72,7 +72,7 @@ public sealed class WriterBatchingTests
         var last = await PublishTests.VerifiedManifestAsync(client, "stable", kernels[^1], factory);
         Assert.Empty(last.Patches); // committed, but its manifest not rendered yet
 
-        Assert.Equal(Kernels - PatchService.RenderBatchSize, service.CompletePending());
+        Assert.Equal(Kernels - ManifestWriter.RenderBatchSize, service.CompletePending());
 
         Assert.Single((await PublishTests.VerifiedManifestAsync(client, "stable", kernels[^1], factory)).Patches);
         Assert.Equal(0, service.CompletePending());

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace LivePatch.Server.Manifests;
 
 /// <summary>Re-signs stored manifests before they expire (when less than half their lifetime is left), so hosts never see a stale one.</summary>
-public sealed class ResignService(ManifestService manifests, PatchService patches, IOptions<RepositoryOptions> options, TimeProvider time,
+public sealed class ResignService(ManifestService manifests, ManifestWriter writer, IOptions<RepositoryOptions> options, TimeProvider time,
     ILogger<ResignService> logger) : BackgroundService
 {
     /// <summary>How often to look: a tenth of the lifetime, at most hourly.</summary>
@@ -14,14 +14,14 @@ public sealed class ResignService(ManifestService manifests, PatchService patche
     /// <summary>One pass: re-signs every manifest that is due; returns how many were re-signed.</summary>
     public int ResignDue()
     {
-        var completed = patches.CompletePending();
+        var completed = writer.CompletePending();
         if (completed > 0)
         {
             logger.LogWarning("Rendered {Count} manifest(s) a change had left pending (a crash or failure between its batches)", completed);
         }
 
         var due = manifests.DueForResigning();
-        var count = patches.Resign(due);
+        var count = writer.Resign(due);
         if (count > 0)
         {
             logger.LogInformation("Re-signed {Count} manifest(s) before expiry", count);

@@ -19,9 +19,9 @@ namespace LivePatch.Server.Publishing;
 /// remain for the build ID, so deleting the last of them releases it.
 /// </para>
 /// </remarks>
-public sealed class PatchDeletion(PatchService patches, RepositoryDatabase db, BlobStore blobs, BlobCache cache, ILogger<PatchDeletion> logger)
+public sealed class PatchDeletion(PatchService patches, ManifestWriter writer, RepositoryDatabase db, BlobStore blobs, BlobCache cache, ILogger<PatchDeletion> logger)
 {
-    public Outcome<PatchInfo> Delete(int id, string admin) => patches.Write(pending => DeleteUnderLock(id, admin, pending));
+    public Outcome<PatchInfo> Delete(int id, string admin) => writer.Write(pending => DeleteUnderLock(id, admin, pending));
 
     private Outcome<PatchInfo> DeleteUnderLock(int id, string admin, List<string> pending)
     {
@@ -30,7 +30,7 @@ public sealed class PatchDeletion(PatchService patches, RepositoryDatabase db, B
             return new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}.");
         }
 
-        pending.AddRange(patches.Commit(() => db.Patches.Delete(id), doc.BuildIds));
+        pending.AddRange(writer.Commit(() => db.Patches.Delete(id), doc.BuildIds));
         var sharedWith = db.Patches.FindOne(p => p.Sha256 == doc.Sha256);
         if (sharedWith is null)
         {

@@ -8,34 +8,25 @@ using Microsoft.Extensions.Options;
 
 namespace LivePatch.Server.Publishing;
 
-/// <summary>Publishes, promotes and revokes patches: each write is one LiteDB transaction that also re-signs the affected manifests.</summary>
+/// <summary>Publishes, promotes and revokes patches: the checks, then the change through <see cref="ManifestWriter"/>, which re-signs the affected manifests.</summary>
 /// <remarks>
 /// Order on publish: validate (nothing stored), write the blob (temp, fsync, rename), then one transaction for the
-/// patch record and the first batch of its manifests (the other kernels are recorded as pending in the same transaction
-/// and rendered batch by batch afterwards, so that the writer lock is never held across a whole bulk signing); a failed
-/// transaction deletes the blob it wrote. A crash before the commit leaves at most an unreferenced blob (removed at the
-/// next start, <see cref="StoreMaintenance"/>), never a manifest pointing at a missing file; a crash between batches
-/// leaves pending kernels, rendered by the re-signer's next pass (the first at start). Writes are serialised by one lock:
-/// LiteDB transactions are per thread.
+/// patch record and the first batch of its manifests (<see cref="ManifestWriter"/>: the rest follow batch by batch); a
+/// failed transaction deletes the blob it wrote. A crash before the commit leaves at most an unreferenced blob (removed
+/// at the next start, <see cref="StoreMaintenance"/>), never a manifest pointing at a missing file.
 /// </remarks>
 public sealed class PatchService(
     RepositoryDatabase db,
     BlobStore blobs,
     ManifestService manifests,
+    ManifestWriter writer,
     PublishValidator validator,
     IOptions<RepositoryOptions> options,
     TimeProvider time,
     ILogger<PatchService> logger)
 {
-    /// <summary>Kernels whose manifests one transaction re-renders and signs: what bounds how long a write holds the writer
-    /// lock for signing, whatever the number of kernels it touches.</summary>
-    internal const int RenderBatchSize = 32;
-
-    private readonly Lock _writer = new();
     private readonly RepositoryOptions _options = options.Value;
 
-    /// <summary>Test seam: runs before each batch that <see cref="RenderInBatches"/> takes the lock for.</summary>
-    internal Action? BetweenBatches { get; set; }
 
     public Outcome<PatchInfo> Publish(PublishRequest request, string publisher)
     {
@@ -45,7 +36,7 @@ public sealed class PatchService(
             return validated.Problem!;
         }
 
-        return Write(pending =>
+        return writer.Write(pending =>
         {
             var existing = module.BuildIds.ToDictionary(id => id, PatchesOf);
             var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(request.Module));
@@ -72,7 +63,7 @@ public sealed class PatchService(
             var put = blobs.Put(request.Module, out _);
             try
             {
-                pending.AddRange(Commit(() => db.Patches.Insert(doc), doc.BuildIds));
+                pending.AddRange(writer.Commit(() => db.Patches.Insert(doc), doc.BuildIds));
             }
             catch when (put == BlobPutResult.Created)
             {
@@ -118,7 +109,7 @@ public sealed class PatchService(
             return new RepositoryProblem(ProblemCodes.UnknownChannel, $"Unknown channel; this repository has: {string.Join(", ", _options.Channels)}.");
         }
 
-        return Write(pending =>
+        return writer.Write(pending =>
         {
             if (db.Patches.FindById(id) is not { } doc)
             {
@@ -151,7 +142,7 @@ public sealed class PatchService(
                 return tooLarge;
             }
 
-            pending.AddRange(Commit(() => db.Patches.Update(doc), doc.BuildIds));
+            pending.AddRange(writer.Commit(() => db.Patches.Update(doc), doc.BuildIds));
             logger.LogInformation("Promoted patch {Id} ({Name} level {Level}) to {Channel}", id, doc.Name, doc.Level, channel);
             return ToInfo(doc);
         });
@@ -166,7 +157,7 @@ public sealed class PatchService(
                 "Give a reason (1 to 1000 characters, no control characters but newline and tab): hosts show it when they remove the patch.");
         }
 
-        return Write(pending =>
+        return writer.Write(pending =>
         {
             if (db.Patches.FindById(id) is not { } doc)
             {
@@ -180,21 +171,11 @@ public sealed class PatchService(
 
             doc.RevokedReason = reason.Trim();
             doc.RevokedMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-            pending.AddRange(Commit(() => db.Patches.Update(doc), doc.BuildIds));
+            pending.AddRange(writer.Commit(() => db.Patches.Update(doc), doc.BuildIds));
             logger.LogWarning("Revoked patch {Id} ({Name} level {Level}): {Reason}", id, doc.Name, doc.Level, LogText.Printable(doc.RevokedReason));
             return ToInfo(doc);
         });
     }
-
-    /// <summary>Re-signs the manifests of these kernels (a new version each), for the expiry timer.</summary>
-    public int Resign(IReadOnlyList<string> buildIds)
-    {
-        return RenderInBatches(buildIds, onlyPending: false);
-    }
-
-    /// <summary>Renders what a change committed but did not render yet (a crash or a failure between its batches); the
-    /// re-signer calls it on each pass, the first at start.</summary>
-    public int CompletePending() => RenderInBatches(db.PendingRenders.FindAll().Select(p => p.Id).ToList(), onlyPending: true);
 
     public PatchInfo? GetOrNull(int id) => db.Patches.FindById(id) is { } doc ? ToInfo(doc) : null;
 
@@ -261,22 +242,6 @@ public sealed class PatchService(
         return null;
     }
 
-    /// <summary>Runs a write under the one writer lock that every write to patches, manifests and blobs takes, then renders,
-    /// batch by batch and outside the lock, the kernels its <see cref="Commit"/> left pending (<paramref name="work"/> adds them
-    /// to the list it is given).</summary>
-    internal Outcome<PatchInfo> Write(Func<List<string>, Outcome<PatchInfo>> work)
-    {
-        var pending = new List<string>();
-        Outcome<PatchInfo> outcome;
-        lock (_writer)
-        {
-            outcome = work(pending);
-        }
-
-        RenderInBatches(pending, onlyPending: true);
-        return outcome;
-    }
-
     // Hosts refuse a manifest larger than their maxManifestBytes (1 MiB by default) and would then get no update at all.
     private RepositoryProblem? CheckBudget(string channel, IEnumerable<string> buildIds, Func<string, IEnumerable<PatchDocument>> patchesOf) =>
         manifests.FirstOverBudgetOrNull(channel, buildIds, patchesOf) is { } over
@@ -284,53 +249,6 @@ public sealed class PatchService(
                 $"The '{over.Channel}' manifest of kernel {over.BuildId} would be {over.Bytes} bytes, above this repository's budget of {_options.MaxManifestBytes} "
                 + "(LivePatch:MaxManifestBytes): shorten the description or the CVE list, or ask the operator to raise the budget.")
             : null;
-
-    /// <summary>Makes the change and re-signs the first <see cref="RenderBatchSize"/> kernels' manifests in one transaction, which
-    /// also records the other kernels as pending; call under the writer lock. Returns the pending kernels, for
-    /// <see cref="Write"/> to render after the lock is released.</summary>
-    internal IReadOnlyList<string> Commit(Action change, IReadOnlyList<string> buildIds)
-    {
-        var kernels = buildIds.Distinct(StringComparer.Ordinal).ToList();
-        var rest = kernels.Skip(RenderBatchSize).ToList();
-        var rendered = db.InTransaction(() =>
-        {
-            change();
-            db.PendingRenders.Upsert(rest.Select(k => new PendingRenderDocument { Id = k }));
-            return manifests.RenderInTransaction(kernels.Take(RenderBatchSize));
-        });
-        manifests.Apply(rendered);
-        return rest;
-    }
-
-    /// <summary>Renders and signs these kernels' manifests, one batch per turn of the writer lock, so that another write
-    /// (an emergency revoke) waits for one batch, never for a whole bulk publish or re-sign.</summary>
-    /// <param name="buildIds">The kernels.</param>
-    /// <param name="onlyPending">Render only kernels still marked pending (another thread may have rendered them meanwhile).</param>
-    private int RenderInBatches(IReadOnlyList<string> buildIds, bool onlyPending)
-    {
-        var count = 0;
-        foreach (var batch in buildIds.Distinct(StringComparer.Ordinal).Chunk(RenderBatchSize))
-        {
-            BetweenBatches?.Invoke();
-            lock (_writer)
-            {
-                var kernels = onlyPending ? batch.Where(k => db.PendingRenders.FindById(k) is not null).ToList() : [.. batch];
-                var rendered = db.InTransaction(() =>
-                {
-                    foreach (var kernel in kernels)
-                    {
-                        db.PendingRenders.Delete(kernel);
-                    }
-
-                    return manifests.RenderInTransaction(kernels);
-                });
-                manifests.Apply(rendered);
-                count += rendered.Count;
-            }
-        }
-
-        return count;
-    }
 
     private List<PatchDocument> PatchesOf(string buildId) =>
         db.PatchesFor(BuildId.TryParse(buildId, out var id) ? id.Hex : buildId);
