@@ -1,11 +1,12 @@
 namespace LivePatch.Core;
 
-/// <summary>Error codes of manifests, repository indexes and their CMS signatures (docs/manifests.md).</summary>
+/// <summary>Error codes of manifests, repository indexes, coverage bins and their CMS signatures (docs/manifests.md).</summary>
 public static partial class ErrorCodes
 {
-    // Manifest and index JSON (Manifests/ManifestSerializer).
+    // Manifest, index and coverage bin JSON (Manifests/ManifestSerializer, Manifests/CoverageBinSerializer).
     public static readonly ErrorCode ManifestMalformed = ErrorCode.Define("manifest-malformed", ErrorCategory.Invalid);
     public static readonly ErrorCode IndexMalformed = ErrorCode.Define("index-malformed", ErrorCategory.Invalid);
+    public static readonly ErrorCode CoverageMalformed = ErrorCode.Define("coverage-malformed", ErrorCategory.Invalid);
 
     // CMS SignedData structure (Trust/SignedContentVerifier), RFC 5652.
     public static readonly ErrorCode CmsMalformed = ErrorCode.Define("cms-malformed", ErrorCategory.Refused);
@@ -36,4 +37,11 @@ public static partial class ErrorCodes
     // Repository index freshness.
     public static readonly ErrorCode IndexExpired = ErrorCode.Define("index-expired", ErrorCategory.Refused);
     public static readonly ErrorCode IndexIssuedInFuture = ErrorCode.Define("index-issued-in-future", ErrorCategory.Refused);
+
+    // Coverage bin freshness and identity: the same steps as a manifest's (docs/manifests.md, "Coverage bins").
+    public static readonly ErrorCode CoverageExpired = ErrorCode.Define("coverage-expired", ErrorCategory.Refused);
+    public static readonly ErrorCode CoverageIssuedInFuture = ErrorCode.Define("coverage-issued-in-future", ErrorCategory.Refused);
+    public static readonly ErrorCode CoverageWrongRepository = ErrorCode.Define("coverage-wrong-repository", ErrorCategory.Refused);
+    public static readonly ErrorCode CoverageWrongChannel = ErrorCode.Define("coverage-wrong-channel", ErrorCategory.Refused);
+    public static readonly ErrorCode CoverageWrongPrefix = ErrorCode.Define("coverage-wrong-prefix", ErrorCategory.Refused);
 }

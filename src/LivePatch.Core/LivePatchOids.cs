@@ -16,6 +16,12 @@ public static class LivePatchOids
     /// </summary>
     public const string RepositoryIndexContentType = "2.25.102393966074412277332334764464248094991";
 
+    /// <summary>
+    /// eContentType of a signed coverage bin (UUID a3cdd02c-4585-4f7d-b743-7623ee30871d); distinct from the manifest's
+    /// and the index's, so that none of the three can be replayed as another.
+    /// </summary>
+    public const string CoverageBinContentType = "2.25.217732806417693265319930577484371756829";
+
     /// <summary>Extended key usage a certificate needs to sign manifests and indexes (UUID 1614997a-f0cf-4035-ac06-3eb597137519).</summary>
     public const string ManifestSigningEku = "2.25.29349974793470984425589463865600734489";
 
