@@ -17,6 +17,7 @@ namespace LivePatch.Core.Manifests;
     MaxDepth = LivePatchJsonContext.MaxDepth)]
 [JsonSerializable(typeof(Manifest))]
 [JsonSerializable(typeof(RepositoryIndex))]
+[JsonSerializable(typeof(CoverageBin))]
 public sealed partial class LivePatchJsonContext : JsonSerializerContext
 {
     /// <summary>Deepest JSON nesting read or written: twice what the wire records use.</summary>

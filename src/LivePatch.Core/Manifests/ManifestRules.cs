@@ -27,6 +27,14 @@ public static class ManifestLimits
     /// <summary>Index entries (one per channel and kernel): ten times <see cref="MaxEntries"/>, a repository serves many kernels.</summary>
     public const int MaxIndexEntries = 100_000;
 
+    /// <summary>Kernels in one coverage bin: a bin cannot honestly cover more kernels than an index may list in all
+    /// (<see cref="MaxIndexEntries"/>; build IDs are hashes, so a real bin holds about 1/256 of them).</summary>
+    public const int MaxCoverageBinEntries = MaxIndexEntries;
+
+    /// <summary>16 MiB: sixteen times hosts' default maxManifestBytes, and the server signs none above 1 MiB;
+    /// a coverage entry naming a larger signed manifest is no manifest this project makes.</summary>
+    public const long MaxSignedManifestSize = 16 * 1024 * 1024;
+
     /// <summary>CVE ids of one patch.</summary>
     public const int MaxCvesPerPatch = 256;
 

@@ -39,7 +39,8 @@ public static class ManifestSerializer
         return index;
     }
 
-    private static T Read<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> typeInfo, ErrorCode code)
+    /// <summary>Deserializes with the context's bounded options (depth, duplicates, nullability), failing with <paramref name="code"/>.</summary>
+    internal static T Read<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> typeInfo, ErrorCode code)
         where T : class
     {
         T? value;
