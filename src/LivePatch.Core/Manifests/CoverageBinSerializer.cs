@@ -57,8 +57,12 @@ public static class CoverageBinSerializer
         var count = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            LivePatchFormatException.ThrowUnless(++count <= ManifestLimits.MaxCoverageBinEntries, ErrorCodes.CoverageMalformed,
-                $"$.kernels: at most {ManifestLimits.MaxCoverageBinEntries} entries.");
+            // Not ThrowUnless: its message would be formatted for every element.
+            if (++count > ManifestLimits.MaxCoverageBinEntries)
+            {
+                throw new LivePatchFormatException(ErrorCodes.CoverageMalformed, $"$.kernels: at most {ManifestLimits.MaxCoverageBinEntries} entries.");
+            }
+
             reader.Skip();
         }
     }
