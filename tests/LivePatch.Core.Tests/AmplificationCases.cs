@@ -89,6 +89,26 @@ internal static class AmplificationCases
         return bytes;
     }
 
+    /// <summary>A coverage bin whose <c>$.kernels</c> holds <paramref name="count"/> copies of one well-formed entry
+    /// (about 120 bytes each): a deserializer that builds before it counts allocates about twice the input.</summary>
+    public static byte[] CoverageBinManyKernels(int count)
+    {
+        var head = """{"schema":1,"repository":"r","channel":"stable","prefix":"01","version":1,"issued":"2026-03-01T00:00:00+00:00","expires":"2026-03-02T00:00:00+00:00","kernels":["""u8;
+        var entry = """{"buildId":"0100000000000000","version":1,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":1}"""u8;
+        var tail = "]}"u8;
+        var bytes = new byte[head.Length + (count * (entry.Length + 1)) - 1 + tail.Length];
+        head.CopyTo(bytes);
+        var at = head.Length;
+        for (var i = 0; i < count; i++, at += entry.Length + 1)
+        {
+            entry.CopyTo(bytes.AsSpan(at));
+            bytes[at + entry.Length] = (byte)',';
+        }
+
+        tail.CopyTo(bytes.AsSpan(at - 1));
+        return bytes;
+    }
+
     /// <summary><paramref name="bytes"/> gzipped, as <c>make modules_install</c> compresses a module.</summary>
     public static byte[] GzipOf(byte[] bytes)
     {

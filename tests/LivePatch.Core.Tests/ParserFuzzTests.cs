@@ -209,6 +209,51 @@ public sealed class ParserFuzzTests(ITestOutputHelper output)
         RefusedCheaply(parse, index ? ErrorCodes.IndexMalformed : ErrorCodes.ManifestMalformed);
     }
 
+    [Theory]
+    [InlineData("{\"unknown\":")]
+    [InlineData("{\"kernels\":")]
+    public void CoverageBinDeserialize_DeeplyNestedJson_Refused(string start)
+    {
+        // Nested under kernels too: the counting pass reads that array before the deserializer does.
+        var json = Encoding.ASCII.GetBytes(start + new string('[', 1_000_000) + new string(']', 1_000_000) + "}");
+
+        RefusedCheaply(() => CoverageBinSerializer.Deserialize(json), ErrorCodes.CoverageMalformed);
+    }
+
+    [Fact]
+    public void CoverageBinDeserialize_MillionKernels_RefusedBeforeBuildingThem()
+    {
+        Assert.Single(CoverageBinSerializer.Deserialize(AmplificationCases.CoverageBinManyKernels(1)).Kernels);
+        var json = AmplificationCases.CoverageBinManyKernels(1_000_000);
+
+        RefusedCheaply(() => CoverageBinDeserializeChecked(json), ErrorCodes.CoverageMalformed, $"{json.Length}-byte bin of 1,000,000 kernels");
+    }
+
+    [Fact]
+    public void CoverageBinDeserialize_MutatedJson_ThrowsOnlyFormatErrors()
+    {
+        var original = CoverageBinSerializer.Serialize(Manifests.SampleCoverageBins.Bin());
+
+        foreach (var bytes in new Mutator(29).Mutations(original, Iterations))
+        {
+            OnlyFormatErrors(() => CoverageBinSerializer.Deserialize(bytes));
+        }
+    }
+
+    /// <summary>The million-kernel case must fail on the count, not on something the generator got wrong.</summary>
+    private static void CoverageBinDeserializeChecked(byte[] json)
+    {
+        try
+        {
+            CoverageBinSerializer.Deserialize(json);
+        }
+        catch (LivePatchFormatException e)
+        {
+            Assert.Contains("$.kernels: at most", e.Message, StringComparison.Ordinal);
+            throw;
+        }
+    }
+
     /// <summary>Asserts <paramref name="parse"/> throws the format error <paramref name="code"/> having allocated
     /// less than <see cref="MaxAllocatedBytes"/> on this thread, and records the figure.</summary>
     private void RefusedCheaply(Action parse, ErrorCode code, string? what = null) => RefusedCheaply(parse, code.Code, what);
