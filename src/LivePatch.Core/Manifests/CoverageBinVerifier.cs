@@ -14,30 +14,15 @@ public sealed class CoverageBinVerifier(TrustPolicy policy, TimeProvider time)
 
     public CoverageBinVerificationResult Verify(ReadOnlySpan<byte> signedBin)
     {
-        // Step 3: CMS signature, chain, EKU, threshold. The bin's own content type refuses a manifest or an index
-        // presented as a bin (and the manifest and index verifiers refuse a bin) with cms-wrong-content-type.
-        var signed = _signatures.Verify(signedBin, LivePatchOids.CoverageBinContentType);
-        if (!signed.IsValid)
-        {
-            return CoverageBinVerificationResult.Refused(signed.Issue!);
-        }
-
-        // Parse only the bytes that were verified.
-        CoverageBin bin;
-        try
-        {
-            bin = CoverageBinSerializer.Deserialize(signed.Content);
-        }
-        catch (LivePatchFormatException e)
-        {
-            return CoverageBinVerificationResult.Refused(new(e.Error, e.Message));
-        }
-
-        // Step 5: freshness (TUF freeze attack: a mirror replaying an old "not covered").
-        var stale = Freshness.Check(bin.Issued, bin.Expires, time.GetUtcNow(), policy.MaxClockSkew,
-            ErrorCodes.CoverageExpired, ErrorCodes.CoverageIssuedInFuture, "Coverage bin");
-        return stale is null
-            ? new CoverageBinVerificationResult { Bin = bin, TrustedSigners = signed.TrustedSigners }
-            : CoverageBinVerificationResult.Refused(stale);
+        // Steps 3 and 5 as for a manifest; the bin's own content type refuses a manifest or an index presented as a bin
+        // (and the manifest and index verifiers refuse a bin). Freshness answers a mirror replaying an old "not covered".
+        var (bin, issue) = SignedDocumentReader.Read(_signatures, signedBin, LivePatchOids.CoverageBinContentType, null,
+            CoverageBinSerializer.Deserialize,
+            b => Freshness.Check(b.Issued, b.Expires, time.GetUtcNow(), policy.MaxClockSkew,
+                ErrorCodes.CoverageExpired, ErrorCodes.CoverageIssuedInFuture, "Coverage bin"),
+            out var signed);
+        return bin is null
+            ? CoverageBinVerificationResult.Refused(issue!)
+            : new CoverageBinVerificationResult { Bin = bin, TrustedSigners = signed.TrustedSigners };
     }
 }

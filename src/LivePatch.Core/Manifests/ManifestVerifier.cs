@@ -16,29 +16,15 @@ public sealed class ManifestVerifier(TrustPolicy policy, TimeProvider time)
     /// <summary>Verifies; unchanged bytes that <paramref name="memo"/> vouches for skip the chain building (freshness is always checked).</summary>
     public ManifestVerificationResult Verify(ReadOnlySpan<byte> signedManifest, SignatureMemo? memo)
     {
-        // Step 3: CMS signature, chain to a pinned root, EKU, threshold (arbitrary installation, malicious mirror).
-        var signed = _signatures.Verify(signedManifest, LivePatchOids.ManifestContentType, memo);
-        if (!signed.IsValid)
-        {
-            return ManifestVerificationResult.Refused(signed.Issue!);
-        }
-
-        // Parse only the bytes that were verified (no canonicalisation, no second parser).
-        Manifest manifest;
-        try
-        {
-            manifest = ManifestSerializer.Deserialize(signed.Content);
-        }
-        catch (LivePatchFormatException e)
-        {
-            return ManifestVerificationResult.Refused(new(e.Error, e.Message));
-        }
-
-        // Step 5: freshness (TUF freeze attack).
-        var stale = Freshness.Check(manifest.Issued, manifest.Expires, time.GetUtcNow(), policy.MaxClockSkew,
-            ErrorCodes.ManifestExpired, ErrorCodes.ManifestIssuedInFuture, "Manifest");
-        return stale is null
-            ? new ManifestVerificationResult { Manifest = manifest, TrustedSigners = signed.TrustedSigners, Memo = signed.Memo }
-            : ManifestVerificationResult.Refused(stale);
+        // Steps 3 and 5: CMS signature, chain to a pinned root, EKU, threshold (arbitrary installation, malicious mirror);
+        // parsing of the verified bytes; freshness (TUF freeze attack).
+        var (manifest, issue) = SignedDocumentReader.Read(_signatures, signedManifest, LivePatchOids.ManifestContentType, memo,
+            ManifestSerializer.Deserialize,
+            m => Freshness.Check(m.Issued, m.Expires, time.GetUtcNow(), policy.MaxClockSkew,
+                ErrorCodes.ManifestExpired, ErrorCodes.ManifestIssuedInFuture, "Manifest"),
+            out var signed);
+        return manifest is null
+            ? ManifestVerificationResult.Refused(issue!)
+            : new ManifestVerificationResult { Manifest = manifest, TrustedSigners = signed.TrustedSigners, Memo = signed.Memo };
     }
 }

@@ -11,26 +11,11 @@ public sealed class RepositoryIndexVerifier(TrustPolicy policy, TimeProvider tim
     public RepositoryIndex? Verify(ReadOnlySpan<byte> signedIndex, out VerificationIssue? issue)
     {
         // The index content type differs from the manifest's, so neither can be replayed as the other.
-        var signed = _signatures.Verify(signedIndex, LivePatchOids.RepositoryIndexContentType);
-        if (!signed.IsValid)
-        {
-            issue = signed.Issue;
-            return null;
-        }
-
-        RepositoryIndex index;
-        try
-        {
-            index = ManifestSerializer.DeserializeIndex(signed.Content);
-        }
-        catch (LivePatchFormatException e)
-        {
-            issue = new(e.Error, e.Message);
-            return null;
-        }
-
-        issue = Freshness.Check(index.Issued, index.Expires, time.GetUtcNow(), policy.MaxClockSkew,
-            ErrorCodes.IndexExpired, ErrorCodes.IndexIssuedInFuture, "Repository index");
-        return issue is null ? index : null;
+        (var index, issue) = SignedDocumentReader.Read(_signatures, signedIndex, LivePatchOids.RepositoryIndexContentType, null,
+            ManifestSerializer.DeserializeIndex,
+            i => Freshness.Check(i.Issued, i.Expires, time.GetUtcNow(), policy.MaxClockSkew,
+                ErrorCodes.IndexExpired, ErrorCodes.IndexIssuedInFuture, "Repository index"),
+            out _);
+        return index;
     }
 }
