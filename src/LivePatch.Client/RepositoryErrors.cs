@@ -71,7 +71,8 @@ internal static class RepositoryErrors
         return text.Length <= MaxDescriptionLength ? text : string.Concat(text.AsSpan(0, MaxDescriptionLength - 1), "…");
     }
 
-    private static async Task<ProblemInfo?> ReadProblemOrNullAsync(HttpResponseMessage response)
+    /// <summary>The problem document of an error answer (at most <see cref="MaxProblemBytes"/> read), or null when there is none.</summary>
+    internal static async Task<ProblemInfo?> ReadProblemOrNullAsync(HttpResponseMessage response, CancellationToken cancellation = default)
     {
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         if (mediaType is null || !mediaType.EndsWith("json", StringComparison.OrdinalIgnoreCase))
@@ -79,11 +80,11 @@ internal static class RepositoryErrors
             return null;
         }
 
-        var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
+        var stream = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
             var buffer = new byte[MaxProblemBytes];
-            var length = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false).ConfigureAwait(false);
+            var length = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellation).ConfigureAwait(false);
             try
             {
                 return JsonSerializer.Deserialize(buffer.AsSpan(0, length), RepositoryJsonContext.Default.ProblemInfo);

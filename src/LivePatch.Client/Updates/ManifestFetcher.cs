@@ -1,6 +1,5 @@
 using LivePatch.Core;
 using System.Net;
-using System.Text.Json;
 using LivePatch.Core.Repository;
 
 namespace LivePatch.Client.Updates;
@@ -13,9 +12,6 @@ public sealed record FetchedManifest(byte[] Signed, string? ETag, bool NotModifi
 /// <remarks>What comes back is checked by <see cref="ManifestAcceptance"/>; this class decides nothing about trust.</remarks>
 public sealed class ManifestFetcher(string channel, long maxManifestBytes, TimeSpan timeout, ManifestCache cache)
 {
-    /// <summary>A problem document is a short JSON object; more is not read.</summary>
-    private const int MaxProblemBytes = 64 * 1024;
-
     /// <summary>Fetches; <paramref name="useCache"/> false (after a kept copy failed verification) asks for the repository's current bytes in full.</summary>
     public async Task<(FetchedManifest? Manifest, UpdateFailure? Failure)> FetchAsync(RepositoryClient repository, string buildId,
         bool useCache, CancellationToken cancellation)
@@ -66,22 +62,12 @@ public sealed class ManifestFetcher(string channel, long maxManifestBytes, TimeS
             : Unreachable(server, $"answered {status} {response.ReasonPhrase} for the manifest");
     }
 
-    private static async Task<ProblemInfo?> ProblemOrNullAsync(HttpResponseMessage response, CancellationToken cancellation)
+    private async Task<ProblemInfo?> ProblemOrNullAsync(HttpResponseMessage response, CancellationToken cancellation)
     {
-        if (response.Content.Headers.ContentType?.MediaType?.EndsWith("json", StringComparison.OrdinalIgnoreCase) != true)
-        {
-            return null;
-        }
-
-        try
-        {
-            var body = await BoundedRead.ReadAsync(response, MaxProblemBytes, TimeSpan.FromSeconds(10), cancellation);
-            return body is null ? null : JsonSerializer.Deserialize(body, RepositoryJsonContext.Default.ProblemInfo);
-        }
-        catch (Exception e) when (e is JsonException or IOException or HttpRequestException or OperationCanceledException)
-        {
-            return null;
-        }
+        // Time-outs of the HTTP pipeline end when the headers arrive; a repository that trickles the body is cut off here.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        deadline.CancelAfter(timeout);
+        return await RepositoryErrors.ReadProblemOrNullAsync(response, deadline.Token);
     }
 
     private static UpdateFailure Unreachable(string server, string why) =>
