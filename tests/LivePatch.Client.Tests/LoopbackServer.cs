@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace LivePatch.Client.Tests;
 
@@ -25,10 +20,7 @@ internal sealed class LoopbackServer : IAsyncDisposable
 
     public static async Task<LoopbackServer> StartAsync(Func<HttpContext, Task> handle)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var server = new LoopbackServer(builder.Build());
+        var server = new LoopbackServer(LoopbackApp.CreateBuilder().Build());
         server._app.Run(context =>
         {
             var headers = context.Request.Headers;
@@ -36,9 +28,7 @@ internal sealed class LoopbackServer : IAsyncDisposable
                 Header(headers.Authorization), Header(headers.Range), Header(headers.IfNoneMatch)));
             return handle(context);
         });
-        await server._app.StartAsync();
-        var address = server._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.Url = new Uri(address + "/");
+        server.Url = await LoopbackApp.StartAsync(server._app);
         return server;
     }
 

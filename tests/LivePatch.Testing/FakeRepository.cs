@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace LivePatch.Testing;
 
@@ -26,14 +21,9 @@ public sealed class FakeRepository : IAsyncDisposable
 
     public static async Task<FakeRepository> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var fake = new FakeRepository(builder.Build());
+        var fake = new FakeRepository(LoopbackApp.CreateBuilder().Build());
         fake._app.Run(fake.HandleAsync);
-        await fake._app.StartAsync();
-        var address = fake._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        fake.Url = new Uri(address + "/");
+        fake.Url = await LoopbackApp.StartAsync(fake._app);
         return fake;
     }
 

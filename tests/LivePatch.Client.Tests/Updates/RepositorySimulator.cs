@@ -5,12 +5,7 @@ using LivePatch.Core;
 using LivePatch.Core.Manifests;
 using LivePatch.Core.Trust;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace LivePatch.Client.Tests.Updates;
 
@@ -71,8 +66,11 @@ public sealed class RepositorySimulator : IAsyncDisposable
     /// <summary>Answer a Range request with 206 for the whole blob (Content-Range from 0): a broken or hostile mirror.</summary>
     public bool WrongContentRange { get; set; }
 
-    /// <summary>Answer manifest requests with 404 and a problem document carrying this code (e.g. <c>unknown-channel</c>).</summary>
+    /// <summary>Answer manifest requests with <see cref="ManifestProblemStatus"/> and a problem document carrying this code
+    /// (e.g. <c>unknown-channel</c>).</summary>
     public string? ManifestProblem { get; set; }
+
+    public int ManifestProblemStatus { get; set; } = StatusCodes.Status404NotFound;
 
     /// <summary>Wait this long before answering anything (cut short when the client hangs up).</summary>
     public TimeSpan Delay { get; set; }
@@ -89,15 +87,10 @@ public sealed class RepositorySimulator : IAsyncDisposable
 
     public static async Task<RepositorySimulator> StartAsync(SimulatorPki pki)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var simulator = new RepositorySimulator(builder.Build(), pki);
+        var simulator = new RepositorySimulator(LoopbackApp.CreateBuilder().Build(), pki);
         simulator._app.MapGet("/v1/manifests/{channel}/{buildId}", simulator.ServeManifestAsync);
         simulator._app.MapGet("/v1/blobs/sha256/{hex}", simulator.ServeBlobAsync);
-        await simulator._app.StartAsync();
-        var address = simulator._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        simulator.Url = new Uri(address + "/");
+        simulator.Url = await LoopbackApp.StartAsync(simulator._app);
         return simulator;
     }
 
@@ -183,10 +176,10 @@ public sealed class RepositorySimulator : IAsyncDisposable
 
         if (ManifestProblem is { } code)
         {
-            Log(context, StatusCodes.Status404NotFound);
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            Log(context, ManifestProblemStatus);
+            context.Response.StatusCode = ManifestProblemStatus;
             context.Response.ContentType = "application/problem+json";
-            await context.Response.WriteAsync($$"""{"title":"{{code}}","status":404,"detail":"no such channel","code":"{{code}}"}""");
+            await context.Response.WriteAsync($$"""{"title":"{{code}}","status":{{ManifestProblemStatus}},"detail":"no such channel","code":"{{code}}"}""");
             return;
         }
 

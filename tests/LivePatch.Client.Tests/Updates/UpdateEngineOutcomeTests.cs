@@ -82,6 +82,22 @@ public sealed class UpdateEngineOutcomeTests(SimulatorPki pki) : SimulatorTests(
     }
 
     [Fact]
+    public async Task Apply_RepositoryBusyWithAProblemCode_UnreachableNotAConfigurationError()
+    {
+        // A 429 (after retries) says the repository is busy, not that this host's settings are wrong.
+        Sim.Publish(Module, level: 1);
+        Sim.ManifestProblem = "rate-limited";
+        Sim.ManifestProblemStatus = 429;
+        var before = Host.Snapshot();
+
+        var result = await Host.ApplyAsync();
+
+        Assert.Equal(ErrorCategory.Unreachable, result.Failure!.Category);
+        Assert.Equal(ClientErrorCodes.RepositoryUnreachable.Code, result.Failure.Code);
+        HostAssert.NothingChanged(before, Host);
+    }
+
+    [Fact]
     public async Task Check_ModuleBuiltForAnotherKernelRelease_RefusedKernelMismatch()
     {
         Sim.Publish(Module, level: 1);
