@@ -55,8 +55,7 @@ internal static class LpatchCommand
         }
         catch (ClientConfigurationException e)
         {
-            error.WriteLine($"lpatch: error [configuration-invalid]: {e.Message}");
-            return ExitCodes.UsageOrInput;
+            return Report(error, ClientErrorCodes.ConfigurationInvalid, e.Message);
         }
         catch (ClientStateException e)
         {
@@ -72,14 +71,13 @@ internal static class LpatchCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
         {
-            error.WriteLine($"lpatch: error [input-unreadable]: {e.Message}");
-            return ExitCodes.UsageOrInput;
+            return Report(error, ClientErrorCodes.InputUnreadable, e.Message);
         }
         catch (Exception e)
         {
             // Last resort: a bug. The message only, never a stack trace (it may show paths and is no use to an operator).
-            error.WriteLine($"lpatch: internal error [internal]: {e.Message}");
-            return ExitCodes.Internal;
+            error.WriteLine($"lpatch: internal error [{ClientErrorCodes.Internal}]: {e.Message}");
+            return ErrorCategories.ExitCode(ClientErrorCodes.Internal.Category);
         }
     }
 

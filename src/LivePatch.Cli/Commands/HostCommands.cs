@@ -122,7 +122,7 @@ internal static class HostCommands
             var options = ClientConfiguration.Load(parse.GetRequiredValue(config));
             if (!new StateAdministration(options, time).Unhold(patch))
             {
-                parse.InvocationConfiguration.Error.WriteLine($"lpatch: error [not-held]: {patch} is not held ('lpatch status' lists holds).");
+                parse.InvocationConfiguration.Error.WriteLine($"lpatch: error [{ClientErrorCodes.NotHeld}]: {patch} is not held ('lpatch status' lists holds).");
                 return ExitCodes.UsageOrInput;
             }
 

@@ -24,6 +24,7 @@ public static class ClientErrorCodes
     public static readonly ErrorCode StatePathUnsafe = new(Host.UnsafePathException.ErrorCode, ErrorCategory.Configuration);
     public static readonly ErrorCode Busy = new(Host.LpatchBusyException.ErrorCode, ErrorCategory.Busy);
     public static readonly ErrorCode NotHeld = new("not-held", ErrorCategory.Configuration);
+    public static readonly ErrorCode InputUnreadable = new("input-unreadable", ErrorCategory.Invalid);
     public static readonly ErrorCode Internal = new("internal", ErrorCategory.Internal);
 
     /// <summary>A loader's code (<see cref="Loading.LoaderErrorCodes"/>): a loader failure, but for removing what is not applied,

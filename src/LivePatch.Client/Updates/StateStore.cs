@@ -122,9 +122,6 @@ public sealed class StateStore(string stateDirectory)
             "only when this host's repositories are the ones you trust.");
 }
 
-/// <summary>The state directory holds something lpatch cannot use: the message names the file and the repair command.</summary>
-public sealed class ClientStateException(string message) : Exception(message)
-{
-    /// <summary>Stable code printed with the message.</summary>
-    public const string ErrorCode = "state-corrupt";
-}
+/// <summary>The state directory holds something lpatch cannot use: the message names the file and the repair command
+/// (printed with <see cref="ClientErrorCodes.StateCorrupt"/>).</summary>
+public sealed class ClientStateException(string message) : Exception(message);
