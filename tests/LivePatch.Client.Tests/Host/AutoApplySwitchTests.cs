@@ -160,4 +160,18 @@ public sealed class AutoApplySwitchTests : IDisposable
 
         Assert.False(AutoApplySwitch.IsDisabled(_options, out _));
     }
+
+    [Fact]
+    public void IsDisabled_CommandLinePathIsAHugeFile_RefusedAsTooLargeWithoutReadingIt()
+    {
+        // A wrong kernelCommandLinePath (a disk image, a log) must not be read whole: the kernel's is at most a few KiB.
+        using (var file = File.Create(_options.KernelCommandLinePath))
+        {
+            file.SetLength(64 * 1024 * 1024);
+        }
+
+        var refused = Assert.Throws<LivePatch.Core.LivePatchFormatException>(() => AutoApplySwitch.IsDisabled(_options, out _));
+
+        Assert.Equal(LivePatch.Core.ErrorCodes.FileTooLarge.Code, refused.Code);
+    }
 }

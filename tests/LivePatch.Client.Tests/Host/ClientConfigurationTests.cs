@@ -68,6 +68,8 @@ public sealed class ClientConfigurationTests : IDisposable
         { "pinCutoff", o => o.PinCutoff = new DateTimeOffset(1999, 12, 31, 23, 59, 59, TimeSpan.Zero) },
         { "pinLevel", o => o.PinLevel = 1_000_001 },
         { "pinLevel", o => o.PinLevel = 0 },
+        { "lockWait", o => o.LockWait = TimeSpan.FromMinutes(11) },
+        { "lockWait", o => o.LockWait = TimeSpan.FromSeconds(-1) },
     };
 
     [Theory]
