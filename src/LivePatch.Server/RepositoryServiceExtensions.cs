@@ -54,6 +54,7 @@ public static class RepositoryServiceExtensions
         services.AddSingleton<StoreMaintenance>();
         services.AddSingleton(sp => new PublishValidator(Options(sp), sp.GetRequiredService<RepositoryKeys>()));
         services.AddSingleton<ManifestService>();
+        services.AddSingleton<CoverageService>();
         services.AddSingleton<IndexService>();
         services.AddSingleton<ManifestWriter>();
         services.AddSingleton<PatchService>();

@@ -2,6 +2,7 @@ using LivePatch.Core;
 using LivePatch.Core.Repository;
 using LivePatch.Server.Auth;
 using LivePatch.Server.Configuration;
+using LivePatch.Server.Publishing;
 using LivePatch.Server.Storage;
 using Microsoft.Extensions.Options;
 
@@ -12,6 +13,7 @@ public sealed class RepositoryStartup(
     RepositoryKeys keys,
     BlobStore blobs,
     StoreMaintenance store,
+    ManifestWriter writer,
     ApiKeyService apiKeys,
     IOptions<RepositoryOptions> options,
     ILogger<RepositoryStartup> logger) : IHostedService
@@ -27,6 +29,12 @@ public sealed class RepositoryStartup(
 
         store.RemoveUnreferencedBlobs();
         store.BackfillModuleDigests();
+
+        // Before the first request: what a crash left pending, every bin of every configured channel, and the index.
+        if (writer.CompletePending() is var completed and > 0)
+        {
+            logger.LogWarning("Rendered {Count} manifest(s) a change had left pending (a crash or failure between its batches)", completed);
+        }
 
         var data = Path.GetFullPath(options.Value.DataDirectory);
         if (!apiKeys.HasAdmin())

@@ -181,6 +181,7 @@ public sealed class AuthTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/patches")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/kernels")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v1/manifests/stable/{Fixtures.BuildId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v1/coverage/stable/{Fixtures.BuildId[..2]}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/index")).StatusCode);
     }
 }

@@ -11,21 +11,31 @@ public sealed class ReadApiTests : IDisposable
 
     public void Dispose() => _factory.Dispose();
 
+    /// <summary>An admin client of a repository where the fixture kernel has a manifest.</summary>
+    private async Task<HttpClient> PublishedAsync()
+    {
+        var client = _factory.CreateClient(_factory.AdminKey);
+        (await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"))).EnsureSuccessStatusCode();
+        return client;
+    }
+
     [Fact]
-    public async Task Manifest_NothingPublished_IsSignedAndEmpty()
+    public async Task Manifest_NothingPublished_404KernelNotCoveredNamingTheBin()
     {
         using var client = _factory.CreateClient(apiKey: null);
 
-        var manifest = await PublishTests.VerifiedManifestAsync(client, "stable", Fixtures.OtherBuildId, _factory);
+        var response = await client.GetAsync($"/v1/manifests/stable/{Fixtures.OtherBuildId}");
 
-        Assert.Empty(manifest.Patches);
-        Assert.Equal((Fixtures.OtherBuildId, "stable", "test"), (manifest.BuildId, manifest.Channel, manifest.Repository));
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var problem = await response.Content.ReadAsStringAsync();
+        Assert.Contains("\"kernel-not-covered\"", problem);
+        Assert.Contains($"/v1/coverage/stable/{Fixtures.OtherBuildId[..2]}", problem);
     }
 
     [Fact]
     public async Task Manifest_IfNoneMatchCurrentETag_304WithoutBody()
     {
-        using var client = _factory.CreateClient(apiKey: null);
+        using var client = await PublishedAsync();
         var first = await client.GetAsync($"/v1/manifests/stable/{Fixtures.BuildId}");
         var etag = first.Headers.ETag!;
 
@@ -42,9 +52,9 @@ public sealed class ReadApiTests : IDisposable
     [Fact]
     public async Task Manifest_AfterPublish_ETagChanges()
     {
-        using var client = _factory.CreateClient(_factory.AdminKey);
+        using var client = await PublishedAsync();
         var before = (await client.GetAsync($"/v1/manifests/stable/{Fixtures.BuildId}")).Headers.ETag!;
-        await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"));
+        await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.ecdsa-p384-sha384.ko"));
 
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/manifests/stable/{Fixtures.BuildId}");
         request.Headers.IfNoneMatch.Add(before);
@@ -121,7 +131,7 @@ public sealed class ReadApiTests : IDisposable
     [Fact]
     public async Task Manifest_HeadAndWeakIfNoneMatch_AnsweredLikeGet()
     {
-        using var client = _factory.CreateClient(apiKey: null);
+        using var client = await PublishedAsync();
         var get = await client.GetAsync($"/v1/manifests/stable/{Fixtures.BuildId}");
 
         var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v1/manifests/stable/{Fixtures.BuildId}"));
@@ -134,7 +144,7 @@ public sealed class ReadApiTests : IDisposable
     }
 
     [Fact]
-    public async Task Index_ListsEveryStoredManifestWithItsHash()
+    public async Task Index_ListsEveryBinOfEveryChannelWithItsHash()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);
         await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko", ("buildId", Fixtures.BuildId), ("buildId", Fixtures.OtherBuildId)));
@@ -143,11 +153,13 @@ public sealed class ReadApiTests : IDisposable
 
         var index = new RepositoryIndexVerifier(TestKeys.Policy, _factory.Time).Verify(bytes, out var issue);
         Assert.Null(issue);
-        Assert.Equal(2, index!.Manifests.Count);
-        var entry = index.Manifests.Single(m => m.BuildId == Fixtures.BuildId);
-        var manifest = await client.GetByteArrayAsync($"/v1/manifests/stable/{Fixtures.BuildId}");
-        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(manifest)), entry.Sha256);
-        Assert.Equal(manifest.Length, entry.Size);
+        Assert.Equal(256, index!.Bins.Count); // the factory's one channel, empty bins included
+        Assert.Equal(Enumerable.Range(0, 256).Select(p => $"{p:x2}"), index.Bins.Select(b => b.Prefix));
+        var entry = index.Bins.Single(b => b.Prefix == Fixtures.BuildId[..2]);
+        var bin = await client.GetByteArrayAsync($"/v1/coverage/stable/{Fixtures.BuildId[..2]}");
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bin)), entry.Sha256);
+        Assert.Equal(bin.Length, entry.Size);
+        Assert.True(entry.Version <= index.Version);
     }
 
     [Fact]

@@ -52,15 +52,20 @@ public sealed class ResignTests : IDisposable
     }
 
     [Fact]
-    public async Task EmptyManifest_OldOneIsReplacedWhenHalfExpired()
+    public async Task CoverageBinsAndIndex_ReSignedBeforeExpiry_NeverPerRequest()
     {
         using var client = _factory.CreateClient(apiKey: null);
-        var first = await client.GetByteArrayAsync($"/v1/manifests/stable/{Fixtures.OtherBuildId}");
+        var bin = $"/v1/coverage/stable/{Fixtures.OtherBuildId[..2]}";
+        var first = await CoverageTests.VerifiedBinAsync(client, "stable", Fixtures.OtherBuildId, _factory);
+        var firstIndex = await client.GetByteArrayAsync("/v1/index");
         _factory.Time.Advance(TimeSpan.FromHours(25));
 
-        var second = await client.GetByteArrayAsync($"/v1/manifests/stable/{Fixtures.OtherBuildId}");
+        Assert.Equal(await client.GetByteArrayAsync(bin), await client.GetByteArrayAsync(bin)); // a GET signs nothing
+        _factory.Services.GetRequiredService<ResignService>().ResignDue();
+        var second = await CoverageTests.VerifiedBinAsync(client, "stable", Fixtures.OtherBuildId, _factory);
 
-        Assert.NotEqual(first, second);
-        Assert.True(_factory.ManifestVerifier.Verify(second).IsValid);
+        Assert.True(second.Version > first.Version);
+        Assert.True(second.Expires > first.Expires);
+        Assert.NotEqual(firstIndex, await client.GetByteArrayAsync("/v1/index"));
     }
 }

@@ -23,12 +23,13 @@ public sealed class StartupTests
         using var factory = new RepositoryFactory(new() { ["LivePatch:Signing:Certificate"] = "", ["LivePatch:Signing:Key"] = "", ["LivePatch:Signing:Roots:0"] = "" });
         using var client = factory.CreateClient(apiKey: null);
 
-        var bytes = await client.GetByteArrayAsync($"/v1/manifests/stable/{Fixtures.BuildId}");
+        var bytes = await client.GetByteArrayAsync($"/v1/coverage/stable/{Fixtures.BuildId[..2]}");
 
         var keys = Path.Combine(factory.DataDirectory, "keys");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(keys, "manifest-signing.key")));
         var policy = new Core.Trust.TrustPolicy { Roots = Core.Trust.TrustPolicy.LoadRoots([Path.Combine(keys, "root.pem")]) };
-        Assert.True(new Core.Manifests.ManifestVerifier(policy, factory.Time).Verify(bytes).IsValid);
+        var result = new Core.Manifests.CoverageBinVerifier(policy, factory.Time).Verify(bytes);
+        Assert.True(result.IsValid, result.Issue?.ToString());
     }
 
     [Theory]

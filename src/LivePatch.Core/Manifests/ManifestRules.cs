@@ -24,12 +24,12 @@ public static class ManifestLimits
     /// <summary>Patches or revoked entries in one manifest (one kernel): more is an attack on the host's time and memory.</summary>
     public const int MaxEntries = 10_000;
 
-    /// <summary>Index entries (one per channel and kernel): ten times <see cref="MaxEntries"/>, a repository serves many kernels.</summary>
-    public const int MaxIndexEntries = 100_000;
+    /// <summary>Bins in one index: 256 per channel, for up to 256 channels.</summary>
+    public const int MaxIndexBins = 256 * 256;
 
-    /// <summary>Kernels in one coverage bin: a bin cannot honestly cover more kernels than an index may list in all
-    /// (<see cref="MaxIndexEntries"/>; build IDs are hashes, so a real bin holds about 1/256 of them).</summary>
-    public const int MaxCoverageBinEntries = MaxIndexEntries;
+    /// <summary>Kernels in one coverage bin: build IDs are hashes, so a bin of a repository of 100,000 kernels holds about
+    /// 400; a hundred thousand in one bin is no honest repository.</summary>
+    public const int MaxCoverageBinEntries = 100_000;
 
     /// <summary>16 MiB: sixteen times hosts' default maxManifestBytes, and the server signs none above 1 MiB;
     /// a coverage entry naming a larger signed manifest is no manifest this project makes.</summary>
@@ -115,18 +115,19 @@ internal static partial class ManifestRules
         RequireDate(index.Issued, code, "$.issued");
         RequireDate(index.Expires, code, "$.expires");
         Require(index.Expires > index.Issued, code, "$.expires: must be after $.issued.");
-        RequireCount(index.Manifests.Count, ManifestLimits.MaxIndexEntries, code, "$.manifests");
+        RequireCount(index.Bins.Count, ManifestLimits.MaxIndexBins, code, "$.bins");
         var seen = new HashSet<(string, string)>();
-        for (var i = 0; i < index.Manifests.Count; i++)
+        for (var i = 0; i < index.Bins.Count; i++)
         {
-            var path = $"$.manifests[{i}]";
-            var e = index.Manifests[i] ?? throw Fail(code, $"{path}: null.");
-            RequireShortText(e.Channel, code, $"{path}.channel");
-            RequireBuildId(e.BuildId, code, $"{path}.buildId");
-            RequireVersion(e.Version, code, $"{path}.version");
-            RequireSha256(e.Sha256, code, $"{path}.sha256");
-            Require(e.Size is >= 0 and <= ManifestLimits.MaxPatchSize, code, $"{path}.size: must be 0 to {ManifestLimits.MaxPatchSize}.");
-            Require(seen.Add((e.Channel, e.BuildId)), code, $"{path}: duplicate {e.Channel}/{e.BuildId}.");
+            var path = $"$.bins[{i}]";
+            var b = index.Bins[i] ?? throw Fail(code, $"{path}: null.");
+            RequireShortText(b.Channel, code, $"{path}.channel");
+            Require(b.Prefix is { Length: CoverageBin.PrefixLength } && IsLowerHex(b.Prefix), code,
+                $"{path}.prefix: must be {CoverageBin.PrefixLength} lowercase hex characters.");
+            RequireVersion(b.Version, code, $"{path}.version");
+            RequireSha256(b.Sha256, code, $"{path}.sha256");
+            Require(b.Size is > 0 and <= ManifestLimits.MaxSignedManifestSize, code, $"{path}.size: must be 1 to {ManifestLimits.MaxSignedManifestSize}.");
+            Require(seen.Add((b.Channel, b.Prefix)), code, $"{path}: duplicate {b.Channel}/{b.Prefix}.");
         }
     }
 

@@ -1,9 +1,13 @@
 namespace LivePatch.Core.Manifests;
 
-/// <summary>The signed list of all manifests of a repository, used by mirrors to sync.</summary>
+/// <summary>The signed list of every coverage bin of a repository: where a mirror starts to sync (index, then changed
+/// bins, then the manifests those name, then missing blobs).</summary>
+/// <remarks>It names bins, not manifests, so it stays small however many kernels the repository covers
+/// (256 bins per channel; docs/manifests.md, "Repository index").</remarks>
 public sealed record RepositoryIndex
 {
-    public const int CurrentSchema = 1;
+    /// <summary>Schema 2 lists bins; schema 1 (every manifest) is no longer written or read.</summary>
+    public const int CurrentSchema = 2;
 
     public required int Schema { get; init; }
 
@@ -16,21 +20,23 @@ public sealed record RepositoryIndex
 
     public required DateTimeOffset Expires { get; init; }
 
-    public required IReadOnlyList<IndexEntry> Manifests { get; init; }
+    /// <summary>Every bin of every channel, sorted by channel then prefix (ordinal).</summary>
+    public required IReadOnlyList<IndexBin> Bins { get; init; }
 }
 
-/// <summary>One signed manifest file named by a repository index.</summary>
-public sealed record IndexEntry
+/// <summary>One signed coverage bin named by a repository index.</summary>
+public sealed record IndexBin
 {
     public required string Channel { get; init; }
 
-    public required string BuildId { get; init; }
+    /// <summary>The bin's two lowercase hex digits.</summary>
+    public required string Prefix { get; init; }
 
     public required ulong Version { get; init; }
 
-    /// <summary>Lowercase hex SHA-256 of the signed (CMS) manifest file.</summary>
+    /// <summary>Lowercase hex SHA-256 of the signed (CMS) bin file.</summary>
     public required string Sha256 { get; init; }
 
-    /// <summary>Size in bytes of the signed manifest file.</summary>
+    /// <summary>Size in bytes of the signed bin file.</summary>
     public required long Size { get; init; }
 }

@@ -55,6 +55,10 @@ public static class ProblemCodes
     public static readonly ErrorCode PatchNotFound = ErrorCode.Define("patch-not-found", ErrorCategory.NotFound);
 
     // Blobs and API keys.
+    /// <summary>No manifest for this kernel in this channel: its signed coverage bin (<c>/v1/coverage/{channel}/{prefix}</c>)
+    /// proves it to hosts. Never a signed document per request.</summary>
+    public static readonly ErrorCode KernelNotCovered = ErrorCode.Define("kernel-not-covered", ErrorCategory.NotFound);
+    public static readonly ErrorCode PrefixInvalid = ErrorCode.Define("prefix-invalid", ErrorCategory.Invalid);
     public static readonly ErrorCode InvalidHash = ErrorCode.Define("invalid-hash", ErrorCategory.Invalid);
     public static readonly ErrorCode BlobNotFound = ErrorCode.Define("blob-not-found", ErrorCategory.NotFound);
     public static readonly ErrorCode ApiKeyInvalid = ErrorCode.Define("api-key-invalid", ErrorCategory.Invalid);

@@ -1,4 +1,5 @@
 using LivePatch.Core.Kernel;
+using LivePatch.Core.Manifests;
 using LivePatch.Core.Repository;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Manifests;
@@ -26,15 +27,17 @@ public static class ReadApi
         string[] read = [HttpMethods.Get, HttpMethods.Head];
         v1.MapMethods("/manifests/{channel}/{buildId}", read, GetManifest).WithSummary("The signed manifest of one kernel in one channel.");
         v1.MapMethods("/blobs/sha256/{hex}", read, GetBlob).WithSummary("Module bytes by SHA-256 (immutable; Range and ETag).");
-        v1.MapMethods("/index", read, GetIndex).WithSummary("The signed repository index, for mirrors.");
+        v1.MapMethods("/coverage/{channel}/{prefix}", read, GetCoverage)
+            .WithSummary("The signed coverage bin: every kernel of the channel with a manifest whose build ID starts with the two hex digits.");
+        v1.MapMethods("/index", read, GetIndex).WithSummary("The signed repository index (every coverage bin), for mirrors.");
         return app;
     }
 
     private static IResult GetManifest(string channel, string buildId, HttpContext context, ManifestService manifests, IOptions<RepositoryOptions> options)
     {
-        if (!options.Value.Channels.Contains(channel))
+        if (UnknownChannelOrNull(channel, options.Value) is { } unknown)
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.UnknownChannel, $"This repository has no channel of that name; it has: {string.Join(", ", options.Value.Channels)}."));
+            return unknown;
         }
 
         // Only the canonical lowercase form names a manifest, as on a static mirror where paths are case-sensitive.
@@ -43,10 +46,38 @@ public static class ReadApi
             return Problems.Result(new RepositoryProblem(ProblemCodes.BuildIdInvalid, "The build ID must be 16 to 128 lowercase hex digits."));
         }
 
-        return Serve(context, manifests.Get(channel, buildId), ManifestCacheControl);
+        if (manifests.GetOrNull(channel, buildId) is not { } manifest)
+        {
+            // A lookup, never a signature: the kernel's signed coverage bin is what proves "not covered" to a host.
+            return Problems.Result(new RepositoryProblem(ProblemCodes.KernelNotCovered,
+                $"No live patches for this kernel in channel '{channel}'; the signed coverage bin /v1/coverage/{channel}/{CoverageBin.PrefixOf(buildId)} says so."));
+        }
+
+        return Serve(context, manifest, ManifestCacheControl);
     }
 
-    private static IResult GetIndex(HttpContext context, IndexService index) => Serve(context, index.Get(), ManifestCacheControl);
+    private static IResult GetCoverage(string channel, string prefix, HttpContext context, CoverageService coverage, IOptions<RepositoryOptions> options)
+    {
+        if (UnknownChannelOrNull(channel, options.Value) is { } unknown)
+        {
+            return unknown;
+        }
+
+        if (prefix.Length != CoverageBin.PrefixLength || !prefix.All(char.IsAsciiHexDigitLower) || coverage.GetOrNull(channel, prefix) is not { } bin)
+        {
+            return Problems.Result(new RepositoryProblem(ProblemCodes.PrefixInvalid, "A coverage bin is named by the first two lowercase hex digits of a build ID (00 to ff)."));
+        }
+
+        return Serve(context, bin, ManifestCacheControl);
+    }
+
+    private static IResult GetIndex(HttpContext context, IndexService index) =>
+        Serve(context, index.CurrentOrNull ?? throw new InvalidOperationException("The index is signed at start, before requests are taken."), ManifestCacheControl);
+
+    private static IResult? UnknownChannelOrNull(string channel, RepositoryOptions options) =>
+        options.Channels.Contains(channel)
+            ? null
+            : Problems.Result(new RepositoryProblem(ProblemCodes.UnknownChannel, $"This repository has no channel of that name; it has: {string.Join(", ", options.Channels)}."));
 
     private static IResult GetBlob(string hex, HttpContext context, BlobStore blobs)
     {

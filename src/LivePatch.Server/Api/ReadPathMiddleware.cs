@@ -15,9 +15,9 @@ namespace LivePatch.Server.Api;
 /// so these skip routing, endpoint filters and result objects and write precomputed bytes and headers. A stored
 /// manifest or a cached blob is found without allocating and answered on the thread that parsed the request (with
 /// inline socket I/O, the socket's event thread). Everything else goes to the thread pool through
-/// <see cref="ThreadPoolContext"/>: there a first read of a blob fills the cache, an unknown build ID gets its
-/// signed empty manifest, and anything else (an unknown channel, a malformed build ID, a Range request, the write
-/// API) falls through to the endpoints, which validate and answer with ProblemDetails. HEAD is answered here too,
+/// <see cref="ThreadPoolContext"/>: there a first read of a blob fills the cache, and anything else (a kernel with no
+/// manifest, an unknown channel, a malformed build ID, a coverage bin, a Range request, the write API) falls through
+/// to the endpoints, which validate and answer with ProblemDetails. HEAD is answered here too,
 /// as a static mirror would.
 /// </remarks>
 public sealed class ReadPathMiddleware
@@ -71,11 +71,6 @@ public sealed class ReadPathMiddleware
         }
 
         var path = context.Request.Path.Value ?? "";
-        if (path.StartsWith(ManifestPrefix, StringComparison.Ordinal) && ManifestOrNull(path.AsSpan(ManifestPrefix.Length)) is { } manifest)
-        {
-            return WriteAsync(context, manifest.Bytes, manifest.ETag, ReadApi.CmsContentType, ManifestCacheControl);
-        }
-
         if (path.StartsWith(BlobPrefix, StringComparison.Ordinal) && _blobs.GetOrNull(path[BlobPrefix.Length..]) is { } blob)
         {
             return WriteAsync(context, blob.Bytes, blob.ETag, "application/octet-stream", BlobCacheControl);
@@ -110,21 +105,6 @@ public sealed class ReadPathMiddleware
         }
 
         return WriteAsync(context, manifest.Body, Encoding.ASCII.GetString(manifest.ETag), ReadApi.CmsContentType, ManifestCacheControl);
-    }
-
-    /// <summary>Any manifest of a configured channel and a canonical build ID, signing the empty one when nothing is published.</summary>
-    private ServedDocument? ManifestOrNull(ReadOnlySpan<char> rest)
-    {
-        var slash = rest.IndexOf('/');
-        if (slash <= 0)
-        {
-            return null;
-        }
-
-        var channel = rest[..slash].ToString();
-        var buildId = rest[(slash + 1)..].ToString();
-        // Only the canonical form: the endpoint explains anything else with a ProblemDetails.
-        return _channels.Contains(channel) && BuildId.TryParse(buildId, out var id) && id.Hex == buildId ? _manifests.Get(channel, buildId) : null;
     }
 
     private static Task WriteAsync(HttpContext context, ReadOnlyMemory<byte> body, string etag, string contentType, string cacheControl)

@@ -2,49 +2,53 @@ using LivePatch.Core;
 using LivePatch.Core.Manifests;
 using LivePatch.Core.Trust;
 using LivePatch.Server.Configuration;
-using LivePatch.Server.Storage;
 using Microsoft.Extensions.Options;
 
 namespace LivePatch.Server.Manifests;
 
-/// <summary>The signed repository index for mirrors: rendered lazily when manifests changed or it nears expiry.</summary>
-/// <remarks>With 100 000 kernels the index is megabytes; rendering it on every publish would make bulk publishing quadratic.</remarks>
-public sealed class IndexService(RepositoryDatabase db, ManifestService manifests, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time)
+/// <summary>The signed repository index: every coverage bin with its version, SHA-256 and size, where a mirror starts to
+/// sync. Re-signed by the writer after bins change and before it expires; a GET never signs.</summary>
+/// <remarks>It names bins, not manifests: 256 entries per channel (about 30 KB) however many kernels are covered.</remarks>
+public sealed class IndexService(CoverageService coverage, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time)
 {
-    private readonly Lock _gate = new();
-    private ServedDocument? _current;
+    private volatile ServedDocument? _current;
     private long _renderedAtChange = -1;
 
-    public ServedDocument Get()
-    {
-        lock (_gate)
-        {
-            if (_current is null || _renderedAtChange != manifests.ChangeCount || manifests.NeedsResigning(_current))
-            {
-                _renderedAtChange = manifests.ChangeCount;
-                _current = Render();
-            }
+    /// <summary>The signed index; null only before the first start has rendered it.</summary>
+    public ServedDocument? CurrentOrNull => _current;
 
-            return _current;
-        }
-    }
+    /// <summary>True when there is no index yet, a bin changed since it was signed, or it has less than half its lifetime left.</summary>
+    public bool NeedsRendering =>
+        _current is not { } current || Interlocked.Read(ref _renderedAtChange) != coverage.ChangeCount || coverage.NeedsResigning(current);
 
-    private ServedDocument Render()
+    /// <summary>Signs a new index of the bins now served; call under the writer lock inside its transaction, with its version
+    /// allocator, and hand the result to <see cref="Apply"/> once the transaction has committed.</summary>
+    public RenderedIndex Render(Func<long> nextVersion)
     {
+        var changes = coverage.ChangeCount;
         var issued = time.GetUtcNow();
         var index = new RepositoryIndex
         {
             Schema = RepositoryIndex.CurrentSchema,
             Repository = options.Value.RepositoryId,
-            Version = (ulong)db.InTransaction(db.NextVersion),
+            Version = (ulong)nextVersion(),
             Issued = issued,
             Expires = issued + options.Value.ManifestLifetime,
-            Manifests = manifests.All()
-                .OrderBy(m => m.Channel, StringComparer.Ordinal).ThenBy(m => m.BuildId, StringComparer.Ordinal)
-                .Select(m => new IndexEntry { Channel = m.Channel, BuildId = m.BuildId, Version = (ulong)m.Document.Version, Sha256 = m.Document.Sha256, Size = m.Document.Bytes.Length })
+            Bins = coverage.All()
+                .Select(b => new IndexBin { Channel = b.Channel, Prefix = b.Prefix, Version = (ulong)b.Document.Version, Sha256 = b.Document.Sha256, Size = b.Document.Bytes.Length })
                 .ToList(),
         };
         var signed = SignedContent.Sign(ManifestSerializer.Serialize(index), LivePatchOids.RepositoryIndexContentType, [keys.Signer], issued);
-        return new ServedDocument(signed, (long)index.Version, index.Expires);
+        return new RenderedIndex(new ServedDocument(signed, (long)index.Version, index.Expires), changes);
+    }
+
+    /// <summary>Starts serving an index whose version is committed.</summary>
+    public void Apply(RenderedIndex rendered)
+    {
+        _current = rendered.Document;
+        Interlocked.Exchange(ref _renderedAtChange, rendered.AtChange);
     }
 }
+
+/// <summary>A signed index and the bin change count it reflects.</summary>
+public sealed record RenderedIndex(ServedDocument Document, long AtChange);

@@ -11,22 +11,19 @@ namespace LivePatch.Server.Manifests;
 /// <summary>Renders, signs, stores and serves manifests; signing happens on change and before expiry, never per request.</summary>
 /// <remarks>
 /// Every stored manifest is held in memory, so a GET is a dictionary lookup; the hot read path finds it in a
-/// <see cref="ManifestTable"/>, which packs each one's key, ETag and bytes together. A build ID with nothing published gets a
-/// signed empty manifest (so a host can tell "not covered" from "tampered"); those carry the current version without
-/// taking a new one, and live in a bounded cache so that asking for random build IDs cannot grow memory.
+/// <see cref="ManifestTable"/>, which packs each one's key, ETag and bytes together. A build ID with no manifest is
+/// answered with 404 and nothing is signed for it: its signed coverage bin (<see cref="CoverageService"/>) says it is not
+/// covered, so asking for random build IDs costs a lookup, never a signature or memory.
 /// </remarks>
 public sealed class ManifestService
 {
-    private const int MaxEmptyManifests = 50_000;
-
     private readonly RepositoryDatabase _db;
     private readonly RepositoryKeys _keys;
     private readonly RepositoryOptions _options;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, ServedDocument> _served = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ServedDocument> _empty = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedSet<string>> _bins = new(StringComparer.Ordinal);
     private readonly ManifestTable _table = new();
-    private long _changes;
 
     public ManifestService(RepositoryDatabase db, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time)
     {
@@ -37,6 +34,7 @@ public sealed class ManifestService
         foreach (var doc in _db.Manifests.FindAll())
         {
             _served[doc.Id] = ToServed(doc);
+            AddToBin(doc.Channel, doc.BuildId);
         }
 
         _table.SetAll(_served.Select(kv => (kv.Key, kv.Value.ETag, kv.Value.Bytes)).ToList());
@@ -46,32 +44,14 @@ public sealed class ManifestService
     /// <remarks>Only canonical keys are ever stored, so a hit needs no further validation of the build ID.</remarks>
     public bool TryGetStored(ReadOnlySpan<char> key, out StoredManifest manifest) => _table.TryGet(key, out manifest);
 
-    /// <summary>The signed manifest for a configured channel and a well-formed build ID.</summary>
-    public ServedDocument Get(string channel, string buildId)
-    {
-        var key = ManifestDocument.KeyOf(channel, buildId);
-        if (_served.TryGetValue(key, out var served))
-        {
-            return served;
-        }
+    /// <summary>The signed manifest of a kernel in a channel, or null when the channel has never had a patch for it.</summary>
+    public ServedDocument? GetOrNull(string channel, string buildId) =>
+        _served.TryGetValue(ManifestDocument.KeyOf(channel, buildId), out var served) ? served : null;
 
-        if (_empty.TryGetValue(key, out var empty) && !NeedsResigning(empty))
-        {
-            return empty;
-        }
-
-        if (_empty.Count >= MaxEmptyManifests)
-        {
-            _empty.Clear();
-        }
-
-        var manifest = ManifestBuilder.Build(_options.RepositoryId, channel, buildId, [], _db.CurrentVersion, _time.GetUtcNow(), _options.ManifestLifetime);
-        return _empty[key] = Sign(manifest);
-    }
-
-    /// <summary>Re-renders the manifests of the given kernels in every channel; call inside the writer's transaction.</summary>
+    /// <summary>Re-renders the manifests of the given kernels in every channel; call inside the writer's transaction, with
+    /// the writer's version allocator. Marks the coverage bins of what it renders as pending, in the same transaction.</summary>
     /// <returns>The new documents, to hand to <see cref="Apply"/> once the transaction has committed.</returns>
-    public IReadOnlyList<ManifestDocument> RenderInTransaction(IEnumerable<string> buildIds)
+    public IReadOnlyList<ManifestDocument> RenderInTransaction(IEnumerable<string> buildIds, Func<long> nextVersion)
     {
         var rendered = new List<ManifestDocument>();
         foreach (var buildId in buildIds.Distinct(StringComparer.Ordinal))
@@ -82,10 +62,10 @@ public sealed class ManifestService
                 var key = ManifestDocument.KeyOf(channel, buildId);
                 if (!patches.Any(p => p.Channels.ContainsKey(channel)) && !_served.ContainsKey(key))
                 {
-                    continue; // never had anything in this channel: the empty manifest serves it
+                    continue; // never had anything in this channel: its bin says it is not covered
                 }
 
-                var manifest = ManifestBuilder.Build(_options.RepositoryId, channel, buildId, patches, _db.NextVersion(), _time.GetUtcNow(), _options.ManifestLifetime);
+                var manifest = ManifestBuilder.Build(_options.RepositoryId, channel, buildId, patches, nextVersion(), _time.GetUtcNow(), _options.ManifestLifetime);
                 var served = Sign(manifest);
                 var doc = new ManifestDocument
                 {
@@ -93,6 +73,7 @@ public sealed class ManifestService
                     ExpiresMs = served.Expires.ToUnixTimeMilliseconds(), Signed = served.Bytes,
                 };
                 _db.Manifests.Upsert(doc);
+                _db.PendingBins.Upsert(new PendingBinDocument { Id = BinDocument.KeyOf(channel, CoverageBin.PrefixOf(buildId)) });
                 rendered.Add(doc);
             }
         }
@@ -121,19 +102,36 @@ public sealed class ManifestService
         return null;
     }
 
-    /// <summary>Rises whenever a stored manifest changes; the index compares it to know when to re-render.</summary>
-    public long ChangeCount => Interlocked.Read(ref _changes);
-
     /// <summary>Starts serving documents whose transaction committed.</summary>
     public void Apply(IReadOnlyList<ManifestDocument> documents)
     {
-        Interlocked.Increment(ref _changes);
         var served = documents.Select(doc => (doc.Id, Served: ToServed(doc))).ToList();
         _table.SetAll(served.Select(s => (s.Id, s.Served.ETag, s.Served.Bytes)).ToList());
         foreach (var (id, document) in served)
         {
             _served[id] = document;
-            _empty.TryRemove(id, out _);
+        }
+
+        foreach (var doc in documents)
+        {
+            AddToBin(doc.Channel, doc.BuildId);
+        }
+    }
+
+    /// <summary>The kernels one coverage bin lists: every stored manifest of <paramref name="channel"/> whose build ID starts
+    /// with <paramref name="prefix"/>, sorted by build ID (ordinal), with the version, SHA-256 and size of its signed bytes.</summary>
+    public IReadOnlyList<CoveredKernel> CoveredKernels(string channel, string prefix)
+    {
+        lock (_bins)
+        {
+            if (!_bins.TryGetValue(BinDocument.KeyOf(channel, prefix), out var buildIds))
+            {
+                return [];
+            }
+
+            return buildIds.Select(id => (Id: id, Doc: _served[ManifestDocument.KeyOf(channel, id)]))
+                .Select(m => new CoveredKernel { BuildId = m.Id, Version = (ulong)m.Doc.Version, Sha256 = m.Doc.Sha256, Size = m.Doc.Bytes.Length })
+                .ToList();
         }
     }
 
@@ -145,6 +143,20 @@ public sealed class ManifestService
         _served.Select(kv => (kv.Key.Split('/')[0], kv.Key.Split('/')[1], kv.Value));
 
     public bool NeedsResigning(ServedDocument document) => document.Expires - _time.GetUtcNow() < _options.ManifestLifetime / 2;
+
+    private void AddToBin(string channel, string buildId)
+    {
+        lock (_bins)
+        {
+            var key = BinDocument.KeyOf(channel, CoverageBin.PrefixOf(buildId));
+            if (!_bins.TryGetValue(key, out var set))
+            {
+                _bins[key] = set = new SortedSet<string>(StringComparer.Ordinal);
+            }
+
+            set.Add(buildId);
+        }
+    }
 
     private ServedDocument Sign(Manifest manifest)
     {

@@ -83,6 +83,29 @@ public sealed class ApiKeyDocument
     public long CreatedMs { get; set; }
 }
 
+/// <summary>A signed coverage bin as served (collection <c>bins</c>, id <c>channel/prefix</c>).</summary>
+public sealed class BinDocument
+{
+    [BsonId]
+    public string Id { get; set; } = "";
+
+    public long Version { get; set; }
+
+    public long ExpiresMs { get; set; }
+
+    public byte[] Signed { get; set; } = [];
+
+    public static string KeyOf(string channel, string prefix) => $"{channel}/{prefix}";
+}
+
+/// <summary>A coverage bin (<c>channel/prefix</c>) whose kernels' manifests changed in a committed transaction and that
+/// has not been re-signed since (collection <c>pendingbins</c>).</summary>
+public sealed class PendingBinDocument
+{
+    [BsonId]
+    public string Id { get; set; } = "";
+}
+
 /// <summary>A named counter (collection <c>counters</c>): the repository-wide manifest version.</summary>
 public sealed class CounterDocument
 {

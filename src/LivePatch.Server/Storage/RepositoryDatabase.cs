@@ -19,6 +19,8 @@ public sealed class RepositoryDatabase : IDisposable
         mapper.ToDocument(new ApiKeyDocument());
         mapper.ToDocument(new CounterDocument());
         mapper.ToDocument(new PendingRenderDocument());
+        mapper.ToDocument(new BinDocument());
+        mapper.ToDocument(new PendingBinDocument());
 
         // Direct connection: one process owns the file; LiteDB's journal makes each commit all-or-nothing.
         Database = new LiteDatabase(new ConnectionString
@@ -46,13 +48,20 @@ public sealed class RepositoryDatabase : IDisposable
     /// <summary>Kernels a committed change still has to re-render: written in the change's transaction, removed batch by batch.</summary>
     public ILiteCollection<PendingRenderDocument> PendingRenders => Database.GetCollection<PendingRenderDocument>("pending");
 
+    public ILiteCollection<BinDocument> Bins => Database.GetCollection<BinDocument>("bins");
+
+    /// <summary>Bins whose kernels' manifests a committed change re-signed: written in that change's transaction, removed
+    /// when the bin is re-signed.</summary>
+    public ILiteCollection<PendingBinDocument> PendingBins => Database.GetCollection<PendingBinDocument>("pendingbins");
+
     private ILiteCollection<CounterDocument> Counters => Database.GetCollection<CounterDocument>("counters");
 
     /// <summary>The highest manifest version handed out so far.</summary>
     public long CurrentVersion => Counters.FindById(VersionCounter)?.Value ?? 0;
 
-    /// <summary>Takes the next repository-wide version; call inside the caller's transaction.</summary>
-    public long NextVersion()
+    /// <summary>Takes the next repository-wide version; call inside the caller's transaction, and only through
+    /// <c>ManifestWriter</c>, which holds the writer lock: the one place versions are allocated.</summary>
+    internal long NextVersion()
     {
         var next = CurrentVersion + 1;
         Counters.Upsert(new CounterDocument { Id = VersionCounter, Value = next });

@@ -112,16 +112,18 @@ public sealed class ManifestLimitsTests
     public static TheoryData<string, RepositoryIndex> IndexOverTheCaps()
     {
         var index = SampleManifests.Index();
-        var e = index.Manifests[0];
+        var e = index.Bins[0];
         return new()
         {
             { "version 2^53", index with { Version = ManifestLimits.MaxVersion + 1 } },
-            { "entry version 2^53", index with { Manifests = [e with { Version = ManifestLimits.MaxVersion + 1 }] } },
+            { "entry version 2^53", index with { Bins = [e with { Version = ManifestLimits.MaxVersion + 1 }] } },
             { "expires 9999", index with { Expires = Far } },
             { "issued 1999", index with { Issued = new DateTimeOffset(1999, 1, 1, 0, 0, 0, TimeSpan.Zero) } },
             { "repository NUL", index with { Repository = "repo\0" } },
-            { "channel 257", index with { Manifests = [e with { Channel = new string('c', 257) }] } },
-            { "size 2 GiB", index with { Manifests = [e with { Size = ManifestLimits.MaxPatchSize + 1 }] } },
+            { "channel 257", index with { Bins = [e with { Channel = new string('c', 257) }] } },
+            { "size 16 MiB + 1", index with { Bins = [e with { Size = ManifestLimits.MaxSignedManifestSize + 1 }] } },
+            { "prefix of three", index with { Bins = [e with { Prefix = "abc" }] } },
+            { "prefix uppercase", index with { Bins = [e with { Prefix = "AB" }] } },
         };
     }
 

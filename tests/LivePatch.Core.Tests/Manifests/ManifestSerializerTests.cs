@@ -111,7 +111,7 @@ public sealed class ManifestSerializerTests
 
         var back = ManifestSerializer.DeserializeIndex(ManifestSerializer.Serialize(index));
 
-        Assert.Equal(index.Manifests, back.Manifests);
+        Assert.Equal(index.Bins, back.Bins);
         Assert.Equal(index.Version, back.Version);
     }
 
@@ -119,9 +119,9 @@ public sealed class ManifestSerializerTests
     public void DeserializeIndex_DuplicateEntry_ThrowsIndexMalformed()
     {
         var index = SampleManifests.Index();
-        var json = ManifestSerializer.Serialize(index with { Manifests = [] });
-        var dup = Encoding.UTF8.GetString(json).Replace("\"manifests\":[]",
-            "\"manifests\":[" + Entry(index) + "," + Entry(index) + "]", StringComparison.Ordinal);
+        var json = ManifestSerializer.Serialize(index with { Bins = [] });
+        var dup = Encoding.UTF8.GetString(json).Replace("\"bins\":[]",
+            "\"bins\":[" + Entry(index) + "," + Entry(index) + "]", StringComparison.Ordinal);
 
         var e = Assert.Throws<LivePatchFormatException>(() => ManifestSerializer.DeserializeIndex(Encoding.UTF8.GetBytes(dup)));
 

@@ -19,7 +19,7 @@ public sealed class RepositoryIndexVerifierTests
         var index = Verify(SignIndex(SampleManifests.Index()), out var issue);
 
         Assert.Null(issue);
-        Assert.Single(index!.Manifests);
+        Assert.Single(index!.Bins);
     }
 
     [Fact]
@@ -47,5 +47,17 @@ public sealed class RepositoryIndexVerifierTests
 
         Assert.Null(Verify(SignIndex(future), out var issue));
         Assert.Equal(ErrorCodes.IndexIssuedInFuture, issue?.Code);
+    }
+
+    [Fact]
+    public void Verify_SchemaOneIndex_RefusesIndexMalformed()
+    {
+        // Schema 1 listed every manifest; a reader of schema 2 must not take its missing bins for "nothing to sync".
+        var json = System.Text.Encoding.UTF8.GetString(ManifestSerializer.Serialize(SampleManifests.Index()))
+            .Replace("\"schema\":2", "\"schema\":1", StringComparison.Ordinal);
+        var signed = SignedContent.Sign(System.Text.Encoding.UTF8.GetBytes(json), LivePatchOids.RepositoryIndexContentType, [Pki.ManifestSigner], TestPki.Now);
+
+        Assert.Null(Verify(signed, out var issue));
+        Assert.Equal(ErrorCodes.IndexMalformed, issue?.Code);
     }
 }

@@ -38,12 +38,12 @@ internal static class SampleManifests
 
     public static RepositoryIndex Index() => new()
     {
-        Schema = 1,
+        Schema = RepositoryIndex.CurrentSchema,
         Repository = "example-repo",
         Version = 42,
         Issued = TestPki.Now.AddHours(-1),
         Expires = TestPki.Now.AddDays(1),
-        Manifests = [new IndexEntry { Channel = "stable", BuildId = BuildId, Version = 42, Sha256 = Sha, Size = 2048 }],
+        Bins = [new IndexBin { Channel = "stable", Prefix = BuildId[..2], Version = 42, Sha256 = Sha, Size = 2048 }],
     };
 
     public static byte[] Signed(Manifest manifest, params SigningIdentity[] signers) =>

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using LivePatch.Core;
+using LivePatch.Core.Manifests;
+using LivePatch.Core.Trust;
+using LivePatch.Server.Configuration;
+using LivePatch.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace LivePatch.Server.Manifests;
+
+/// <summary>Renders, signs, stores and serves the coverage bins: per channel, 256 signed lists of the kernels that have a
+/// manifest, by the first two hex digits of the build ID (docs/manifests.md, "Coverage bins").</summary>
+/// <remarks>
+/// A bin is re-signed when a manifest it lists changes (the manifest's transaction marks it pending) and before it
+/// expires; every configured channel has all 256, empty ones included, so that a host behind any mirror can verify
+/// "not covered" for any build ID.
+/// </remarks>
+public sealed class CoverageService
+{
+    private readonly RepositoryDatabase _db;
+    private readonly ManifestService _manifests;
+    private readonly RepositoryKeys _keys;
+    private readonly RepositoryOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, ServedDocument> _served = new(StringComparer.Ordinal);
+    private long _changes;
+
+    public CoverageService(RepositoryDatabase db, ManifestService manifests, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time)
+    {
+        _db = db;
+        _manifests = manifests;
+        _keys = keys;
+        _options = options.Value;
+        _time = time;
+        var configured = AllKeys().ToHashSet(StringComparer.Ordinal);
+        foreach (var doc in _db.Bins.FindAll().Where(d => configured.Contains(d.Id)))
+        {
+            _served[doc.Id] = ToServed(doc);
+        }
+    }
+
+    /// <summary>The key <c>channel/prefix</c> of every bin of every configured channel, in index order.</summary>
+    public IEnumerable<string> AllKeys() =>
+        _options.Channels.Order(StringComparer.Ordinal).SelectMany(channel => Enumerable.Range(0, 256).Select(p => BinDocument.KeyOf(channel, $"{p:x2}")));
+
+    /// <summary>The signed bin, or null for a channel that is not configured (or before the first start finished rendering).</summary>
+    public ServedDocument? GetOrNull(string channel, string prefix) =>
+        _served.TryGetValue(BinDocument.KeyOf(channel, prefix), out var served) ? served : null;
+
+    /// <summary>Rises whenever a served bin changes; the index compares it to know when to re-render.</summary>
+    public long ChangeCount => Interlocked.Read(ref _changes);
+
+    /// <summary>Bins of configured channels not signed yet (a first start, a new channel) or with less than half their
+    /// lifetime left.</summary>
+    public IReadOnlyList<string> MissingOrDue() =>
+        AllKeys().Where(key => !_served.TryGetValue(key, out var bin) || NeedsResigning(bin)).ToList();
+
+    /// <summary>Re-renders these bins from the manifests now served; call inside the writer's transaction, with the writer's
+    /// version allocator.</summary>
+    /// <returns>The new documents, to hand to <see cref="Apply"/> once the transaction has committed.</returns>
+    public IReadOnlyList<BinDocument> RenderInTransaction(IEnumerable<string> binKeys, Func<long> nextVersion)
+    {
+        var rendered = new List<BinDocument>();
+        foreach (var key in binKeys.Distinct(StringComparer.Ordinal))
+        {
+            var slash = key.IndexOf('/');
+            var (channel, prefix) = (key[..slash], key[(slash + 1)..]);
+            if (!_options.Channels.Contains(channel))
+            {
+                continue; // a channel removed from the configuration: its bins are no longer served
+            }
+
+            var issued = _time.GetUtcNow();
+            var bin = new CoverageBin
+            {
+                Schema = CoverageBin.CurrentSchema,
+                Repository = _options.RepositoryId,
+                Channel = channel,
+                Prefix = prefix,
+                Version = (ulong)nextVersion(),
+                Issued = issued,
+                Expires = issued + _options.ManifestLifetime,
+                Kernels = _manifests.CoveredKernels(channel, prefix),
+            };
+            var signed = SignedContent.Sign(CoverageBinSerializer.Serialize(bin), LivePatchOids.CoverageBinContentType, [_keys.Signer], issued);
+            var doc = new BinDocument { Id = key, Version = (long)bin.Version, ExpiresMs = bin.Expires.ToUnixTimeMilliseconds(), Signed = signed };
+            _db.Bins.Upsert(doc);
+            _db.PendingBins.Delete(key);
+            rendered.Add(doc);
+        }
+
+        return rendered;
+    }
+
+    /// <summary>Starts serving bins whose transaction committed.</summary>
+    public void Apply(IReadOnlyList<BinDocument> documents)
+    {
+        foreach (var doc in documents)
+        {
+            _served[doc.Id] = ToServed(doc);
+        }
+
+        if (documents.Count > 0)
+        {
+            Interlocked.Increment(ref _changes);
+        }
+    }
+
+    /// <summary>Every served bin of a configured channel, in index order.</summary>
+    public IEnumerable<(string Channel, string Prefix, ServedDocument Document)> All() =>
+        AllKeys().Where(_served.ContainsKey).Select(key => (key[..key.IndexOf('/')], key[(key.IndexOf('/') + 1)..], _served[key]));
+
+    public bool NeedsResigning(ServedDocument document) => document.Expires - _time.GetUtcNow() < _options.ManifestLifetime / 2;
+
+    private static ServedDocument ToServed(BinDocument doc) =>
+        new(doc.Signed, doc.Version, DateTimeOffset.FromUnixTimeMilliseconds(doc.ExpiresMs));
+}
