@@ -48,7 +48,14 @@ public sealed class RepositoryEndToEndTests : IDisposable
         Assert.Contains("lp_sample level 1", Ok(Lpatch.Run("manifest", "verify", candidate, "--root", _server.Keys("root.pem"))).Output);
         using var http = new HttpClient();
         Assert.Equal(File.ReadAllBytes(module), await http.GetByteArrayAsync($"{_server.Url}/v1/blobs/sha256/{sha256}"));
-        Assert.DoesNotContain(sha256, OpensslVerify(await SaveManifestAsync("stable")));
+        // Not in stable yet: no manifest there, and stable's signed coverage bin (OpenSSL accepts it too) does not list it.
+        using (var stable = await http.GetAsync($"{_server.Url}/v1/manifests/stable/{BuildId}"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, stable.StatusCode);
+        }
+
+        Assert.Contains("\"kernels\":[]", OpensslVerify(await SaveAsync($"coverage/stable/{BuildId[..2]}")));
+        Assert.Contains(BuildId, OpensslVerify(await SaveAsync($"coverage/candidate/{BuildId[..2]}")));
 
         // Promote to stable, then revoke: the manifests follow.
         Ok(Lpatch.Run(env, "promote", id, "--channel", "stable"));
@@ -86,14 +93,17 @@ public sealed class RepositoryEndToEndTests : IDisposable
         Assert.Contains("unauthenticated", anonymous.Error);
         Assert.Equal(1, unsigned.Exit); // signature-missing is Refused, locally as from the server
         Assert.Contains("signature-missing", unsigned.Error);
-        Assert.Contains("\"patches\":[]", OpensslVerify(await SaveManifestAsync("candidate")));
+        Assert.Contains("\"kernels\":[]", OpensslVerify(await SaveAsync($"coverage/candidate/{BuildId[..2]}")));
     }
 
-    private async Task<string> SaveManifestAsync(string channel)
+    private Task<string> SaveManifestAsync(string channel) => SaveAsync($"manifests/{channel}/{BuildId}");
+
+    /// <summary>Saves a signed document of the read path (<c>/v1/…</c>) to a file for openssl and lpatch.</summary>
+    private async Task<string> SaveAsync(string readPath)
     {
         using var http = new HttpClient();
-        var path = Path.Combine(_data, $"{channel}.cms");
-        await File.WriteAllBytesAsync(path, await http.GetByteArrayAsync($"{_server.Url}/v1/manifests/{channel}/{BuildId}"));
+        var path = Path.Combine(_data, readPath.Replace('/', '-') + ".cms");
+        await File.WriteAllBytesAsync(path, await http.GetByteArrayAsync($"{_server.Url}/v1/{readPath}"));
         return path;
     }
 
