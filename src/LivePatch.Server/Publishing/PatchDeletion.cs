@@ -30,7 +30,7 @@ public sealed class PatchDeletion(PatchService patches, ManifestWriter writer, R
             return new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}.");
         }
 
-        pending.AddRange(writer.Commit(() => db.Patches.Delete(id), doc.BuildIds));
+        pending.AddRange(writer.Commit(() => db.DeletePatch(id), doc.BuildIds));
         var sharedWith = db.Patches.FindOne(p => p.Sha256 == doc.Sha256);
         if (sharedWith is null)
         {

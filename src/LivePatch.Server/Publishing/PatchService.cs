@@ -63,7 +63,7 @@ public sealed class PatchService(
             var put = blobs.Put(request.Module, out _);
             try
             {
-                pending.AddRange(writer.Commit(() => db.Patches.Insert(doc), doc.BuildIds));
+                pending.AddRange(writer.Commit(() => db.InsertPatch(doc), doc.BuildIds));
             }
             catch when (put == BlobPutResult.Created)
             {
@@ -142,7 +142,7 @@ public sealed class PatchService(
                 return tooLarge;
             }
 
-            pending.AddRange(writer.Commit(() => db.Patches.Update(doc), doc.BuildIds));
+            pending.AddRange(writer.Commit(() => db.UpdatePatch(doc), doc.BuildIds));
             logger.LogInformation("Promoted patch {Id} ({Name} level {Level}) to {Channel}", id, doc.Name, doc.Level, channel);
             return ToInfo(doc);
         });
@@ -171,7 +171,7 @@ public sealed class PatchService(
 
             doc.RevokedReason = reason.Trim();
             doc.RevokedMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-            pending.AddRange(writer.Commit(() => db.Patches.Update(doc), doc.BuildIds));
+            pending.AddRange(writer.Commit(() => db.UpdatePatch(doc), doc.BuildIds));
             logger.LogWarning("Revoked patch {Id} ({Name} level {Level}): {Reason}", id, doc.Name, doc.Level, LogText.Printable(doc.RevokedReason));
             return ToInfo(doc);
         });

@@ -31,15 +31,63 @@ public sealed class RepositoryDatabase : IDisposable
         // A multikey index over the array: "which patches target this kernel" is the hot lookup of every publish.
         Patches.EnsureIndex("buildIds", BuildIdsExpression);
         Patches.EnsureIndex(p => p.Sha256);
+        _catalog = new PatchCatalog(Patches.FindAll());
     }
+
+    private readonly PatchCatalog _catalog;
+
+    /// <summary>How to undo the catalog changes of the transaction under way, should it roll back.</summary>
+    private readonly List<Action> _undo = [];
+    private bool _inTransaction;
 
     public LiteDatabase Database { get; }
 
     public ILiteCollection<PatchDocument> Patches => Database.GetCollection<PatchDocument>("patches");
 
-    /// <summary>Patches that target a kernel, through the multikey index.</summary>
-    public List<PatchDocument> PatchesFor(string buildId) =>
-        Patches.Find(BsonExpression.Create(BuildIdsExpression + " ANY = @0", buildId)).ToList();
+    /// <summary>Patches that target a kernel, from memory (<see cref="PatchCatalog"/>): read them, never change them.</summary>
+    public List<PatchDocument> PatchesFor(string buildId) => _catalog.For(buildId);
+
+    /// <summary>Stores a new patch; its id is set. The catalog has it at once (the transaction's own renders read it) and
+    /// loses it again if the transaction rolls back.</summary>
+    public void InsertPatch(PatchDocument doc)
+    {
+        Patches.Insert(doc);
+        ChangeCatalog(doc.Id, () => _catalog.Store(doc));
+    }
+
+    /// <summary>Stores a changed patch (a copy read from LiteDB, never one <see cref="PatchesFor"/> handed out).</summary>
+    public void UpdatePatch(PatchDocument doc)
+    {
+        Patches.Update(doc);
+        ChangeCatalog(doc.Id, () => _catalog.Store(doc));
+    }
+
+    public void DeletePatch(int id)
+    {
+        Patches.Delete(id);
+        ChangeCatalog(id, () => _catalog.Remove(id));
+    }
+
+    private void ChangeCatalog(int id, Action change)
+    {
+        if (_inTransaction)
+        {
+            var before = _catalog.FindOrNull(id);
+            _undo.Add(() =>
+            {
+                if (before is null)
+                {
+                    _catalog.Remove(id);
+                }
+                else
+                {
+                    _catalog.Store(before);
+                }
+            });
+        }
+
+        change();
+    }
 
     public ILiteCollection<ManifestDocument> Manifests => Database.GetCollection<ManifestDocument>("manifests");
 
@@ -69,10 +117,12 @@ public sealed class RepositoryDatabase : IDisposable
     }
 
     /// <summary>Runs <paramref name="work"/> in one LiteDB transaction: all of it is stored, or none.</summary>
-    /// <remarks>LiteDB binds a transaction to the calling thread, so <paramref name="work"/> must not await.</remarks>
+    /// <remarks>LiteDB binds a transaction to the calling thread, so <paramref name="work"/> must not await. Callers hold the
+    /// writer lock (<c>ManifestWriter</c>), so no two transactions stage catalog changes at once.</remarks>
     public T InTransaction<T>(Func<T> work)
     {
         Database.BeginTrans();
+        _inTransaction = true;
         try
         {
             var result = work();
@@ -82,7 +132,17 @@ public sealed class RepositoryDatabase : IDisposable
         catch
         {
             Database.Rollback();
+            for (var i = _undo.Count - 1; i >= 0; i--)
+            {
+                _undo[i]();
+            }
+
             throw;
+        }
+        finally
+        {
+            _undo.Clear();
+            _inTransaction = false;
         }
     }
 

@@ -43,7 +43,7 @@ public sealed class StoreMaintenance(RepositoryDatabase db, BlobStore blobs, ILo
                 var path = blobs.PathOrNull(patch.Sha256) ?? throw new FileNotFoundException("the blob is missing");
                 var module = ModuleFile.Load(path);
                 patch.ModuleSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(module.Bytes.Span));
-                db.Patches.Update(patch);
+                db.UpdatePatch(patch);
                 filled++;
             }
             catch (Exception e) when (e is IOException or LivePatchFormatException)
