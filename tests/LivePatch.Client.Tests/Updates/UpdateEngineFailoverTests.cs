@@ -107,11 +107,11 @@ public sealed class UpdateEngineFailoverTests(SimulatorPki pki) : IClassFixture<
     public async Task Check_NotFound_NotRetried()
     {
         using var host = new TestHost(pki, _first.Url);
-        _first.Fail(404);
+        _first.Fail(404); // a mirror without the manifest and without its coverage bin
 
         var result = await host.CheckAsync();
 
-        HostAssert.Refused(result, ErrorCategory.Unreachable, ClientErrorCodes.ManifestNotFound);
+        HostAssert.Refused(result, ErrorCategory.Unreachable, ClientErrorCodes.CoverageNotFound);
         Assert.Equal(1, _first.ManifestRequests);
     }
 
