@@ -10,7 +10,9 @@ namespace LivePatch.Cli;
 /// <summary>The root of the <c>lpatch</c> command tree and the one place that turns failures into exit codes.</summary>
 internal static class LpatchCommand
 {
-    public static RootCommand Build(RepositoryEnvironment? repository = null)
+    /// <param name="repository">Where the repository commands find their server and key (default: the environment).</param>
+    /// <param name="time">The host commands' clock, which decides expiry (default: the system's; tests pass a fake one).</param>
+    public static RootCommand Build(RepositoryEnvironment? repository = null, TimeProvider? time = null)
     {
         var root = new RootCommand(
             "lpatch: signed Linux kernel live patches. Reads kernel build IDs, inspects, signs and verifies " +
@@ -21,7 +23,7 @@ internal static class LpatchCommand
         root.Subcommands.Add(ModuleCommands.Build());
         root.Subcommands.Add(KeysCommands.Build());
         root.Subcommands.Add(ManifestCommands.Build());
-        foreach (var command in PublisherCommands.Build(repository ?? RepositoryEnvironment.Process).Concat(HostCommands.Build(TimeProvider.System)))
+        foreach (var command in PublisherCommands.Build(repository ?? RepositoryEnvironment.Process).Concat(HostCommands.Build(time ?? TimeProvider.System)))
         {
             root.Subcommands.Add(command);
         }
@@ -29,9 +31,10 @@ internal static class LpatchCommand
         return root;
     }
 
-    public static int Run(string[] args, TextWriter output, TextWriter error, RepositoryEnvironment? repository = null)
+    public static int Run(string[] args, TextWriter output, TextWriter error, RepositoryEnvironment? repository = null,
+        TimeProvider? time = null)
     {
-        var parse = Build(repository).Parse(args);
+        var parse = Build(repository, time).Parse(args);
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         if (parse.Errors.Count > 0)
         {

@@ -71,6 +71,13 @@ public interface IRepositoryApi
     Task<HttpResponseMessage> GetManifestAsync(string channel, string buildId, [Header("If-None-Match")] string? ifNoneMatch = null,
         CancellationToken cancellationToken = default);
 
+    /// <summary>The signed coverage bin (CMS) listing every kernel of a channel whose build ID starts with
+    /// <paramref name="prefix"/> (two lowercase hex digits; docs/manifests.md, "Coverage bins").</summary>
+    /// <remarks>Asked for after a manifest 404; ETag and 304 as for a manifest.</remarks>
+    [Get("/v1/coverage/{channel}/{prefix}")]
+    Task<HttpResponseMessage> GetCoverageBinAsync(string channel, string prefix, [Header("If-None-Match")] string? ifNoneMatch = null,
+        CancellationToken cancellationToken = default);
+
     /// <summary>Module bytes by SHA-256; the caller streams and checks them against the manifest.</summary>
     /// <remarks><paramref name="range"/> (<c>bytes=N-</c>) resumes an interrupted download.</remarks>
     [Get("/v1/blobs/sha256/{sha256}")]

@@ -65,8 +65,11 @@ internal sealed class HostSandbox : IDisposable
 
     public void WriteConfig() => System.IO.File.WriteAllText(ConfigPath, Config.ToJsonString());
 
+    /// <summary>The host commands' clock; null: the system's.</summary>
+    public TimeProvider? Clock { get; init; }
+
     /// <summary>Runs lpatch with <c>--config</c> pointing at this host's client.json.</summary>
-    public CliRun Run(params string[] args) => Lpatch.Run([.. args, "--config", ConfigPath]);
+    public CliRun Run(params string[] args) => Lpatch.RunAt(Clock, [.. args, "--config", ConfigPath]);
 
     public void Dispose() => _dir.Dispose();
 }

@@ -3,11 +3,14 @@ namespace LivePatch.Cli.Tests;
 /// <summary>Runs the lpatch command tree in-process and captures what it prints.</summary>
 internal static class Lpatch
 {
-    public static CliRun Run(params string[] args)
+    public static CliRun Run(params string[] args) => RunAt(null, args);
+
+    /// <summary>Runs with <paramref name="time"/> as the host commands' clock (null: the system's).</summary>
+    public static CliRun RunAt(TimeProvider? time, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var exit = LpatchCommand.Run(args, output, error);
+        var exit = LpatchCommand.Run(args, output, error, time: time);
         return new CliRun(exit, output.ToString(), error.ToString());
     }
 }

@@ -27,9 +27,13 @@ public sealed class FakeRepository : IAsyncDisposable
         return fake;
     }
 
-    public FakeRepository Reply(int status, string? json = null, string contentType = "application/json")
+    public FakeRepository Reply(int status, string? json = null, string contentType = "application/json") =>
+        Reply(status, json is null ? null : System.Text.Encoding.UTF8.GetBytes(json), contentType);
+
+    /// <summary>Queues an answer with a binary body (a signed manifest or coverage bin).</summary>
+    public FakeRepository Reply(int status, byte[]? body, string contentType)
     {
-        _replies.Enqueue(new CannedReply(status, json, contentType));
+        _replies.Enqueue(new CannedReply(status, body, contentType));
         return this;
     }
 
@@ -43,16 +47,16 @@ public sealed class FakeRepository : IAsyncDisposable
     {
         _requests.Enqueue(await RecordedRequest.ReadAsync(context.Request));
         var reply = _replies.TryDequeue(out var next) ? next
-            : new CannedReply(404, """{"status":404,"code":"not-found","detail":"No reply queued."}""", "application/problem+json");
+            : new CannedReply(404, """{"status":404,"code":"not-found","detail":"No reply queued."}"""u8.ToArray(), "application/problem+json");
         context.Response.StatusCode = reply.Status;
         if (reply.Body is not null)
         {
             context.Response.ContentType = reply.ContentType;
-            await context.Response.WriteAsync(reply.Body);
+            await context.Response.Body.WriteAsync(reply.Body);
         }
     }
 
-    private sealed record CannedReply(int Status, string? Body, string ContentType);
+    private sealed record CannedReply(int Status, byte[]? Body, string ContentType);
 }
 
 /// <summary>One request as the fake server received it.</summary>

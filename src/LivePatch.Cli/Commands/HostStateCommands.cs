@@ -13,7 +13,7 @@ internal static class HostStateCommands
         var forgetConfig = HostCommands.ConfigOption();
         var repository = new Argument<string>("REPOSITORY-ID") { Description = "The repository id whose versions to forget (as 'lpatch status' or the manifest names it)." };
         var forget = new Command("forget-versions",
-            "After a repository's signing key was compromised and its root rotated: forget the manifest versions recorded for it, " +
+            "After a repository's signing key was compromised and its root rotated: forget the manifest and coverage bin versions recorded for it, " +
             "so that a host frozen by a hostile version number accepts the repository's real versions again. Run it only after " +
             "trustedRoots pins the new root.") { forgetConfig, repository };
         forget.SetAction(parse =>
@@ -28,7 +28,7 @@ internal static class HostStateCommands
         var resetConfig = HostCommands.ConfigOption();
         var reset = new Command("reset",
             $"Move a damaged state file (state.json in stateDirectory) aside; the next run starts afresh. This forgets the " +
-            "manifest versions seen (rollback protection starts again from the next accepted manifest), the holds and the " +
+            "manifest and coverage bin versions seen (rollback protection starts again from the next accepted ones), the holds and the " +
             "record of applied patches (the loader's list is asked again).") { resetConfig };
         reset.SetAction(parse =>
         {

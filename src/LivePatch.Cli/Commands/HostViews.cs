@@ -33,7 +33,8 @@ internal static class HostViews
         var quarantined = host.Guard.Quarantined().Select(q => new QuarantineView(q.Sha256, $"{q.Name}: {q.Reason}")).ToList();
         var disabled = AutoApplySwitch.IsDisabled(host.Options, out var why) ? why : null;
         var revocations = state.Revocations.Select(r => new RevocationView(r.Name, r.Level, r.Sha256, r.Reason, r.RevokedAt, r.WasApplied)).ToList();
-        return new StatusView(kernel, kernelError, applied, unknown, last, quarantined, disabled, state.Holds, revocations);
+        var notCovered = state.NotCovered is { } n ? NotCovered(n, kernel is null || kernel.BuildId == n.BuildId) : null;
+        return new StatusView(kernel, kernelError, applied, unknown, last, quarantined, disabled, state.Holds, revocations, notCovered);
     }
 
     /// <summary>Everything here may have come from a repository: printed with control characters escaped (<see cref="DisplayText"/>).</summary>
@@ -56,6 +57,11 @@ internal static class HostViews
         output.WriteLine(s.LastCheck is { } c
             ? $"last check:   {c.At:u} {c.Outcome}{(c.Code is null ? "" : $" [{c.Code}]")}: {c.Message}"
             : "last check:   never");
+        if (s.NotCovered is { } n)
+        {
+            output.WriteLine($"coverage:     not covered: {n.Message}, checked {n.At:u}{(n.RunningKernel ? "" : " (not the running kernel)")}");
+        }
+
         foreach (var h in s.Holds)
         {
             output.WriteLine($"held:         {h} (removed by an operator); 'lpatch unhold {h}' lets it be applied again");
@@ -129,14 +135,18 @@ internal static class HostViews
     private static UpdateView ToView(UpdateResult r, int exit)
     {
         var plan = r.Plan;
-        return new UpdateView(r.ActionName, r.Message, exit, Failure(r.Failure), plan?.Source.Repository, plan?.Source.Manifest.Version,
+        return new UpdateView(r.ActionName, r.Message, exit, Failure(r.Failure), plan?.Source.Repository ?? r.NotCovered?.Server, plan?.Source.Manifest.Version,
             plan?.Target is { } t ? Patch(t) : null,
             plan?.Source.Manifest.Patches.Select(Patch).ToList() ?? [],
             plan?.HeldBack.Select(Patch).ToList() ?? [],
             plan?.Revoked.Select(a => $"{a.Name} level {a.Level}").ToList() ?? [],
             plan?.Source.Manifest.Revoked.Select(v => new RevocationView(v.Name, v.Level, v.Sha256, v.Reason, v.RevokedAt, plan.Revoked.Any(a => a.Applied.Sha256 == v.Sha256))).ToList() ?? [],
-            r.Attempts.Select(a => Failure(a)!).ToList());
+            r.Attempts.Select(a => Failure(a)!).ToList(),
+            r.NotCovered is { } n ? NotCovered(n, runningKernel: true) : null);
     }
+
+    private static NotCoveredView NotCovered(NotCoveredRecord n, bool runningKernel) =>
+        new(n.Repository, n.Channel, n.BuildId, n.Release, n.Prefix, n.BinVersion, n.Issued, n.At, n.Server, runningKernel, n.Describe());
 
     private static PatchView Patch(ManifestPatch p) => new(p.Name, p.Level, p.Sha256, p.Size, p.Cves, p.Severity, p.Published);
 

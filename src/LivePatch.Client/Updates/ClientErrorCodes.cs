@@ -8,9 +8,16 @@ public static class ClientErrorCodes
 {
     public static readonly ErrorCode KernelUnreadable = new("kernel-unreadable", ErrorCategory.Configuration);
     public static readonly ErrorCode RepositoryUnreachable = new("repository-unreachable", ErrorCategory.Unreachable);
-    public static readonly ErrorCode ManifestNotFound = new("manifest-not-found", ErrorCategory.Unreachable);
     public static readonly ErrorCode ManifestTooLarge = new("manifest-too-large", ErrorCategory.Refused);
     public static readonly ErrorCode ManifestRollback = new("manifest-rollback", ErrorCategory.Refused);
+
+    // After a manifest 404 (docs/manifests.md, "Coverage bins"). A missing bin is a mirror without the file, as a bare 404
+    // was before bins: unreachable, so the next repository is tried and a timer does not count it as a refusal. A bin that
+    // lists the kernel proves the 404 hides a manifest that exists: a security refusal, like any forged answer.
+    public static readonly ErrorCode CoverageNotFound = new("coverage-not-found", ErrorCategory.Unreachable);
+    public static readonly ErrorCode CoverageTooLarge = new("coverage-too-large", ErrorCategory.Refused);
+    public static readonly ErrorCode CoverageRollback = new("coverage-rollback", ErrorCategory.Refused);
+    public static readonly ErrorCode ManifestWithheld = new("manifest-withheld", ErrorCategory.Refused);
     public static readonly ErrorCode DownloadFailed = new("download-failed", ErrorCategory.Unreachable);
     public static readonly ErrorCode DownloadTooLarge = new("download-too-large", ErrorCategory.Refused);
     public static readonly ErrorCode DownloadHashMismatch = new("download-hash-mismatch", ErrorCategory.Refused);

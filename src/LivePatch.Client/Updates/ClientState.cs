@@ -9,8 +9,9 @@ namespace LivePatch.Client.Updates;
 /// says which layout wrote it and <see cref="StateStore"/> migrates older ones on load.</remarks>
 public sealed record ClientState
 {
-    /// <summary>The layout this code writes. 1 (or absent): before schema numbers, applied records without module digests.</summary>
-    public const int CurrentSchema = 2;
+    /// <summary>The layout this code writes. 1 (or absent): before schema numbers, applied records without module digests;
+    /// 2: before coverage bins (no <see cref="CoverageVersions"/>, no <see cref="NotCovered"/>).</summary>
+    public const int CurrentSchema = 3;
 
     public int Schema { get; init; } = CurrentSchema;
 
@@ -39,7 +40,16 @@ public sealed record ClientState
     /// loads), for every module this host verified; the quarantine and revocations match on the latter.</summary>
     public Dictionary<string, string> ModuleDigests { get; init; } = [];
 
+    /// <summary>Highest coverage bin version accepted, per "repository/channel/prefix" (the same rollback protection, for the
+    /// signed "not covered" answer: docs/manifests.md, "Coverage bins").</summary>
+    public Dictionary<string, ulong> CoverageVersions { get; init; } = [];
+
+    /// <summary>The last verified "not covered" answer, until a manifest is accepted again; null when there is none.</summary>
+    public NotCoveredRecord? NotCovered { get; init; }
+
     public static string VersionKey(string repository, string channel, string buildId) => $"{repository}/{channel}/{buildId}";
+
+    public static string CoverageKey(string repository, string channel, string prefix) => $"{repository}/{channel}/{prefix}";
 
     public static string MemoKey(string channel, string buildId) => $"{channel}/{buildId}";
 }
@@ -52,6 +62,18 @@ public sealed record AppliedRecord(string Name, int Level, string Sha256, string
 
 /// <summary>The last check or apply and how it ended.</summary>
 public sealed record CheckRecord(DateTimeOffset At, string Outcome, string? Code, string Message, string? Repository);
+
+/// <summary>A verified "not covered": the repository's signed coverage bin for this kernel's build ID prefix does not list it.</summary>
+/// <remarks><c>Issued</c>: when the repository signed the bin, what the answer is true as of; <c>At</c>: when this host
+/// verified it; <c>Server</c>: the URL that served it (any mirror: the answer is signed).</remarks>
+public sealed record NotCoveredRecord(string BuildId, string Release, string Repository, string Channel, string Prefix, ulong BinVersion,
+    DateTimeOffset Issued, DateTimeOffset At, string Server)
+{
+    /// <summary>One line for check, apply and status.</summary>
+    public string Describe() =>
+        $"repository {Repository} has no live patches for kernel {Release} ({BuildId}) in channel {Channel}, as of {Issued:u} " +
+        $"(coverage bin {Prefix} version {BinVersion})";
+}
 
 /// <summary>A patch the vendor withdrew, as the last accepted manifest says, and whether this host had it applied.</summary>
 public sealed record RevocationNotice(string Name, int Level, string Sha256, string Reason, DateTimeOffset RevokedAt, bool WasApplied);

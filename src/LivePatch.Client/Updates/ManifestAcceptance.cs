@@ -15,7 +15,7 @@ public sealed record ManifestRequest(string? RepositoryId, string Channel, strin
 /// host's state and the time. Nothing is fetched, written or remembered here.</summary>
 public sealed class ManifestAcceptance(TrustPolicy policy, TimeProvider time)
 {
-    public (VerifiedManifest? Manifest, UpdateFailure? Failure) Accept(FetchedManifest fetched, ManifestRequest request, ClientState state)
+    public (VerifiedManifest? Manifest, UpdateFailure? Failure) Accept(FetchedDocument fetched, ManifestRequest request, ClientState state)
     {
         // Steps 3 and 5: CMS signature, chain to a pinned root, EKU, threshold; then expiry and issue time. An unchanged
         // manifest (a 304, or the same bytes) is re-verified in full but for the chain building, which the memo of its last

@@ -82,7 +82,8 @@ public sealed class StateStore(string stateDirectory)
     private ClientState Migrate(ClientState state)
     {
         // Schema 1 had no module digests, holds, revocation notices or digest map: their defaults are right (a record
-        // without a digest matches on its blob hash only). Nulls come from hand edits; empty is what they meant.
+        // without a digest matches on its blob hash only). Schema 2 had no coverage versions and no "not covered" record:
+        // no bin was accepted before, so none can be rolled back to. Nulls come from hand edits; empty is what they meant.
         var migrated = state with
         {
             Schema = ClientState.CurrentSchema,
@@ -92,6 +93,7 @@ public sealed class StateStore(string stateDirectory)
             Holds = state.Holds ?? [],
             Revocations = state.Revocations ?? [],
             ModuleDigests = state.ModuleDigests ?? [],
+            CoverageVersions = state.CoverageVersions ?? [],
         };
         Check(migrated);
         return migrated;
@@ -112,6 +114,12 @@ public sealed class StateStore(string stateDirectory)
             || s.ModuleDigests.Any(d => !IsSha256(d.Key) || !IsSha256(d.Value)) || s.Memos.Values.Any(m => m is null))
         {
             throw Damaged("has an invalid hold, revocation, memo or module digest");
+        }
+
+        if (s.NotCovered is { } n && (n.BuildId is null || n.Release is null || n.Repository is null || n.Channel is null
+            || n.Prefix is null || n.Server is null))
+        {
+            throw Damaged("has an incomplete \"not covered\" record");
         }
     }
 

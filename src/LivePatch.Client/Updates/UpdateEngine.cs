@@ -19,7 +19,6 @@ public sealed class UpdateEngine(
     Func<Uri, RepositoryClient> connect)
 {
     private readonly StateSession _state = new(new StateStore(options.StateDirectory));
-    private readonly ManifestCache _manifests = new(options.CacheDirectory, options.MaxManifestBytes);
     private readonly PatchLoading _loading = new(options, loader, guard, time);
 
     private enum Mode
@@ -76,11 +75,18 @@ public sealed class UpdateEngine(
             return UpdateResult.Failed(unreadable);
         }
 
-        // Steps 2 to 6, repository by repository: the first one whose manifest passes every check wins.
-        var (manifest, refused, attempts) = await FetchManifestAsync(kernel!, cancellation);
+        // Steps 2 to 6, repository by repository: the first one whose manifest (or, on a 404, coverage bin) passes every
+        // check wins.
+        var lookup = new ManifestLookup(options, policy, time, _state, connect);
+        var (manifest, notCovered, refused, attempts) = await lookup.FindAsync(kernel!, cancellation);
         if (refused is not null)
         {
             return UpdateResult.Failed(refused, null, attempts);
+        }
+
+        if (notCovered is not null)
+        {
+            return NotCovered(notCovered, attempts);
         }
 
         RememberManifest(manifest!);
@@ -137,63 +143,12 @@ public sealed class UpdateEngine(
         }
     }
 
-    private async Task<(VerifiedManifest? Manifest, UpdateFailure? Failure, IReadOnlyList<UpdateFailure> Attempts)> FetchManifestAsync(
-        HostKernel kernel, CancellationToken cancellation)
+    /// <summary>A verified "not covered" (step 2's coverage bin): nothing to load and nothing to remove; the state keeps the
+    /// answer for <c>lpatch status</c>.</summary>
+    private UpdateResult NotCovered(NotCoveredRecord notCovered, IReadOnlyList<UpdateFailure> attempts)
     {
-        var request = new ManifestRequest(options.RepositoryId, options.Channel, kernel.BuildId.Hex);
-        var fetcher = new ManifestFetcher(options.Channel, options.MaxManifestBytes, options.RequestTimeout, _manifests);
-        var acceptance = new ManifestAcceptance(policy, time);
-        var attempts = new List<UpdateFailure>();
-        foreach (var url in options.Repositories)
-        {
-            using var repository = connect(new Uri(url));
-            var (accepted, failure) = await FetchAndAcceptAsync(repository, fetcher, acceptance, request, cancellation);
-            if (failure is null)
-            {
-                return (accepted, null, attempts);
-            }
-
-            attempts.Add(failure);
-        }
-
-        // A repository that served something that failed verification outranks a configuration refusal, which outranks
-        // ones that were down.
-        var worst = attempts.FirstOrDefault(a => a.Category == ErrorCategory.Refused) ?? attempts.FirstOrDefault(a => a.Category != ErrorCategory.Unreachable)
-            ?? attempts.LastOrDefault() ?? new UpdateFailure(ClientErrorCodes.ConfigurationInvalid, "no repositories configured");
-        return (null, worst, attempts);
-    }
-
-    /// <summary>Step 2 (transport), then steps 3 to 6 (acceptance). A kept copy that fails (damaged on disk, or stale) is dropped
-    /// and the repository's current bytes asked for once, in full.</summary>
-    private async Task<(VerifiedManifest? Manifest, UpdateFailure? Failure)> FetchAndAcceptAsync(RepositoryClient repository,
-        ManifestFetcher fetcher, ManifestAcceptance acceptance, ManifestRequest request, CancellationToken cancellation)
-    {
-        for (var useCache = true; ; useCache = false)
-        {
-            var (fetched, failure) = await fetcher.FetchAsync(repository, request.BuildId, useCache, cancellation);
-            if (failure is not null)
-            {
-                return (null, failure);
-            }
-
-            var (accepted, refused) = acceptance.Accept(fetched!, request, _state.Current);
-            if (refused is null)
-            {
-                if (!fetched!.NotModified)
-                {
-                    _manifests.Save(request.Channel, request.BuildId, fetched.Signed, fetched.ETag);
-                }
-
-                return (accepted, null);
-            }
-
-            if (!fetched!.NotModified || !useCache)
-            {
-                return (null, refused);
-            }
-
-            _manifests.Delete(request.Channel, request.BuildId);
-        }
+        _state.Stage(s => s with { NotCovered = notCovered });
+        return new UpdateResult { Action = UpdateAction.NotCovered, Message = notCovered.Describe(), NotCovered = notCovered, Attempts = attempts };
     }
 
     /// <summary>Step 6, second half, the one place it is persisted: the accepted version (and the pinned repository id, the
@@ -204,13 +159,14 @@ public sealed class UpdateEngine(
         var key = ClientState.VersionKey(m.Repository, m.Channel, m.BuildId);
         var memoKey = ClientState.MemoKey(m.Channel, m.BuildId);
         _state.Update(s => s.Versions.GetValueOrDefault(key) >= m.Version && s.RepositoryId is not null
-                && (verified.Memo is null || s.Memos.GetValueOrDefault(memoKey) == verified.Memo)
+                && (verified.Memo is null || s.Memos.GetValueOrDefault(memoKey) == verified.Memo) && s.NotCovered is null
             ? s // the usual poll: the same manifest as last time, nothing to remember anew
             : s with
             {
                 Versions = new Dictionary<string, ulong>(s.Versions) { [key] = Math.Max(m.Version, s.Versions.GetValueOrDefault(key)) },
                 RepositoryId = s.RepositoryId ?? m.Repository,
                 Memos = verified.Memo is { } memo ? new Dictionary<string, SignatureMemo>(s.Memos) { [memoKey] = memo } : s.Memos,
+                NotCovered = null, // a manifest for this kernel: whatever "not covered" was recorded is over
             });
     }
 
@@ -310,7 +266,7 @@ public sealed class UpdateEngine(
 
     private UpdateResult Record(UpdateResult result)
     {
-        var source = result.Plan?.Source.Repository;
+        var source = result.Plan?.Source.Repository ?? result.NotCovered?.Server;
         // A check that changed nothing but its own record need not wait for the disk (it is rewritten every run).
         _state.Update(s => s with { LastCheck = new CheckRecord(time.GetUtcNow(), result.ActionName, result.Failure?.Code, result.Message, source) },
             durable: false);

@@ -21,6 +21,10 @@ public enum UpdateAction
     /// <summary>Automatic applying is switched off (kernel command line or disable file).</summary>
     Disabled,
 
+    /// <summary>The repository's signed coverage bin does not list this kernel: it has no live patches for it in the channel.
+    /// A success (exit 0); whatever is loaded stays as it is.</summary>
+    NotCovered,
+
     Failed,
 }
 
@@ -32,6 +36,9 @@ public sealed record UpdateResult
     public required string Message { get; init; }
 
     public UpdatePlan? Plan { get; init; }
+
+    /// <summary>For <see cref="UpdateAction.NotCovered"/>: which repository said so, for which kernel, as of when.</summary>
+    public NotCoveredRecord? NotCovered { get; init; }
 
     public UpdateFailure? Failure { get; init; }
 
@@ -47,6 +54,7 @@ public sealed record UpdateResult
     {
         UpdateAction.WouldApply => "would-apply",
         UpdateAction.WouldRemove => "would-remove",
+        UpdateAction.NotCovered => "not-covered",
         _ => action.ToString().ToLowerInvariant(),
     };
 

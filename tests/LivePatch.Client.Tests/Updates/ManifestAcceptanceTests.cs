@@ -157,7 +157,7 @@ public sealed class ManifestAcceptanceTests(SimulatorPki pki) : IClassFixture<Si
         Patches = [],
     };
 
-    private FetchedManifest Fetched(Manifest manifest, SigningIdentity? signer = null) =>
+    private FetchedDocument Fetched(Manifest manifest, SigningIdentity? signer = null) =>
         new(SignedContent.Sign(ManifestSerializer.Serialize(manifest), LivePatchOids.ManifestContentType, [signer ?? pki.ManifestSigner], SimulatorPki.Now),
             ETag: null, NotModified: false, Server);
 }

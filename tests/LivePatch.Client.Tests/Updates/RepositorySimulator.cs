@@ -11,8 +11,8 @@ namespace LivePatch.Client.Tests.Updates;
 
 /// <summary>A whole repository on 127.0.0.1 (real Kestrel, real HTTP) that signs its manifests in memory and can attack the
 /// host: tamper, truncate, replay, mix and match, sign with the wrong key, expire, send without end, corrupt or cut off modules,
-/// fail, be slow. Knobs are plain properties; a test sets them between runs.</summary>
-public sealed class RepositorySimulator : IAsyncDisposable
+/// fail, be slow. Knobs are plain properties; a test sets them between runs. Coverage bins: RepositorySimulator.Coverage.cs.</summary>
+public sealed partial class RepositorySimulator : IAsyncDisposable
 {
     public const string DefaultRepositoryId = "lp-sim";
 
@@ -90,6 +90,7 @@ public sealed class RepositorySimulator : IAsyncDisposable
         var simulator = new RepositorySimulator(LoopbackApp.CreateBuilder().Build(), pki);
         simulator._app.MapGet("/v1/manifests/{channel}/{buildId}", simulator.ServeManifestAsync);
         simulator._app.MapGet("/v1/blobs/sha256/{hex}", simulator.ServeBlobAsync);
+        simulator._app.MapGet("/v1/coverage/{channel}/{prefix}", simulator.ServeCoverageBinAsync);
         simulator.Url = await LoopbackApp.StartAsync(simulator._app);
         return simulator;
     }
@@ -183,13 +184,24 @@ public sealed class RepositorySimulator : IAsyncDisposable
             return;
         }
 
+        if (!Covered || WithholdManifest)
+        {
+            await AnswerNotCoveredAsync(context);
+            return;
+        }
+
         if (ManifestAttack == ManifestAttack.Endless)
         {
             await SendEndlessAsync(context);
             return;
         }
 
-        var signed = Replay ?? Attacked(SignedManifest());
+        await WriteSignedAsync(context, Replay ?? Attacked(SignedManifest()));
+    }
+
+    /// <summary>Signed bytes as the real server and a static mirror serve them: strong ETag, If-None-Match answered with 304.</summary>
+    private async Task WriteSignedAsync(HttpContext context, byte[] signed)
+    {
         var etag = $"\"{Convert.ToHexStringLower(SHA256.HashData(signed))[..32]}\"";
         if (context.Request.Headers.IfNoneMatch.ToString() == etag)
         {
@@ -210,17 +222,21 @@ public sealed class RepositorySimulator : IAsyncDisposable
         switch (ManifestAttack)
         {
             case ManifestAttack.Tamper:
-                // Flip a byte of the signed JSON itself, so the CMS still decodes and only the digest can tell.
-                var json = Render(CurrentManifest());
-                var at = signed.AsSpan().IndexOf(json);
-                var tampered = signed.ToArray();
-                tampered[at + (json.Length / 2)] ^= 0x01;
-                return tampered;
+                return Tampered(signed, Render(CurrentManifest()));
             case ManifestAttack.Truncate:
                 return signed[..(signed.Length / 2)];
             default:
                 return signed;
         }
+    }
+
+    /// <summary>One byte of the signed JSON itself flipped, so the CMS still decodes and only the digest can tell.</summary>
+    private static byte[] Tampered(byte[] signed, byte[] json)
+    {
+        var at = signed.AsSpan().IndexOf(json);
+        var tampered = signed.ToArray();
+        tampered[at + (json.Length / 2)] ^= 0x01;
+        return tampered;
     }
 
     private async Task SendEndlessAsync(HttpContext context)

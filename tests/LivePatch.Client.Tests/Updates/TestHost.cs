@@ -10,7 +10,7 @@ namespace LivePatch.Client.Tests.Updates;
 /// <summary>What the host trusts and what reached its loader, to compare before and after an attack.</summary>
 /// <param name="Staged">Each staged file as "name sha256", sorted: the stage loader's view of what is loaded.</param>
 /// <param name="Applied">The state's applied patches (JSON).</param>
-/// <param name="Trust">The state's versions and pinned repository id (JSON).</param>
+/// <param name="Trust">The state's manifest and coverage bin versions, pinned repository id and "not covered" record (JSON).</param>
 public sealed record HostSnapshot(string Staged, string Applied, string Trust);
 
 /// <summary>One simulated host: its own state, cache, stage directory and kernel files under a temp folder, a fake clock set
@@ -73,6 +73,15 @@ public sealed class TestHost : IDisposable
 
     public void SetKernelRelease(string release) => File.WriteAllText(Options.KernelReleasePath, release + "\n");
 
+    /// <summary>Writes state.json as lpatch would keep it: a private folder and file.</summary>
+    public void WriteState(string json)
+    {
+        Directory.CreateDirectory(Options.StateDirectory);
+        File.SetUnixFileMode(Options.StateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(StatePath("state.json"), json);
+        File.SetUnixFileMode(StatePath("state.json"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
     /// <summary>The bytes staged for a module name, or null when nothing is staged under it.</summary>
     public byte[]? StagedOrNull(string name)
     {
@@ -90,7 +99,10 @@ public sealed class TestHost : IDisposable
         var context = ClientJsonContext.Default;
         return new HostSnapshot(string.Join("\n", staged),
             JsonSerializer.Serialize(new ClientState { Applied = state.Applied }, context.ClientState),
-            JsonSerializer.Serialize(new ClientState { Versions = state.Versions, RepositoryId = state.RepositoryId }, context.ClientState));
+            JsonSerializer.Serialize(new ClientState
+            {
+                Versions = state.Versions, RepositoryId = state.RepositoryId, CoverageVersions = state.CoverageVersions, NotCovered = state.NotCovered,
+            }, context.ClientState));
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);

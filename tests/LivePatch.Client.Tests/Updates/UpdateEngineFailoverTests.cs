@@ -107,12 +107,44 @@ public sealed class UpdateEngineFailoverTests(SimulatorPki pki) : IClassFixture<
     public async Task Check_NotFound_NotRetried()
     {
         using var host = new TestHost(pki, _first.Url);
-        _first.Fail(404);
+        _first.Fail(404); // a mirror without the manifest and without its coverage bin
 
         var result = await host.CheckAsync();
 
-        HostAssert.Refused(result, ErrorCategory.Unreachable, ClientErrorCodes.ManifestNotFound);
-        Assert.Equal(1, _first.ManifestRequests);
+        HostAssert.Refused(result, ErrorCategory.Unreachable, ClientErrorCodes.CoverageNotFound);
+        Assert.Equal((1, 1), (_first.ManifestRequests, _first.CoverageRequests));
+    }
+
+    [Fact]
+    public async Task Apply_FirstRepositoryWithholdsManifest_RefusedThenSecondUsed()
+    {
+        using var host = new TestHost(pki, _first.Url, _second.Url);
+        _first.WithholdManifest = true; // its bin, genuine, lists the kernel
+
+        var result = await host.ApplyAsync();
+
+        AssertAppliedFrom(_second, result, host);
+        var withheld = Assert.Single(result.Attempts);
+        Assert.Equal(ClientErrorCodes.ManifestWithheld.Code, withheld.Code);
+        Assert.Equal(ErrorCategory.Refused, withheld.Category);
+    }
+
+    [Fact]
+    public async Task Apply_OnlyRepositoryWithholdsManifest_RefusedWithheldExitOneNothingLoaded()
+    {
+        using var host = new TestHost(pki, _first.Url, LoopbackPorts.RefusingUrl());
+        _first.WithholdManifest = true;
+        var before = host.Snapshot();
+
+        var result = await host.ApplyAsync();
+
+        HostAssert.Refused(result, ErrorCategory.Refused, ClientErrorCodes.ManifestWithheld); // outranks the one that was down
+        Assert.Equal(1, ErrorCategories.ExitCode(result.Failure!.Category));
+        Assert.Contains($"repository {RepositorySimulator.DefaultRepositoryId}", result.Failure.Message, StringComparison.Ordinal);
+        Assert.Contains($"manifest version {_first.Version}", result.Failure.Message, StringComparison.Ordinal);
+        Assert.Equal(before.Staged, host.Snapshot().Staged);
+        Assert.Empty(host.State.Applied);
+        Assert.Null(host.State.NotCovered);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Text;
 using LivePatch.Client.Loading;
 using LivePatch.Client.Updates;
 using LivePatch.Core;
@@ -162,7 +161,7 @@ public sealed class UpdateEngineOutcomeTests(SimulatorPki pki) : SimulatorTests(
     public async Task Apply_StateFileIsEmptyObject_LoadsWithDefaultsAndApplies()
     {
         Sim.Publish(Module, level: 1);
-        WriteState("{}");
+        Host.WriteState("{}");
 
         Assert.Equal(ClientState.CurrentSchema, Host.State.Schema);
         var result = await Host.ApplyAsync();
@@ -173,12 +172,12 @@ public sealed class UpdateEngineOutcomeTests(SimulatorPki pki) : SimulatorTests(
     }
 
     [Fact]
-    public async Task Apply_SchemaOneState_MigratedAndRewrittenAsSchemaTwo()
+    public async Task Apply_SchemaOneState_MigratedAndRewrittenAsCurrentSchema()
     {
         Sim.Publish(Module, level: 1);
         Directory.CreateDirectory(Host.StageDirectory);
         File.WriteAllBytes(Path.Combine(Host.StageDirectory, Name + ".ko"), Module.Bytes); // what the old version loaded
-        WriteState($$"""
+        Host.WriteState($$"""
             {
               "repositoryId": "{{RepositorySimulator.DefaultRepositoryId}}",
               "versions": { "{{RepositorySimulator.DefaultRepositoryId}}/stable/{{ModuleFixtures.BuildId}}": 1 },
@@ -204,7 +203,7 @@ public sealed class UpdateEngineOutcomeTests(SimulatorPki pki) : SimulatorTests(
     public async Task Apply_CorruptStateFile_StopsNamingFileAndRepairAndLeavesItAlone()
     {
         Sim.Publish(Module, level: 1);
-        WriteState("{\"versions\": {\"lp-sim/stable/x\": ");
+        Host.WriteState("{\"versions\": {\"lp-sim/stable/x\": ");
         var bytes = File.ReadAllBytes(Host.StatePath("state.json"));
 
         var error = await Assert.ThrowsAsync<ClientStateException>(() => Host.ApplyAsync());
@@ -220,7 +219,7 @@ public sealed class UpdateEngineOutcomeTests(SimulatorPki pki) : SimulatorTests(
     public async Task Apply_StateFromNewerSchema_StopsAndLeavesItAlone()
     {
         Sim.Publish(Module, level: 1);
-        WriteState("""{ "schema": 99, "somethingNew": true }""");
+        Host.WriteState("""{ "schema": 99, "somethingNew": true }""");
 
         var error = await Assert.ThrowsAsync<ClientStateException>(() => Host.ApplyAsync());
 
@@ -295,15 +294,6 @@ public sealed class UpdateEngineOutcomeTests(SimulatorPki pki) : SimulatorTests(
     }
 
     private StateAdministration Administration() => new(Host.Options, Host.Clock);
-
-    /// <summary>Writes state.json as lpatch would keep it: a private folder and file.</summary>
-    private void WriteState(string json)
-    {
-        Directory.CreateDirectory(Host.Options.StateDirectory);
-        File.SetUnixFileMode(Host.Options.StateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllBytes(Host.StatePath("state.json"), Encoding.UTF8.GetBytes(json));
-        File.SetUnixFileMode(Host.StatePath("state.json"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
-    }
 
     /// <summary>A loader whose insmod fails: the crash-loop guard quarantines the module.</summary>
     private sealed class FailingLoader : IPatchLoader
