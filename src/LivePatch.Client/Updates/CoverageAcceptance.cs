@@ -31,7 +31,7 @@ public sealed class CoverageAcceptance(TrustPolicy policy, TimeProvider time)
         }
 
         // Step 6: never older than the bin this host accepted before (a replayed "not covered" from before the kernel was).
-        if (CheckVersion(bin, state, fetched.Repository) is { } rollback)
+        if (CheckVersion(bin, request.BuildId, state, fetched.Repository) is { } rollback)
         {
             return (null, rollback);
         }
@@ -40,12 +40,21 @@ public sealed class CoverageAcceptance(TrustPolicy policy, TimeProvider time)
     }
 
     /// <summary>The one rollback check for bins; <see cref="ManifestLookup"/> persists the accepted version right after.</summary>
-    private static UpdateFailure? CheckVersion(CoverageBin bin, ClientState state, string server)
+    /// <remarks>Also against the kernel's own manifest: versions are repository-wide and a bin is signed after the manifests
+    /// it lists, so a bin older than a manifest this host accepted is one from before its kernel was covered, replayed (even
+    /// to a host that never saw a bin before).</remarks>
+    private static UpdateFailure? CheckVersion(CoverageBin bin, string buildId, ClientState state, string server)
     {
         var key = ClientState.CoverageKey(bin.Repository, bin.Channel, bin.Prefix);
-        return state.CoverageVersions.TryGetValue(key, out var seen) && bin.Version < seen
+        if (state.CoverageVersions.TryGetValue(key, out var seen) && bin.Version < seen)
+        {
+            return UpdateFailure.Refused(ClientErrorCodes.CoverageRollback,
+                $"{server} served version {bin.Version} of coverage bin {bin.Channel}/{bin.Prefix}, older than version {seen} accepted before.");
+        }
+
+        return state.Versions.TryGetValue(ClientState.VersionKey(bin.Repository, bin.Channel, buildId), out var manifest) && bin.Version < manifest
             ? UpdateFailure.Refused(ClientErrorCodes.CoverageRollback,
-                $"{server} served version {bin.Version} of coverage bin {bin.Channel}/{bin.Prefix}, older than version {seen} accepted before.")
+                $"{server} served version {bin.Version} of coverage bin {bin.Channel}/{bin.Prefix}, older than version {manifest} of this kernel's manifest accepted before: a bin from before the kernel was covered.")
             : null;
     }
 }

@@ -128,6 +128,25 @@ public sealed class UpdateEngineCoverageTests(SimulatorPki pki) : SimulatorTests
     }
 
     [Fact]
+    public async Task Apply_BinOlderThanTheKernelsAcceptedManifest_RefusedRollbackPatchStays()
+    {
+        // A host that never fetched a bin: the replayed bin predates the kernel's coverage, so its version is below the
+        // manifest the host already accepted (versions are repository-wide; bins are signed after their manifests).
+        Sim.Version = 7;
+        Sim.Publish(ModuleFixtures.Signed, level: 1);
+        HostAssert.Applied(await Host.ApplyAsync());
+        var before = Host.Snapshot();
+        Sim.Covered = false;
+        Sim.BinVersion = 5;
+
+        var result = await Host.ApplyAsync();
+
+        HostAssert.Refused(result, ErrorCategory.Refused, ClientErrorCodes.CoverageRollback);
+        HostAssert.NothingChanged(before, Host);
+        Assert.Empty(Host.State.CoverageVersions);
+    }
+
+    [Fact]
     public async Task Apply_BinOfAnotherChannel_RefusedWrongChannel()
     {
         await AssertBinRefusedAsync(() => Sim.BinChannel = "beta", ErrorCodes.CoverageWrongChannel);
