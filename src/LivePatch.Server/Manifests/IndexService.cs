@@ -1,6 +1,5 @@
 using LivePatch.Core;
 using LivePatch.Core.Manifests;
-using LivePatch.Core.Trust;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Storage;
 using Microsoft.Extensions.Options;
@@ -44,7 +43,7 @@ public sealed class IndexService(RepositoryDatabase db, ManifestService manifest
                 .Select(m => new IndexEntry { Channel = m.Channel, BuildId = m.BuildId, Version = (ulong)m.Document.Version, Sha256 = m.Document.Sha256, Size = m.Document.Bytes.Length })
                 .ToList(),
         };
-        var signed = SignedContent.Sign(ManifestSerializer.Serialize(index), LivePatchOids.RepositoryIndexContentType, [keys.Signer], issued);
+        var signed = keys.DocumentSigner.Sign(ManifestSerializer.Serialize(index), LivePatchOids.RepositoryIndexContentType, issued);
         return new ServedDocument(signed, (long)index.Version, index.Expires);
     }
 }
