@@ -11,8 +11,8 @@ namespace LivePatch.Core.Trust;
 /// <remarks>
 /// The wire form of manifests, indexes and coverage bins (docs/manifests.md), the same structure
 /// <see cref="System.Security.Cryptography.Pkcs.SignedCms"/> wrote for them. SignedCms prepared each signer, read its key and
-/// re-encoded the certificates on every call, about ten times the cost of the signature itself; a repository re-signs
-/// every manifest before it expires. Here the certificate set, each signer's identifier and algorithms, and the key
+/// re-encoded the certificates on every call, about five times the cost of the signature itself (bench/signing); a
+/// repository re-signs every manifest before it expires. Here the certificate set, each signer's identifier and algorithms, and the key
 /// objects are prepared when this is made; a document costs one SHA-256 of the content, three signed attributes, one
 /// SHA-256 of those and one signature per signer.
 /// </remarks>
@@ -29,15 +29,15 @@ public sealed class SignedContentSigner : IDisposable
     /// <summary>Content types whose encoding is kept; the project has three (LivePatchOids), the rest are encoded each time.</summary>
     private const int MaxEncodedContentTypes = 16;
 
+    /// <summary>signedAttrs is written [0] IMPLICIT (RFC 5652 §5.3): context-specific, constructed, number 0 (X.690 §8.1.2),
+    /// but signed as the universal SET OF (0x31) it is (§5.4).</summary>
+    private const byte ImplicitSignedAttributesTag = 0xA0;
+
     private static readonly Asn1Tag Explicit0 = new(TagClass.ContextSpecific, 0, isConstructed: true);
 
     /// <summary>Encoded content type OIDs. The project's are 2.25 UUID arcs, whose 128-bit number AsnWriter encodes through
     /// BigInteger: about 9 µs each time, a third of an ECDSA signature, and each document names its type twice.</summary>
     private static readonly ConcurrentDictionary<string, byte[]> EncodedContentTypes = new(StringComparer.Ordinal);
-
-    /// <summary>signedAttrs is written [0] IMPLICIT (RFC 5652 §5.3): context-specific, constructed, number 0 (X.690 §8.1.2),
-    /// but signed as the universal SET OF (0x31) it is (§5.4).</summary>
-    private const byte ImplicitSignedAttributesTag = 0xA0;
 
     /// <summary>digestAlgorithms (RFC 5652 §5.1): every signer digests with SHA-256, so the set has one member.</summary>
     private static readonly byte[] DigestAlgorithms = EncodeDigestAlgorithms();
