@@ -7,11 +7,15 @@ using Microsoft.Extensions.Time.Testing;
 namespace LivePatch.Testing;
 
 /// <summary>In-memory certificates for trust tests: a good chain and one certificate per way to be wrong.</summary>
-/// <remarks>ECDSA P-256 throughout so the whole set is made in milliseconds; one instance shared by every test project.</remarks>
+/// <remarks>ECDSA P-256 so the whole set is made in milliseconds (the RSA signers only when first asked for); one instance
+/// shared by every test project.</remarks>
 public sealed class TestPki
 {
     /// <summary>The time every test runs at (FakeTimeProvider) and openssl verifies at (-attime).</summary>
     public static readonly DateTimeOffset Now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private readonly Lazy<SigningIdentity> _rsaSigner;
+    private readonly Lazy<SigningIdentity> _secondRsaSigner;
 
     public static TestPki Instance { get; } = new();
 
@@ -27,6 +31,8 @@ public sealed class TestPki
         NoDigitalSignatureSigner = Identity(CreateLeaf("Non-repudiation signer", Root, keyUsage: X509KeyUsageFlags.NonRepudiation));
         UntrustedRoot = CreateCa("Untrusted root CA", issuer: null, pathLength: 0);
         UntrustedSigner = Identity(CreateLeaf("Untrusted signer", UntrustedRoot));
+        _rsaSigner = new(() => Identity(CreateRsaLeaf("RSA signer", Intermediate), Intermediate));
+        _secondRsaSigner = new(() => Identity(CreateRsaLeaf("Second RSA signer", Root)));
     }
 
     public X509Certificate2 Root { get; }
@@ -39,6 +45,12 @@ public sealed class TestPki
     public SigningIdentity NoDigitalSignatureSigner { get; }
     public X509Certificate2 UntrustedRoot { get; }
     public SigningIdentity UntrustedSigner { get; }
+
+    /// <summary>An RSA 2048 signer under the intermediate; made on first use, as RSA keys take a while.</summary>
+    public SigningIdentity RsaSigner => _rsaSigner.Value;
+
+    /// <summary>An RSA 2048 signer directly under the root; made on first use.</summary>
+    public SigningIdentity SecondRsaSigner => _secondRsaSigner.Value;
 
     public static FakeTimeProvider Clock() => new(Now);
 
@@ -77,13 +89,29 @@ public sealed class TestPki
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}, O=LivePatch Tests", key, HashAlgorithmName.SHA256);
+        AddLeafExtensions(request, issuer, eku, keyUsage);
+        using var issued = request.Create(issuer, notBefore ?? Now.AddDays(-30), notAfter ?? Now.AddYears(1), Serial());
+        return issued.CopyWithPrivateKey(key);
+    }
+
+    private static X509Certificate2 CreateRsaLeaf(string name, X509Certificate2 issuer)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest($"CN={name}, O=LivePatch Tests", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        AddLeafExtensions(request, issuer, LivePatchOids.ManifestSigningEku, X509KeyUsageFlags.DigitalSignature);
+        // An RSA key under an ECDSA CA: the CA's signature is made by a generator for its own key type.
+        using var issuerKey = issuer.GetECDsaPrivateKey()!;
+        using var issued = request.Create(issuer.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey), Now.AddDays(-30), Now.AddYears(1), Serial());
+        return issued.CopyWithPrivateKey(key);
+    }
+
+    private static void AddLeafExtensions(CertificateRequest request, X509Certificate2 issuer, string eku, X509KeyUsageFlags keyUsage)
+    {
         request.CertificateExtensions.Add(X509BasicConstraintsExtension.CreateForEndEntity(true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(keyUsage, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(eku)], false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, true, false));
-        using var issued = request.Create(issuer, notBefore ?? Now.AddDays(-30), notAfter ?? Now.AddYears(1), Serial());
-        return issued.CopyWithPrivateKey(key);
     }
 
     private static byte[] Serial()

@@ -15,8 +15,8 @@ namespace LivePatch.Core.Trust;
 public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
 {
     private const int SignedDataVersion = 3;
-    private const string ContentTypeAttributeOid = "1.2.840.113549.1.9.3";
-    private const string MessageDigestAttributeOid = "1.2.840.113549.1.9.4";
+    private const string ContentTypeAttributeOid = SignedContentSigner.ContentTypeAttributeOid;
+    private const string MessageDigestAttributeOid = SignedContentSigner.MessageDigestAttributeOid;
 
     /// <summary>SHA-256/384/512 (RFC 5754); SHA-1 and MD5 are refused.</summary>
     private static readonly HashSet<string> AllowedDigests =

@@ -9,19 +9,24 @@ using Microsoft.Extensions.Options;
 namespace LivePatch.Server.Configuration;
 
 /// <summary>The server's key material, loaded (or, in development, generated) once at start.</summary>
-public sealed class RepositoryKeys
+public sealed class RepositoryKeys : IDisposable
 {
-    private RepositoryKeys(SigningIdentity signer, IReadOnlyList<X509Certificate2> roots, ModuleKeyring keyring, bool generated, string? folder)
+    private RepositoryKeys(SigningIdentity signer, SignedContentSigner documentSigner, IReadOnlyList<X509Certificate2> roots,
+        ModuleKeyring keyring, bool generated, string? folder)
     {
         Signer = signer;
+        DocumentSigner = documentSigner;
         Roots = roots;
         ModuleKeyring = keyring;
         IsDevelopmentSet = generated;
         DevelopmentFolder = folder;
     }
 
-    /// <summary>Signs manifests and the index.</summary>
+    /// <summary>The certificate and key that sign manifests and the index.</summary>
     public SigningIdentity Signer { get; }
+
+    /// <summary>Signs manifests, coverage bins and the index as <see cref="Signer"/>, prepared once: every document signed goes through it.</summary>
+    public SignedContentSigner DocumentSigner { get; }
 
     /// <summary>Roots the server's own signatures are checked against at start (may be empty in production).</summary>
     public IReadOnlyList<X509Certificate2> Roots { get; }
@@ -59,10 +64,21 @@ public sealed class RepositoryKeys
         var keyring = options.ModuleKeyring.Count > 0
             ? Read("LivePatch:ModuleKeyring", () => ModuleKeyring.Load(options.ModuleKeyring))
             : Read(folder, () => ModuleKeyring.Load([Path.Combine(folder, "module-signing.pem")]));
-        var keys = new RepositoryKeys(signer, roots, keyring, !configured, configured ? null : folder);
-        keys.CheckSignerAgainstRoots(time);
-        return keys;
+        var documentSigner = Read(configured ? "LivePatch:Signing:Certificate and :Key" : folder, () => new SignedContentSigner([signer]));
+        var keys = new RepositoryKeys(signer, documentSigner, roots, keyring, !configured, configured ? null : folder);
+        try
+        {
+            keys.CheckSignerAgainstRoots(time);
+            return keys;
+        }
+        catch
+        {
+            keys.Dispose();
+            throw;
+        }
     }
+
+    public void Dispose() => DocumentSigner.Dispose();
 
     /// <summary>Reading key material is I/O and parsing: a failure is the setting's, said in one sentence.</summary>
     private static T Read<T>(string setting, Func<T> read)
@@ -103,7 +119,7 @@ public sealed class RepositoryKeys
             return;
         }
 
-        var probe = SignedContent.Sign("{}"u8, LivePatchOids.ManifestContentType, [Signer], time.GetUtcNow());
+        var probe = DocumentSigner.Sign("{}"u8, LivePatchOids.ManifestContentType, time.GetUtcNow());
         var result = new SignedContentVerifier(new TrustPolicy { Roots = Roots }, time).Verify(probe, LivePatchOids.ManifestContentType);
         if (!result.IsValid)
         {

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using LivePatch.Core;
 using LivePatch.Core.Manifests;
-using LivePatch.Core.Trust;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Storage;
 using Microsoft.Extensions.Options;
@@ -82,7 +81,7 @@ public sealed class CoverageService
                 Expires = issued + _options.ManifestLifetime,
                 Kernels = _manifests.CoveredKernels(channel, prefix),
             };
-            var signed = SignedContent.Sign(CoverageBinSerializer.Serialize(bin), LivePatchOids.CoverageBinContentType, [_keys.Signer], issued);
+            var signed = _keys.DocumentSigner.Sign(CoverageBinSerializer.Serialize(bin), LivePatchOids.CoverageBinContentType, issued);
             var doc = new BinDocument { Id = key, Version = (long)bin.Version, ExpiresMs = bin.Expires.ToUnixTimeMilliseconds(), Signed = signed };
             _db.Bins.Upsert(doc);
             _db.PendingBins.Delete(key);

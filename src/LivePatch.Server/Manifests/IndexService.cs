@@ -1,6 +1,5 @@
 using LivePatch.Core;
 using LivePatch.Core.Manifests;
-using LivePatch.Core.Trust;
 using LivePatch.Server.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -38,7 +37,7 @@ public sealed class IndexService(CoverageService coverage, RepositoryKeys keys, 
                 .Select(b => new IndexBin { Channel = b.Channel, Prefix = b.Prefix, Version = (ulong)b.Document.Version, Sha256 = b.Document.Sha256, Size = b.Document.Bytes.Length })
                 .ToList(),
         };
-        var signed = SignedContent.Sign(ManifestSerializer.Serialize(index), LivePatchOids.RepositoryIndexContentType, [keys.Signer], issued);
+        var signed = keys.DocumentSigner.Sign(ManifestSerializer.Serialize(index), LivePatchOids.RepositoryIndexContentType, issued);
         return new RenderedIndex(new ServedDocument(signed, (long)index.Version, index.Expires), changes);
     }
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using LivePatch.Core;
 using LivePatch.Core.Manifests;
-using LivePatch.Core.Trust;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Storage;
 using Microsoft.Extensions.Options;
@@ -160,7 +159,7 @@ public sealed class ManifestService
 
     private ServedDocument Sign(Manifest manifest)
     {
-        var signed = SignedContent.Sign(ManifestSerializer.Serialize(manifest), LivePatchOids.ManifestContentType, [_keys.Signer], manifest.Issued);
+        var signed = _keys.DocumentSigner.Sign(ManifestSerializer.Serialize(manifest), LivePatchOids.ManifestContentType, manifest.Issued);
         return new ServedDocument(signed, (long)manifest.Version, manifest.Expires);
     }
 
