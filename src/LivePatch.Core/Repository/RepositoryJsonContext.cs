@@ -10,6 +10,8 @@ namespace LivePatch.Core.Repository;
 [JsonSerializable(typeof(IReadOnlyList<PatchInfo>))]
 [JsonSerializable(typeof(KernelInfo))]
 [JsonSerializable(typeof(IReadOnlyList<KernelInfo>))]
+[JsonSerializable(typeof(ListPage<PatchInfo>))]
+[JsonSerializable(typeof(ListPage<KernelInfo>))]
 [JsonSerializable(typeof(PromoteRequest))]
 [JsonSerializable(typeof(RevokeRequest))]
 [JsonSerializable(typeof(CreateApiKeyRequest))]
