@@ -52,6 +52,7 @@ public static class RepositoryServiceExtensions
         services.AddSingleton(sp => new BlobStore(Options(sp).DataDirectory));
         services.AddSingleton<BlobCache>();
         services.AddSingleton<StoreMaintenance>();
+        services.AddSingleton<KernelCatalog>();
         services.AddSingleton(sp => new PublishValidator(Options(sp), sp.GetRequiredService<RepositoryKeys>()));
         services.AddSingleton<ManifestService>();
         services.AddSingleton<IndexService>();

@@ -27,6 +27,7 @@ public sealed class RepositoryStartup(
 
         store.RemoveUnreferencedBlobs();
         store.BackfillModuleDigests();
+        store.RebuildKernelCatalog();
 
         var data = Path.GetFullPath(options.Value.DataDirectory);
         if (!apiKeys.HasAdmin())

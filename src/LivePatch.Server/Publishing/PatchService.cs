@@ -17,6 +17,7 @@ namespace LivePatch.Server.Publishing;
 /// </remarks>
 public sealed class PatchService(
     RepositoryDatabase db,
+    KernelCatalog kernels,
     BlobStore blobs,
     ManifestService manifests,
     ManifestWriter writer,
@@ -63,7 +64,11 @@ public sealed class PatchService(
             var put = blobs.Put(request.Module, out _);
             try
             {
-                pending.AddRange(writer.Commit(() => db.Patches.Insert(doc), doc.BuildIds));
+                pending.AddRange(writer.Commit(() =>
+                {
+                    db.Patches.Insert(doc);
+                    kernels.Track(doc);
+                }, doc.BuildIds));
             }
             catch when (put == BlobPutResult.Created)
             {
@@ -142,7 +147,7 @@ public sealed class PatchService(
                 return tooLarge;
             }
 
-            pending.AddRange(writer.Commit(() => db.Patches.Update(doc), doc.BuildIds));
+            pending.AddRange(writer.Commit(() => Update(doc), doc.BuildIds));
             logger.LogInformation("Promoted patch {Id} ({Name} level {Level}) to {Channel}", id, doc.Name, doc.Level, channel);
             return ToInfo(doc);
         });
@@ -171,7 +176,7 @@ public sealed class PatchService(
 
             doc.RevokedReason = reason.Trim();
             doc.RevokedMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-            pending.AddRange(writer.Commit(() => db.Patches.Update(doc), doc.BuildIds));
+            pending.AddRange(writer.Commit(() => Update(doc), doc.BuildIds));
             logger.LogWarning("Revoked patch {Id} ({Name} level {Level}): {Reason}", id, doc.Name, doc.Level, LogText.Printable(doc.RevokedReason));
             return ToInfo(doc);
         });
@@ -249,6 +254,13 @@ public sealed class PatchService(
                 $"The '{over.Channel}' manifest of kernel {over.BuildId} would be {over.Bytes} bytes, above this repository's budget of {_options.MaxManifestBytes} "
                 + "(LivePatch:MaxManifestBytes): shorten the description or the CVE list, or ask the operator to raise the budget.")
             : null;
+
+    // In the change's transaction: the kernel listing shows a promotion or a revocation with the manifests that do.
+    private void Update(PatchDocument doc)
+    {
+        db.Patches.Update(doc);
+        kernels.Track(doc);
+    }
 
     private List<PatchDocument> PatchesOf(string buildId) =>
         db.PatchesFor(BuildId.TryParse(buildId, out var id) ? id.Hex : buildId);
