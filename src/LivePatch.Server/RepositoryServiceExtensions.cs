@@ -59,6 +59,7 @@ public static class RepositoryServiceExtensions
         services.AddSingleton<ManifestWriter>();
         services.AddSingleton<PatchService>();
         services.AddSingleton<PatchDeletion>();
+        services.AddSingleton<PatchListings>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<ResignService>();
         services.AddHostedService<RepositoryStartup>();

@@ -28,6 +28,28 @@ public sealed class KernelCatalogTests : IDisposable
     }
 
     [Fact]
+    public async Task Kernels_PublishPromoteRevokeDelete_LevelsAndCountsFollow()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var first = await PublishAsync(client, Module, Fixtures.BuildId, Fixtures.OtherBuildId);
+        var second = await PublishAsync(client, "lp_sample.ecdsa-p384-sha384.ko", Fixtures.BuildId);
+        await client.PostAsJsonAsync($"/v1/patches/{first.Id}/promote", new PromoteRequest("stable"));
+        Assert.Equal(Levels(("candidate", 2), ("stable", 1)), (await KernelAsync(client, Fixtures.BuildId)).Levels);
+
+        await client.PostAsJsonAsync($"/v1/patches/{second.Id}/revoke", new RevokeRequest("crashes"));
+        var kernel = await KernelAsync(client, Fixtures.BuildId);
+        Assert.Equal(Levels(("candidate", 1), ("stable", 1)), kernel.Levels); // the revoked level 2 no longer counts
+        Assert.Equal((2, "6.1.0-56-amd64"), (kernel.Patches, kernel.KernelRelease));
+
+        await client.PostAsJsonAsync($"/v1/patches/{first.Id}/revoke", new RevokeRequest("also crashes"));
+        Assert.Empty((await KernelAsync(client, Fixtures.BuildId)).Levels);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/v1/patches/{first.Id}")).StatusCode);
+        var left = Assert.Single(await Listings.KernelsAsync(client)); // OtherBuildId had only the deleted patch
+        Assert.Equal((Fixtures.BuildId, 1), (left.BuildId, left.Patches));
+    }
+
+    [Fact]
     public async Task Catalog_AfterEveryKindOfChange_EqualsOneBuiltFromThePatches()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);
@@ -70,6 +92,11 @@ public sealed class KernelCatalogTests : IDisposable
         Assert.Equal(kept.Count, rebuilt.Count);
         Assert.All(kept.Zip(rebuilt), k => Assert.True(KernelCatalog.Same(k.First, k.Second), $"{k.First.Id} differs after the rebuild"));
     }
+
+    private static Dictionary<string, int> Levels(params (string Channel, int Level)[] levels) => levels.ToDictionary(l => l.Channel, l => l.Level);
+
+    private static async Task<KernelInfo> KernelAsync(HttpClient client, string buildId) =>
+        Assert.Single(await Listings.KernelsAsync(client), k => k.BuildId == buildId);
 
     private static async Task<PatchInfo> PublishAsync(HttpClient client, string module, params string[] buildIds)
     {

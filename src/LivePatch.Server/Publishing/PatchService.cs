@@ -184,39 +184,6 @@ public sealed class PatchService(
 
     public PatchInfo? GetOrNull(int id) => db.Patches.FindById(id) is { } doc ? ToInfo(doc) : null;
 
-    /// <summary>Patches, optionally of one kernel and/or channel; a filter naming nothing that can exist is a problem, not an empty list.</summary>
-    public Outcome<IReadOnlyList<PatchInfo>> List(string? buildId, string? channel)
-    {
-        if (channel is not null && !_options.Channels.Contains(channel))
-        {
-            return new RepositoryProblem(ProblemCodes.UnknownChannel, $"Unknown channel; this repository has: {string.Join(", ", _options.Channels)}.");
-        }
-
-        if (buildId is not null && !Core.Kernel.BuildId.TryParse(buildId, out _))
-        {
-            return new RepositoryProblem(ProblemCodes.BuildIdInvalid, "The build ID must be 16 to 128 hex digits.");
-        }
-
-        var docs = buildId is null ? db.Patches.FindAll() : PatchesOf(Core.Kernel.BuildId.Parse(buildId).Hex);
-        return docs.Where(p => channel is null || p.Channels.ContainsKey(channel)).OrderBy(p => p.Id).Select(ToInfo).ToList();
-    }
-
-    public IReadOnlyList<KernelInfo> Kernels() => db.Patches.FindAll()
-        .SelectMany(p => p.BuildIds.Select(id => (Id: id, Patch: p)))
-        .GroupBy(x => x.Id)
-        .OrderBy(g => g.Key, StringComparer.Ordinal)
-        .Select(g => new KernelInfo
-        {
-            BuildId = g.Key,
-            KernelRelease = g.First().Patch.KernelRelease,
-            Patches = g.Count(),
-            Levels = _options.Channels
-                .Select(c => (Channel: c, Levels: g.Where(x => x.Patch.RevokedMs is null && x.Patch.Channels.ContainsKey(c)).Select(x => x.Patch.Level).ToList()))
-                .Where(c => c.Levels.Count > 0)
-                .ToDictionary(c => c.Channel, c => c.Levels.Max()),
-        })
-        .ToList();
-
     private RepositoryProblem? CheckAgainstPublished(Dictionary<string, List<PatchDocument>> existing, ValidatedModule module, string sha256,
         string moduleSha256, int? level)
     {
