@@ -28,10 +28,19 @@ public interface IRepositoryApi
         [AliasAs("replace")] string replace,
         CancellationToken cancellationToken = default);
 
+    /// <summary>One page of patches in id order (docs/api.md, "Listings"); <see cref="RepositoryListing.AllPatchesAsync"/> reads
+    /// every page.</summary>
+    /// <param name="buildId">Only this kernel's patches.</param>
+    /// <param name="channel">Only patches in this channel.</param>
+    /// <param name="after">The <c>next</c> of the page before; null for the first page.</param>
+    /// <param name="limit">Patches per page, 1 to <see cref="PageLimits.MaxLimit"/>; null for the server's default.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     [Get("/v1/patches")]
-    Task<IReadOnlyList<PatchInfo>> ListPatchesAsync(
+    Task<ListPage<PatchInfo>> ListPatchesAsync(
         [AliasAs("buildId")] string? buildId = null,
         [AliasAs("channel")] string? channel = null,
+        [AliasAs("after")] string? after = null,
+        [AliasAs("limit")] int? limit = null,
         CancellationToken cancellationToken = default);
 
     [Get("/v1/patches/{id}")]
@@ -50,8 +59,16 @@ public interface IRepositoryApi
     [Headers("Authorization: Bearer")]
     Task<PatchInfo> DeletePatchAsync(int id, CancellationToken cancellationToken = default);
 
+    /// <summary>One page of the kernels with patches, in build ID order; <see cref="RepositoryListing.AllKernelsAsync"/> reads
+    /// every page.</summary>
+    /// <param name="after">The <c>next</c> of the page before; null for the first page.</param>
+    /// <param name="limit">Kernels per page, 1 to <see cref="PageLimits.MaxLimit"/>; null for the server's default.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     [Get("/v1/kernels")]
-    Task<IReadOnlyList<KernelInfo>> ListKernelsAsync(CancellationToken cancellationToken = default);
+    Task<ListPage<KernelInfo>> ListKernelsAsync(
+        [AliasAs("after")] string? after = null,
+        [AliasAs("limit")] int? limit = null,
+        CancellationToken cancellationToken = default);
 
     [Get("/v1/api-keys")]
     [Headers("Authorization: Bearer")]

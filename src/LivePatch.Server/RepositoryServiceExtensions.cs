@@ -52,6 +52,7 @@ public static class RepositoryServiceExtensions
         services.AddSingleton(sp => new BlobStore(Options(sp).DataDirectory));
         services.AddSingleton<BlobCache>();
         services.AddSingleton<StoreMaintenance>();
+        services.AddSingleton<KernelCatalog>();
         services.AddSingleton(sp => new PublishValidator(Options(sp), sp.GetRequiredService<RepositoryKeys>()));
         services.AddSingleton<ManifestService>();
         services.AddSingleton<CoverageService>();
@@ -59,6 +60,7 @@ public static class RepositoryServiceExtensions
         services.AddSingleton<ManifestWriter>();
         services.AddSingleton<PatchService>();
         services.AddSingleton<PatchDeletion>();
+        services.AddSingleton<PatchListings>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<ResignService>();
         services.AddHostedService<RepositoryStartup>();

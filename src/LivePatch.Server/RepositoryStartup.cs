@@ -29,6 +29,7 @@ public sealed class RepositoryStartup(
 
         store.RemoveUnreferencedBlobs();
         store.BackfillModuleDigests();
+        store.RebuildKernelCatalog();
 
         // Before the first request: what a crash left pending, every bin of every configured channel, and the index.
         if (writer.CompletePending() is var completed and > 0)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LivePatch.Cli.Commands;
+using LivePatch.Core.Repository;
 using LivePatch.Testing;
 
 namespace LivePatch.Cli.Tests;
@@ -35,7 +36,7 @@ public sealed class RepositoryCommandsTests
         Assert.StartsWith("ID  NAME       LEVEL  KERNEL", lines[0], StringComparison.Ordinal);
         Assert.Equal(3, lines.Length);
         Assert.Equal(2, server.Requests.Count);
-        Assert.Equal($"?buildId={Canned.BuildId}&channel=stable", server.Requests[1].Query);
+        Assert.Equal($"?buildId={Canned.BuildId}&channel=stable&limit={PageLimits.MaxLimit}", server.Requests[1].Query);
     }
 
     [Fact]
@@ -106,6 +107,67 @@ public sealed class RepositoryCommandsTests
     }
 
     [Fact]
+    public async Task PatchesList_SeveralPages_FollowsNextPrintsEachOnceInOrder()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(200, Canned.Page("8", Canned.Patch(7), Canned.Patch(8))).Reply(200, Canned.Page(null, Canned.Patch(9, "beta")));
+
+        var run = Run(server, "patches", "list", "--channel", "stable");
+
+        Assert.Equal(ExitCodes.Success, run.Exit);
+        Assert.Equal(["7", "8", "9"], run.Output.TrimEnd().Split('\n').Skip(1).Select(line => line.Split(' ')[0]));
+        Assert.Equal([$"?channel=stable&limit={PageLimits.MaxLimit}", $"?channel=stable&after=8&limit={PageLimits.MaxLimit}"],
+            server.Requests.Select(r => r.Query));
+    }
+
+    [Fact]
+    public async Task PatchesList_JsonOverSeveralPages_OneFlatArrayAsBefore()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(200, Canned.Page("7", Canned.Patch(7))).Reply(200, Canned.Page("7x", [])).Reply(200, Canned.Page(null, Canned.Patch(8)));
+
+        var run = Run(server, "patches", "list", "--json");
+
+        // An empty page with a next is not the end (the server stops a page early at its own bounds).
+        Assert.Equal(ExitCodes.Success, run.Exit);
+        var records = JsonDocument.Parse(run.Output).RootElement;
+        Assert.Equal(JsonValueKind.Array, records.ValueKind);
+        Assert.Equal([7, 8], records.EnumerateArray().Select(p => p.GetProperty("id").GetInt32()));
+        Assert.Equal(3, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task KernelsList_SeveralPages_PrintsEveryKernelAndJsonIsAFlatArray()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(200, Canned.Page(Canned.BuildId, Canned.Kernel())).Reply(200, Canned.Page(null, Canned.Kernel(Canned.OtherBuildId)))
+            .Reply(200, Canned.Page(Canned.BuildId, Canned.Kernel())).Reply(200, Canned.Page(null, Canned.Kernel(Canned.OtherBuildId)));
+
+        var text = Run(server, "kernels", "list");
+        var json = Run(server, "kernels", "list", "--json");
+
+        Assert.Equal((ExitCodes.Success, ExitCodes.Success), (text.Exit, json.Exit));
+        Assert.Equal([Canned.BuildId, Canned.OtherBuildId], text.Output.TrimEnd().Split('\n').Skip(1).Select(line => line.Split(' ')[0]));
+        Assert.Equal([Canned.BuildId, Canned.OtherBuildId],
+            JsonDocument.Parse(json.Output).RootElement.EnumerateArray().Select(k => k.GetProperty("buildId").GetString()));
+        Assert.Equal($"?after={Canned.BuildId}&limit={PageLimits.MaxLimit}", server.Requests[1].Query);
+    }
+
+    [Fact]
+    public async Task PatchesList_ServerSendsBackTheSameCursor_ListingEndlessExit1()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(200, Canned.Patches(next: "8")).Reply(200, Canned.Patches(next: "8")).Reply(200, Canned.Patches(next: "8"));
+
+        var run = Run(server, "patches", "list");
+
+        Assert.Equal(1, run.Exit);
+        Assert.StartsWith("lpatch: error [listing-endless]: ", run.Error, StringComparison.Ordinal);
+        Assert.Equal(2, server.Requests.Count); // stopped at the repeat, not at the page cap
+        Assert.Empty(run.Output);
+    }
+
+    [Fact]
     public async Task PatchesList_BadBuildId_NothingSent()
     {
         await using var server = await FakeRepository.StartAsync();
@@ -147,7 +209,7 @@ public sealed class RepositoryCommandsTests
     public async Task KernelsList_PrintsLevelsPerChannel()
     {
         await using var server = await FakeRepository.StartAsync();
-        server.Reply(200, Canned.Kernels);
+        server.Reply(200, Canned.Kernels());
 
         var run = Run(server, "kernels", "list");
 

@@ -78,10 +78,24 @@ public sealed class RepositoryClientTests
 
         var patches = await client.Api.ListPatchesAsync(Canned.BuildId, "stable");
 
-        Assert.Equal([7, 8], patches.Select(p => p.Id));
+        Assert.Equal([7, 8], patches.Items.Select(p => p.Id));
+        Assert.Null(patches.Next);
         var request = Assert.Single(server.Requests);
         Assert.Equal($"?buildId={Canned.BuildId}&channel=stable", request.Query);
         Assert.Null(request.Authorization); // reads are anonymous: the secret never travels where it is not needed
+    }
+
+    [Fact]
+    public async Task ListPatchesAsync_AfterAndLimit_SentAsQueryNextRead()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(200, Canned.Patches(next: "8"));
+        using var client = Client(server.Url);
+
+        var page = await client.Api.ListPatchesAsync(after: "6", limit: 2);
+
+        Assert.Equal("8", page.Next);
+        Assert.Equal("?after=6&limit=2", Assert.Single(server.Requests).Query);
     }
 
     [Fact]
@@ -135,10 +149,10 @@ public sealed class RepositoryClientTests
     public async Task ListKernelsAsync_ReadsLevelsPerChannel()
     {
         await using var server = await FakeRepository.StartAsync();
-        server.Reply(200, Canned.Kernels);
+        server.Reply(200, Canned.Kernels());
         using var client = Client(server.Url);
 
-        var kernel = Assert.Single(await client.Api.ListKernelsAsync());
+        var kernel = Assert.Single((await client.Api.ListKernelsAsync()).Items);
 
         Assert.Equal(4, kernel.Levels["beta"]);
     }
@@ -147,7 +161,7 @@ public sealed class RepositoryClientTests
     public async Task Server_WithPathPrefix_KeepsThePrefix()
     {
         await using var server = await FakeRepository.StartAsync();
-        server.Reply(200, Canned.Kernels);
+        server.Reply(200, Canned.Kernels());
         using var client = Client(new Uri(server.Url, "repo"));
 
         await client.Api.ListKernelsAsync();

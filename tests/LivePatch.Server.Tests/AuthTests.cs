@@ -152,6 +152,7 @@ public sealed class AuthTests : IDisposable
         using var anonymous = _factory.CreateClient(apiKey: null);
 
         Assert.DoesNotContain("test-publisher", await anonymous.GetStringAsync("/v1/patches"));
+        Assert.Contains("test-publisher", await publisher.GetStringAsync("/v1/patches")); // the page above did hold the patch
         Assert.DoesNotContain("test-publisher", await anonymous.GetStringAsync($"/v1/patches/{id}"));
         Assert.Equal("test-publisher", (await publisher.GetFromJsonAsync<PatchInfo>($"/v1/patches/{id}"))!.Publisher);
     }

@@ -204,9 +204,9 @@ public sealed class ChannelsTests : IDisposable
         using var client = _factory.CreateClient(_factory.AdminKey);
         var patch = await PublishAsync(client);
 
-        Assert.Single(await client.GetFromJsonAsync<List<PatchInfo>>($"/v1/patches?buildId={Fixtures.BuildId}&channel=candidate") ?? []);
-        Assert.Empty(await client.GetFromJsonAsync<List<PatchInfo>>($"/v1/patches?channel=stable") ?? []);
-        Assert.Empty(await client.GetFromJsonAsync<List<PatchInfo>>($"/v1/patches?buildId={Fixtures.OtherBuildId}") ?? []);
+        Assert.Single(await Listings.PatchesAsync(client, $"buildId={Fixtures.BuildId}&channel=candidate"));
+        Assert.Empty(await Listings.PatchesAsync(client, "channel=stable"));
+        Assert.Empty(await Listings.PatchesAsync(client, $"buildId={Fixtures.OtherBuildId}"));
         Assert.Equal(patch.Sha256, (await client.GetFromJsonAsync<PatchInfo>($"/v1/patches/{patch.Id}"))!.Sha256);
         await PublishTests.AssertProblemAsync(await client.GetAsync("/v1/patches/42"), HttpStatusCode.NotFound, "patch-not-found");
     }

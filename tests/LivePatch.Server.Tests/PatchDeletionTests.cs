@@ -38,7 +38,7 @@ public sealed class PatchDeletionTests : IDisposable
 
         await PublishTests.AssertProblemAsync(await client.GetAsync($"/v1/blobs/sha256/{patch.Sha256}"), HttpStatusCode.NotFound, "blob-not-found");
         await PublishTests.AssertProblemAsync(await client.GetAsync($"/v1/patches/{patch.Id}"), HttpStatusCode.NotFound, "patch-not-found");
-        Assert.Empty(await client.GetFromJsonAsync<List<KernelInfo>>("/v1/kernels") ?? []);
+        Assert.Empty(await Listings.KernelsAsync(client));
     }
 
     [Fact]

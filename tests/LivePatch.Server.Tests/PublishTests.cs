@@ -67,7 +67,7 @@ public sealed class PublishTests : IDisposable
         var again = await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"));
 
         await AssertProblemAsync(again, HttpStatusCode.Conflict, "duplicate-module");
-        Assert.Single(await client.GetFromJsonAsync<List<PatchInfo>>("/v1/patches") ?? []);
+        Assert.Single(await Listings.PatchesAsync(client));
     }
 
     [Theory]
@@ -82,7 +82,7 @@ public sealed class PublishTests : IDisposable
 
         // Another blob hash, the same module in the kernel: a second level of it would be no fix at all.
         await AssertProblemAsync(again, HttpStatusCode.Conflict, "duplicate-module");
-        Assert.Single(await client.GetFromJsonAsync<List<PatchInfo>>("/v1/patches") ?? []);
+        Assert.Single(await Listings.PatchesAsync(client));
         Assert.Single(BlobFiles(_factory));
     }
 
@@ -202,7 +202,7 @@ public sealed class PublishTests : IDisposable
 
         // It was a 500 that left the refused module's blob behind, served to anyone.
         await AssertProblemAsync(response, HttpStatusCode.Conflict, "level-exhausted");
-        Assert.Single(await client.GetFromJsonAsync<List<PatchInfo>>("/v1/patches") ?? []);
+        Assert.Single(await Listings.PatchesAsync(client));
         Assert.Single(BlobFiles(_factory));
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/blobs/sha256/{Convert.ToHexStringLower(SHA256.HashData(refused))}")).StatusCode);
     }
@@ -315,7 +315,7 @@ public sealed class PublishTests : IDisposable
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Single((await VerifiedManifestAsync(client, "stable", Fixtures.BuildId)).Patches);
         Assert.Single((await VerifiedManifestAsync(client, "stable", Fixtures.OtherBuildId)).Patches);
-        Assert.Equal(2, (await client.GetFromJsonAsync<List<KernelInfo>>("/v1/kernels"))!.Count);
+        Assert.Equal(2, (await Listings.KernelsAsync(client)).Count);
     }
 
     [Fact]
@@ -413,7 +413,7 @@ public sealed class PublishTests : IDisposable
 
     internal static async Task AssertNothingStoredAsync(HttpClient client, RepositoryFactory factory)
     {
-        Assert.Empty(await client.GetFromJsonAsync<List<PatchInfo>>("/v1/patches") ?? []);
+        Assert.Empty(await Listings.PatchesAsync(client));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(factory.DataDirectory, "blobs"), "*", SearchOption.AllDirectories));
         await CoverageTests.AssertNotCoveredAsync(client, "stable", Fixtures.BuildId, factory);
     }

@@ -81,7 +81,7 @@ public sealed class StartupTests
         using var again = restarted.CreateClient(adminKey);
 
         Assert.Equal(manifest, await again.GetByteArrayAsync($"/v1/manifests/stable/{Fixtures.BuildId}"));
-        Assert.Single(await again.GetFromJsonAsync<List<PatchInfo>>("/v1/patches") ?? []);
+        Assert.Single(await Listings.PatchesAsync(again));
         Assert.Equal(adminKey, restarted.AdminKey);
         Assert.Equal(System.Net.HttpStatusCode.Conflict, (await again.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"))).StatusCode);
     }

@@ -13,11 +13,19 @@ public static class Canned
          "published":"2025-01-02T03:04:05+00:00","publisher":"ci"{{(revoked is null ? "" : $$""","revoked":{"reason":"{{revoked}}","revokedAt":"2025-01-03T00:00:00+00:00"}""")}}}
         """;
 
-    public static string Patches() => $"[{Patch(7)},{Patch(8, "beta")}]";
+    /// <summary>A page of the listings (<c>GET /v1/patches</c>, <c>GET /v1/kernels</c>): these records, then <paramref name="next"/>.</summary>
+    public static string Page(string? next, params string[] items) =>
+        $$"""{"items":[{{string.Join(',', items)}}],"next":{{(next is null ? "null" : $"\"{next}\"")}}}""";
 
-    public const string Kernels = """
-        [{"buildId":"0123456789abcdef0123456789abcdef01234567","kernelRelease":"6.1.0-28-amd64","levels":{"stable":3,"beta":4},"patches":2}]
+    /// <summary>Patches 7 and 8, one page.</summary>
+    public static string Patches(string? next = null) => Page(next, Patch(7), Patch(8, "beta"));
+
+    public static string Kernel(string buildId = BuildId) => $$"""
+        {"buildId":"{{buildId}}","kernelRelease":"6.1.0-28-amd64","levels":{"stable":3,"beta":4},"patches":2}
         """;
+
+    /// <summary>One kernel, one page.</summary>
+    public static string Kernels(string? next = null) => Page(next, Kernel());
 
     public const string ApiKey = """
         {"id":"k1","name":"ci","role":"publisher","created":"2025-01-02T03:04:05+00:00","secret":"lpk_s3cr3t"}

@@ -106,7 +106,7 @@ internal static class PublisherCommands
             var id = parse.GetValue(buildId) is { } text ? BuildId.Parse(text).Hex : null;
             return RepositoryCall.Run(parse, listServer, environment, async (api, output) =>
             {
-                var patches = await api.ListPatchesAsync(id, parse.GetValue(channel));
+                var patches = await api.AllPatchesAsync(id, parse.GetValue(channel));
                 WriteJsonOr(parse, listServer, output, patches, PublisherJson.Default.IReadOnlyListPatchInfo, () => RepositoryViews.WritePatches(output, patches));
                 return ExitCodes.Success;
             });
@@ -135,7 +135,7 @@ internal static class PublisherCommands
         var list = new Command("list", "List the kernel builds the repository has patches for, with the highest level per channel.");
         list.SetAction(parse => RepositoryCall.Run(parse, server, environment, async (api, output) =>
         {
-            var kernels = await api.ListKernelsAsync();
+            var kernels = await api.AllKernelsAsync();
             WriteJsonOr(parse, server, output, kernels, PublisherJson.Default.IReadOnlyListKernelInfo, () => RepositoryViews.WriteKernels(output, kernels));
             return ExitCodes.Success;
         }));

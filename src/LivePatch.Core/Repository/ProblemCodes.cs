@@ -13,6 +13,9 @@ public static class ProblemCodes
     public static readonly ErrorCode NotFound = ErrorCode.Define("not-found", ErrorCategory.NotFound);
     public static readonly ErrorCode InternalError = ErrorCode.Define("internal-error", ErrorCategory.Internal);
 
+    // The listings (GET /v1/patches, GET /v1/kernels): a limit or an after cursor they do not take.
+    public static readonly ErrorCode PageInvalid = ErrorCode.Define("page-invalid", ErrorCategory.Invalid);
+
     // Reading the upload (POST /v1/patches).
     public static readonly ErrorCode MultipartRequired = ErrorCode.Define("multipart-required", ErrorCategory.Invalid);
     public static readonly ErrorCode ModulePartMissing = ErrorCode.Define("module-part-missing", ErrorCategory.Invalid);

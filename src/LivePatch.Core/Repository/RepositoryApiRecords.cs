@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace LivePatch.Core.Repository;
 
 // Wire records of the repository's HTTP API (docs/api.md). They live in Core so that the server and
@@ -58,6 +60,30 @@ public sealed record KernelInfo
     public required IReadOnlyDictionary<string, int> Levels { get; init; }
 
     public required int Patches { get; init; }
+}
+
+/// <summary>One page of a listing (<c>GET /v1/patches</c>, <c>GET /v1/kernels</c>): its records in order, and the cursor of the
+/// page after it.</summary>
+/// <remarks>A page may hold fewer records than asked for, even none, and still not be the last: only a null
+/// <see cref="Next"/> ends a listing (docs/api.md, "Listings").</remarks>
+public sealed record ListPage<T>
+{
+    public required IReadOnlyList<T> Items { get; init; }
+
+    /// <summary>What to send as <c>after</c> for the next page (a patch id, a build ID); null on the last page.</summary>
+    /// <remarks>Written as <c>null</c>, not left out: an answer without it is not a page of this API.</remarks>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public string? Next { get; init; }
+}
+
+/// <summary>How many records one page of a listing holds (the <c>limit</c> parameter): what bounds one anonymous request's work.</summary>
+public static class PageLimits
+{
+    /// <summary>Records per page when the request does not say.</summary>
+    public const int DefaultLimit = 100;
+
+    /// <summary>The most records one page holds; a larger <c>limit</c> is refused (<c>page-invalid</c>), not trimmed.</summary>
+    public const int MaxLimit = 1000;
 }
 
 /// <summary>Body of <c>POST /v1/patches/{id}/promote</c>.</summary>

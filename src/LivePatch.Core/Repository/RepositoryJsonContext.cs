@@ -7,9 +7,9 @@ namespace LivePatch.Core.Repository;
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(PatchInfo))]
-[JsonSerializable(typeof(IReadOnlyList<PatchInfo>))]
 [JsonSerializable(typeof(KernelInfo))]
-[JsonSerializable(typeof(IReadOnlyList<KernelInfo>))]
+[JsonSerializable(typeof(ListPage<PatchInfo>))]
+[JsonSerializable(typeof(ListPage<KernelInfo>))]
 [JsonSerializable(typeof(PromoteRequest))]
 [JsonSerializable(typeof(RevokeRequest))]
 [JsonSerializable(typeof(CreateApiKeyRequest))]

@@ -22,13 +22,13 @@ public static class PatchesApi
             .WithMetadata(new RequestSizeLimitAttribute(maxModuleBytes + (1 << 20)))
             .WithFormOptions(multipartBodyLengthLimit: maxModuleBytes + (1 << 20), valueCountLimit: PublishValidator.MaxBuildIdsPerPublish + 1000)
             .WithSummary("Publish a signed livepatch module (multipart: 'module' file; buildId, channel, level, cve, severity, description, replace fields).");
-        patches.MapGet("/", List).WithSummary("List patches, optionally for one kernel and/or channel.");
+        patches.MapGet("/", List).WithSummary("A page of patches in id order, optionally of one kernel and/or channel (limit, after: docs/api.md).");
         patches.MapGet("/{id:int}", Get).WithSummary("One patch.");
         patches.MapPost("/{id:int}/promote", Promote).RequireAuthorization(PublisherPolicy).WithSummary("Add the patch to another channel.");
         patches.MapPost("/{id:int}/revoke", Revoke).RequireAuthorization(PublisherPolicy).WithSummary("Withdraw a patch; hosts that loaded it remove it.");
         patches.MapDelete("/{id:int}", Delete).RequireAuthorization(ApiKeysApi.AdminPolicy)
             .WithSummary("Delete a patch published in error (admin): gone from manifests without a revocation; its module file goes when unused.");
-        app.MapGet("/v1/kernels", (PatchService service) => TypedResults.Ok(service.Kernels())).WithTags("Patches").WithSummary("Kernels with patches.");
+        app.MapGet("/v1/kernels", Kernels).WithTags("Patches").WithSummary("A page of the kernels with patches, in build ID order (limit, after: docs/api.md).");
         return app;
     }
 
@@ -112,10 +112,18 @@ public static class PatchesApi
     private static List<string> Values(IFormCollection form, string key) =>
         form[key].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
 
-    private static IResult List(PatchService service, ClaimsPrincipal user, string? buildId, string? channel)
+    // limit and after are bound as text: a malformed number is then our page-invalid, not the framework's 400.
+    private static IResult List(PatchListings listings, ClaimsPrincipal user, string? buildId, string? channel, string? after, string? limit)
     {
-        var outcome = service.List(buildId, channel);
-        return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value!.Select(p => ForReader(p, user)).ToList());
+        var outcome = listings.Patches(buildId, channel, after, limit);
+        return outcome.Problem is { } problem ? Problems.Result(problem)
+            : TypedResults.Ok(outcome.Value! with { Items = [.. outcome.Value.Items.Select(p => ForReader(p, user))] });
+    }
+
+    private static IResult Kernels(PatchListings listings, string? after, string? limit)
+    {
+        var outcome = listings.Kernels(after, limit);
+        return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value);
     }
 
     private static IResult Get(int id, PatchService service, ClaimsPrincipal user) =>

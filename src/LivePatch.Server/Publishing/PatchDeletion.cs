@@ -15,11 +15,18 @@ namespace LivePatch.Server.Publishing;
 /// the reference check and the removal.
 /// </para>
 /// <para>
-/// A build ID's kernel release is not stored on its own: publish compares a module's vermagic with the patches that
-/// remain for the build ID, so deleting the last of them releases it.
+/// A build ID's kernel release is not stored on its own (the kernel catalog's copy is for listing only): publish compares
+/// a module's vermagic with the patches that remain for the build ID, so deleting the last of them releases it.
 /// </para>
 /// </remarks>
-public sealed class PatchDeletion(PatchService patches, ManifestWriter writer, RepositoryDatabase db, BlobStore blobs, BlobCache cache, ILogger<PatchDeletion> logger)
+public sealed class PatchDeletion(
+    PatchService patches,
+    ManifestWriter writer,
+    RepositoryDatabase db,
+    KernelCatalog kernels,
+    BlobStore blobs,
+    BlobCache cache,
+    ILogger<PatchDeletion> logger)
 {
     public Outcome<PatchInfo> Delete(int id, string admin) => writer.Write(pending => DeleteUnderLock(id, admin, pending));
 
@@ -30,7 +37,11 @@ public sealed class PatchDeletion(PatchService patches, ManifestWriter writer, R
             return new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}.");
         }
 
-        pending.AddRange(writer.Commit(() => db.DeletePatch(id), doc.BuildIds));
+        pending.AddRange(writer.Commit(() =>
+        {
+            db.DeletePatch(id);
+            kernels.Untrack(doc); // a kernel left without patches leaves the kernel listing
+        }, doc.BuildIds));
         var sharedWith = db.Patches.FindOne(p => p.Sha256 == doc.Sha256);
         if (sharedWith is null)
         {

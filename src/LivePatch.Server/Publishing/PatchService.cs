@@ -17,6 +17,7 @@ namespace LivePatch.Server.Publishing;
 /// </remarks>
 public sealed class PatchService(
     RepositoryDatabase db,
+    KernelCatalog kernels,
     BlobStore blobs,
     ManifestService manifests,
     ManifestWriter writer,
@@ -63,7 +64,11 @@ public sealed class PatchService(
             var put = blobs.Put(request.Module, out _);
             try
             {
-                pending.AddRange(writer.Commit(() => db.InsertPatch(doc), doc.BuildIds));
+                pending.AddRange(writer.Commit(() =>
+                {
+                    db.InsertPatch(doc);
+                    kernels.Track(doc);
+                }, doc.BuildIds));
             }
             catch when (put == BlobPutResult.Created)
             {
@@ -142,7 +147,7 @@ public sealed class PatchService(
                 return tooLarge;
             }
 
-            pending.AddRange(writer.Commit(() => db.UpdatePatch(doc), doc.BuildIds));
+            pending.AddRange(writer.Commit(() => Update(doc), doc.BuildIds));
             logger.LogInformation("Promoted patch {Id} ({Name} level {Level}) to {Channel}", id, doc.Name, doc.Level, channel);
             return ToInfo(doc);
         });
@@ -171,46 +176,13 @@ public sealed class PatchService(
 
             doc.RevokedReason = reason.Trim();
             doc.RevokedMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-            pending.AddRange(writer.Commit(() => db.UpdatePatch(doc), doc.BuildIds));
+            pending.AddRange(writer.Commit(() => Update(doc), doc.BuildIds));
             logger.LogWarning("Revoked patch {Id} ({Name} level {Level}): {Reason}", id, doc.Name, doc.Level, LogText.Printable(doc.RevokedReason));
             return ToInfo(doc);
         });
     }
 
     public PatchInfo? GetOrNull(int id) => db.Patches.FindById(id) is { } doc ? ToInfo(doc) : null;
-
-    /// <summary>Patches, optionally of one kernel and/or channel; a filter naming nothing that can exist is a problem, not an empty list.</summary>
-    public Outcome<IReadOnlyList<PatchInfo>> List(string? buildId, string? channel)
-    {
-        if (channel is not null && !_options.Channels.Contains(channel))
-        {
-            return new RepositoryProblem(ProblemCodes.UnknownChannel, $"Unknown channel; this repository has: {string.Join(", ", _options.Channels)}.");
-        }
-
-        if (buildId is not null && !Core.Kernel.BuildId.TryParse(buildId, out _))
-        {
-            return new RepositoryProblem(ProblemCodes.BuildIdInvalid, "The build ID must be 16 to 128 hex digits.");
-        }
-
-        var docs = buildId is null ? db.Patches.FindAll() : PatchesOf(Core.Kernel.BuildId.Parse(buildId).Hex);
-        return docs.Where(p => channel is null || p.Channels.ContainsKey(channel)).OrderBy(p => p.Id).Select(ToInfo).ToList();
-    }
-
-    public IReadOnlyList<KernelInfo> Kernels() => db.Patches.FindAll()
-        .SelectMany(p => p.BuildIds.Select(id => (Id: id, Patch: p)))
-        .GroupBy(x => x.Id)
-        .OrderBy(g => g.Key, StringComparer.Ordinal)
-        .Select(g => new KernelInfo
-        {
-            BuildId = g.Key,
-            KernelRelease = g.First().Patch.KernelRelease,
-            Patches = g.Count(),
-            Levels = _options.Channels
-                .Select(c => (Channel: c, Levels: g.Where(x => x.Patch.RevokedMs is null && x.Patch.Channels.ContainsKey(c)).Select(x => x.Patch.Level).ToList()))
-                .Where(c => c.Levels.Count > 0)
-                .ToDictionary(c => c.Channel, c => c.Levels.Max()),
-        })
-        .ToList();
 
     private RepositoryProblem? CheckAgainstPublished(Dictionary<string, List<PatchDocument>> existing, ValidatedModule module, string sha256,
         string moduleSha256, int? level)
@@ -249,6 +221,13 @@ public sealed class PatchService(
                 $"The '{over.Channel}' manifest of kernel {over.BuildId} would be {over.Bytes} bytes, above this repository's budget of {_options.MaxManifestBytes} "
                 + "(LivePatch:MaxManifestBytes): shorten the description or the CVE list, or ask the operator to raise the budget.")
             : null;
+
+    // In the change's transaction: the kernel listing shows a promotion or a revocation with the manifests that do.
+    private void Update(PatchDocument doc)
+    {
+        db.UpdatePatch(doc);
+        kernels.Track(doc);
+    }
 
     private List<PatchDocument> PatchesOf(string buildId) =>
         db.PatchesFor(BuildId.TryParse(buildId, out var id) ? id.Hex : buildId);

@@ -15,6 +15,7 @@ public sealed class RepositoryDatabase : IDisposable
         // on a mapper of our own rather than the process-wide BsonMapper.Global.
         var mapper = new BsonMapper();
         mapper.ToDocument(new PatchDocument());
+        mapper.ToDocument(new KernelDocument { Patches = [new KernelPatchEntry()] });
         mapper.ToDocument(new ManifestDocument());
         mapper.ToDocument(new ApiKeyDocument());
         mapper.ToDocument(new CounterDocument());
@@ -88,6 +89,9 @@ public sealed class RepositoryDatabase : IDisposable
 
         change();
     }
+
+    /// <summary>Kernel builds with patches, by build ID: kept by <see cref="KernelCatalog"/>.</summary>
+    public ILiteCollection<KernelDocument> Kernels => Database.GetCollection<KernelDocument>("kernels");
 
     public ILiteCollection<ManifestDocument> Manifests => Database.GetCollection<ManifestDocument>("manifests");
 
