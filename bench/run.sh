@@ -29,8 +29,6 @@ NGINX_WORKERS=${NGINX_WORKERS:-1}
 PROFILE=${PROFILE:-1}
 RESULTS=${RESULTS:-$BENCH/results.md}
 TOOLS=${XDG_CACHE_HOME:-$HOME/.cache}/livepatch-bench/tools
-SERVER_DLL=$REPO/src/LivePatch.Server/bin/Release/net10.0/LivePatch.Server.dll
-CLI_DLL=$REPO/src/LivePatch.Cli/bin/Release/net10.0/lpatch.dll
 MODULE=$REPO/tests/fixtures/modules/lp_sample.ko
 WRK_ARGS=(-t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --timeout 5s)
 START=$(date +%s)
@@ -41,22 +39,14 @@ for n in "${SIZES[@]}"; do
 done
 [ "$BATCH" -ge 1 ] && [ "$BATCH" -le 10000 ] || { echo "BATCH must be 1..10000" >&2; exit 2; }
 
-log() { printf '[%4ds] %s\n' "$(($(date +%s) - START))" "$*"; }
-die() { log "FAILED: $*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh" # log, die, stop_pid, install_missing, pin_cores, build_release, free_port, wait_http, cpu_ticks, rss_mib…
 
 # ---------------------------------------------------------------- clean-up: only what this script started
 WORK=$(mktemp -d /tmp/livepatch-bench.XXXXXX)
 chmod 755 "$WORK" # nginx workers run as nobody and must read the tree
 SERVER_PID="" NGINX_PID="" COUNTERS_PID=""
 REF_PID="" REF_N="" REF_DIR="" REF_BASE="" # the first size's server, kept for the interleaved no-slowdown runs
-stop_pid() { # stop_pid PID: TERM, wait up to 10 s, then KILL
-  local pid=$1 i
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local rc=$?
   stop_pid "$COUNTERS_PID"; stop_pid "$SERVER_PID"; stop_pid "$NGINX_PID"; stop_pid "$REF_PID"
@@ -71,28 +61,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- tools
-install_missing() {
-  local missing=() pkg
-  command -v wrk >/dev/null || missing+=(wrk)
-  command -v nginx >/dev/null || missing+=(nginx)
-  command -v curl >/dev/null || missing+=(curl)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}: install them (apt-get install wrk nginx-light curl) or run as root"
-  local pkgs=()
-  for pkg in "${missing[@]}"; do
-    if [ "$pkg" = nginx ]; then
-      # nginx-light is enough (static files, sendfile, etags); fall back to nginx where it does not exist
-      if apt-cache show nginx-light >/dev/null 2>&1; then pkgs+=(nginx-light); else pkgs+=(nginx); fi
-    else
-      pkgs+=("$pkg")
-    fi
-  done
-  if ! apt-cache show "${pkgs[@]}" >/dev/null 2>&1; then timeout 300 apt-get update -qq; fi
-  log "installing ${pkgs[*]}"
-  DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "${pkgs[@]}" >/dev/null
-  # the Debian package may start its own nginx on port 80 under systemd; this script never uses or stops it
-}
-install_missing
+install_missing wrk=wrk nginx=nginx-light/nginx curl=curl # nginx-light is enough (static files, sendfile, etags)
 command -v dotnet >/dev/null || die "the .NET 10 SDK (dotnet) is required"
 COUNTERS=""
 if [ "$PROFILE" = 1 ]; then
@@ -103,49 +72,12 @@ if [ "$PROFILE" = 1 ]; then
 fi
 
 # Pin the load generator to one core and the server under test (or nginx) to the other.
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  PIN_SUT=(taskset -c 0) PIN_WRK=(taskset -c 1) PINNING="server/nginx on CPU 0, wrk on CPU 1 (taskset)"
-else
-  PIN_SUT=() PIN_WRK=() PINNING="none (taskset missing or a single core)"
-fi
+pin_cores
 
 log "building the server and the CLI (Release)"
-# what was built and measured (recorded now: the tree may change while the benchmark runs)
-BUILT_FROM="$(cd "$REPO" && git rev-parse --short HEAD)$(cd "$REPO" && git diff --quiet HEAD -- src || echo ' (with uncommitted changes under src/)')"
-(cd "$REPO" && timeout 900 dotnet build -c Release -nologo -v q src/LivePatch.Server/LivePatch.Server.csproj >"$WORK/build-server.log" 2>&1) \
-  || { tail -20 "$WORK/build-server.log"; die "server build"; }
-(cd "$REPO" && timeout 900 dotnet build -c Release -nologo -v q src/LivePatch.Cli/LivePatch.Cli.csproj >"$WORK/build-cli.log" 2>&1) \
-  || { tail -20 "$WORK/build-cli.log"; die "CLI build"; }
+build_release "$WORK"
 
 # ---------------------------------------------------------------- helpers
-free_port() {
-  local p i
-  for i in $(seq 1 200); do
-    p=$(shuf -i 20000-45000 -n 1)
-    if ! ss -Htln "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
-  done
-  die "no free port"
-}
-wait_http() { # wait_http URL SECONDS PID
-  local i
-  for i in $(seq 1 $(($2 * 10))); do
-    curl -s -o /dev/null --max-time 2 "$1" && return 0
-    kill -0 "$3" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-cpu_ticks() { # sum of utime+stime (clock ticks) over the given PIDs
-  local total=0 p f
-  for p in "$@"; do
-    read -r -a f <"/proc/$p/stat" || continue
-    total=$((total + f[13] + f[14]))
-  done
-  echo "$total"
-}
-loadavg() { cut -d' ' -f1 /proc/loadavg; }
-rss_mib() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
-
 # run_wrk LABEL TARGET(server|nginx) PIDS URL SCRIPT [script args...] → appends one row to $ROWS
 run_wrk() {
   local label=$1 target=$2 pids=$3 url=$4 script=$5; shift 5
@@ -435,10 +367,7 @@ if [ -n "$REF_PID" ]; then stop_pid "$REF_PID"; REF_PID=""; fi
 # ---------------------------------------------------------------- results.md
 log "writing $RESULTS"
 ELAPSED=$(($(date +%s) - START))
-KEEP=""
-if [ -f "$RESULTS" ] && grep -q '^<!-- analysis -->' "$RESULTS"; then
-  KEEP=$(sed -n '/^<!-- analysis -->/,$p' "$RESULTS") # the hand-written analysis below the marker survives a re-run
-fi
+KEEP=$(kept_analysis "$RESULTS") # the hand-written analysis below the marker survives a re-run
 {
   cat <<EOF
 # Read-path benchmark: LivePatch server vs nginx on the same bytes
@@ -450,11 +379,7 @@ Built from commit: \`${BUILT_FROM%% *}\`${BUILT_FROM#"${BUILT_FROM%% *}"}.
 
 | | |
 |---|---|
-| cores (\`nproc\`) | $(nproc) |
-| CPU | $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') |
-| memory | $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) |
-| kernel | $(uname -sr) |
-| .NET | SDK $(dotnet --version), runtime $(dotnet --list-runtimes | awk '/Microsoft.AspNetCore.App/ { v = $2 } END { print "ASP.NET Core " v }') |
+$(machine_rows)
 | nginx | $(nginx -v 2>&1 | sed 's/^nginx version: //') |
 | wrk | $(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }') |
 | pinning | $PINNING |
