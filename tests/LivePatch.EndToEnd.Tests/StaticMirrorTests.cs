@@ -47,7 +47,7 @@ public sealed class StaticMirrorTests : IDisposable
         await _server.StartAsync();
         Publish(Neighbour);
         await CopyTreeAsync();
-        var mirror = StartNginx();
+        var mirror = await StartNginxAsync();
         var stage = Path.Combine(_root, "stage");
         var config = WriteConfig(mirror, stage);
 
@@ -121,7 +121,7 @@ public sealed class StaticMirrorTests : IDisposable
     }
 
     /// <summary>Debian's nginx on a free loopback port, serving the tree as files; returns its URL.</summary>
-    private string StartNginx()
+    private async Task<string> StartNginxAsync()
     {
         var port = LoopbackPorts.Free();
         var prefix = Directory.CreateDirectory(Path.Combine(_root, "nginx")).FullName;
@@ -129,11 +129,12 @@ public sealed class StaticMirrorTests : IDisposable
         File.WriteAllText(conf, $$"""
             daemon off;
             worker_processes 1;
-            error_log stderr;
+            error_log {{prefix}}/error.log;
             pid {{prefix}}/nginx.pid;
             events { worker_connections 64; }
             http {
                 access_log off;
+                log_not_found off;
                 client_body_temp_path {{prefix}}/body;
                 proxy_temp_path {{prefix}}/proxy;
                 fastcgi_temp_path {{prefix}}/fastcgi;
@@ -147,14 +148,15 @@ public sealed class StaticMirrorTests : IDisposable
             }
             """);
         var nginx = File.Exists("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
-        _nginx = Process.Start(new ProcessStartInfo(nginx, ["-p", prefix, "-c", conf]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        // Nothing redirected: a pipe nobody reads would block nginx once full.
+        _nginx = Process.Start(new ProcessStartInfo(nginx, ["-p", prefix, "-c", conf]))!;
         var url = $"http://127.0.0.1:{port}";
-        using var http = new HttpClient();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         for (var i = 0; i < 100; i++)
         {
             try
             {
-                if (http.GetAsync($"{url}/v1/index").Result.IsSuccessStatusCode)
+                if ((await http.GetAsync($"{url}/v1/index")).IsSuccessStatusCode)
                 {
                     return url;
                 }
@@ -164,8 +166,8 @@ public sealed class StaticMirrorTests : IDisposable
                 // not listening yet
             }
 
-            Assert.False(_nginx.HasExited, $"nginx exited: {_nginx.StandardError.ReadToEnd()}");
-            Thread.Sleep(100);
+            Assert.False(_nginx.HasExited, $"nginx exited: {(File.Exists(Path.Combine(prefix, "error.log")) ? File.ReadAllText(Path.Combine(prefix, "error.log")) : "")}");
+            await Task.Delay(100);
         }
 
         throw new TimeoutException("nginx did not answer within 10 s");
