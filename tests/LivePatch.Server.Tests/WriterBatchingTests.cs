@@ -77,6 +77,33 @@ public sealed class WriterBatchingTests
         Assert.Equal(0, service.CompletePending());
     }
 
+    [Fact]
+    public async Task Start_PendingKernelsLeftByAnOlderServer_RenderedBeforeRequests()
+    {
+        // Servers before PendingWriteDocument kept one pending document per kernel; an upgrade must finish what they left.
+        var data = Directory.CreateTempSubdirectory("lpatch-server-").FullName;
+        using (var db = new Storage.RepositoryDatabase(data))
+        {
+            db.InTransaction(() =>
+            {
+                db.InsertPatch(new Storage.PatchDocument
+                {
+                    Name = "lp_sample", Level = 1, Sha256 = new string('a', 64), Size = 1000, Signer = "00:11", KernelRelease = "6.1.0-56-amd64",
+                    BuildIds = [Fixtures.BuildId], Channels = new() { ["stable"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
+                });
+                db.PendingRenders.Insert(new Storage.PendingRenderDocument { Id = Fixtures.BuildId });
+                return 0;
+            });
+        }
+
+        using var factory = new RepositoryFactory(dataDirectory: data);
+        using var client = factory.CreateClient(apiKey: null);
+
+        Assert.Single((await PublishTests.VerifiedManifestAsync(client, "stable", Fixtures.BuildId, factory)).Patches);
+        Assert.NotNull((await CoverageTests.VerifiedBinAsync(client, "stable", Fixtures.BuildId, factory)).FindOrNull(Fixtures.BuildId));
+        Assert.Equal(0, factory.Services.GetRequiredService<Storage.RepositoryDatabase>().PendingRenders.Count());
+    }
+
     private static async Task<PatchInfo> PublishAsync(HttpClient client, string fixture, IReadOnlyList<string> buildIds)
     {
         var response = await client.PostAsync("/v1/patches", Fixtures.Upload(fixture, ("buildId", string.Join(',', buildIds))));

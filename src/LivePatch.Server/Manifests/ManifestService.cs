@@ -53,6 +53,7 @@ public sealed class ManifestService
     public IReadOnlyList<ManifestDocument> RenderInTransaction(IEnumerable<string> buildIds, Func<long> nextVersion)
     {
         var rendered = new List<ManifestDocument>();
+        var bins = new HashSet<string>(StringComparer.Ordinal);
         foreach (var buildId in buildIds.Distinct(StringComparer.Ordinal))
         {
             var patches = _db.PatchesFor(buildId);
@@ -72,11 +73,12 @@ public sealed class ManifestService
                     ExpiresMs = served.Expires.ToUnixTimeMilliseconds(), Signed = served.Bytes,
                 };
                 _db.Manifests.Upsert(doc);
-                _db.PendingBins.Upsert(new PendingBinDocument { Id = BinDocument.KeyOf(channel, CoverageBin.PrefixOf(buildId)) });
+                bins.Add(BinDocument.KeyOf(channel, CoverageBin.PrefixOf(buildId)));
                 rendered.Add(doc);
             }
         }
 
+        _db.PendingBins.Upsert(bins.Select(key => new PendingBinDocument { Id = key }));
         return rendered;
     }
 

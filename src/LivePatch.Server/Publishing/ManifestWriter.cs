@@ -1,3 +1,4 @@
+using LivePatch.Core.Manifests;
 using LivePatch.Core.Repository;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Storage;
@@ -7,21 +8,27 @@ namespace LivePatch.Server.Publishing;
 /// <summary>The one writer lock that every write to patches, manifests, bins and blobs takes, the one place repository
 /// versions are allocated, and the signing of a write's documents in short batches.</summary>
 /// <remarks>
-/// A write's first transaction stores the change with the first <see cref="RenderBatchSize"/> kernels' manifests and
-/// records the other kernels as pending; each further batch of manifests, then of the coverage bins they changed, then the
-/// index, takes the lock on its own, so another write (an emergency revoke) waits for one batch, never for a whole bulk
-/// publish, promotion or re-sign. Every signed document is re-signed after what it names: a bin after its manifests, the
-/// index after its bins, so the server never serves a document naming one older than itself.
-/// <para>A crash or failure between batches leaves kernels and bins recorded as pending in LiteDB; the re-signer renders them
-/// on its next pass (the first at start). LiteDB transactions are per thread: nothing here awaits inside one.</para>
+/// A write's first transaction stores the change with the first <see cref="RenderBatchSize"/> kernels' manifests and, when
+/// there are more, one <see cref="PendingWriteDocument"/> naming the rest; each further batch of manifests, then of the
+/// coverage bins the write changed, then the index, takes the lock on its own, so another write (an emergency revoke)
+/// waits for one batch, never for a whole bulk publish, promotion or re-sign. Every signed document is re-signed after
+/// what it names: a bin after its manifests, the index after its bins, so the server never serves a document naming one
+/// older than itself.
+/// <para>A crash or failure between batches leaves the write's pending document and its bins marked pending in LiteDB;
+/// the re-signer renders them on its next pass (the first at start, before requests). LiteDB transactions are per
+/// thread: nothing here awaits inside one.</para>
 /// </remarks>
-public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manifests, CoverageService coverage, IndexService index)
+public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manifests, CoverageService coverage, IndexService index,
+    Microsoft.Extensions.Options.IOptions<Configuration.RepositoryOptions> options)
 {
     /// <summary>Documents one transaction signs: what bounds how long a write holds the writer lock for signing, whatever
-    /// the number of kernels it touches.</summary>
+    /// the number of kernels it touches (about 0.1 ms each: a few milliseconds per batch).</summary>
     internal const int RenderBatchSize = 32;
 
     private readonly Lock _writer = new();
+
+    /// <summary>Pending writes whose batches a thread is rendering now; the re-signer leaves them to it.</summary>
+    private readonly HashSet<string> _inFlight = new(StringComparer.Ordinal);
 
     /// <summary>Test seam: runs before each batch that takes the lock for rendering.</summary>
     internal Action? BetweenBatches { get; set; }
@@ -29,62 +36,121 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
     /// <summary>Test seam: sees every version handed out, in order, under the writer lock.</summary>
     internal Action<long>? VersionAllocated { get; set; }
 
-    /// <summary>Runs a write under the writer lock, then renders, batch by batch, what its <see cref="Commit"/> left
-    /// pending (<paramref name="work"/> adds the kernels to the list it is given), the bins and the index.</summary>
-    internal Outcome<PatchInfo> Write(Func<List<string>, Outcome<PatchInfo>> work)
+    /// <summary>Runs a write under the writer lock, then renders, batch by batch, the kernels its <see cref="Commit"/> left
+    /// (<paramref name="work"/> adds them to the list it is given), the bins of all its kernels and the index.</summary>
+    internal Outcome<PatchInfo> Write(Func<WriteBatches, Outcome<PatchInfo>> work)
     {
-        var pending = new List<string>();
+        var batches = new WriteBatches();
         Outcome<PatchInfo> outcome;
         lock (_writer)
         {
-            outcome = work(pending);
+            outcome = work(batches);
         }
 
-        RenderManifests(pending, onlyPending: true);
-        RenderCoverage([]);
+        if (batches.PendingId is { } id)
+        {
+            try
+            {
+                RenderManifests(batches.Rest);
+                lock (_writer)
+                {
+                    db.PendingWrites.Delete(id);
+                }
+            }
+            finally
+            {
+                lock (_writer)
+                {
+                    _inFlight.Remove(id);
+                }
+            }
+        }
+
+        RenderCoverage(BinsOf(batches.Kernels));
         return outcome;
     }
 
-    /// <summary>Makes the change and re-signs the first <see cref="RenderBatchSize"/> kernels' manifests in one transaction, which
-    /// also records the other kernels as pending; call under the writer lock. Returns the pending kernels, for
-    /// <see cref="Write"/> to render after the lock is released.</summary>
-    internal IReadOnlyList<string> Commit(Action change, IReadOnlyList<string> buildIds)
+    /// <summary>Makes the change and re-signs the first <see cref="RenderBatchSize"/> kernels' manifests in one transaction,
+    /// which also stores the other kernels as one pending write; call under the writer lock, from <see cref="Write"/>'s work.</summary>
+    internal void Commit(Action change, IReadOnlyList<string> buildIds, WriteBatches batches)
     {
         EnsureLocked();
         var kernels = buildIds.Distinct(StringComparer.Ordinal).ToList();
         var rest = kernels.Skip(RenderBatchSize).ToList();
+        var pendingId = rest.Count > 0 ? Guid.NewGuid().ToString("N") : null;
         var rendered = db.InTransaction(() =>
         {
             change();
-            db.PendingRenders.Upsert(rest.Select(k => new PendingRenderDocument { Id = k }));
+            if (pendingId is not null)
+            {
+                db.PendingWrites.Insert(new PendingWriteDocument { Id = pendingId, BuildIds = rest });
+            }
+
             return manifests.RenderInTransaction(kernels.Take(RenderBatchSize), NextVersion);
         });
         manifests.Apply(rendered);
-        return rest;
+        if (pendingId is not null)
+        {
+            _inFlight.Add(pendingId);
+        }
+
+        batches.Committed(kernels, rest, pendingId);
     }
 
     /// <summary>Re-signs the manifests of these kernels (a new version each) and every bin that is missing or due, then the
     /// index: the expiry timer's pass. Returns how many manifests were re-signed.</summary>
     public int Resign(IReadOnlyList<string> buildIds)
     {
-        var count = RenderManifests(buildIds, onlyPending: false);
-        RenderCoverage(coverage.MissingOrDue());
+        var count = RenderManifests(buildIds);
+        RenderCoverage(coverage.MissingOrDue(), alsoPending: true);
         return count;
     }
 
-    /// <summary>Renders what a change committed but did not render yet (a crash or a failure between its batches), and
-    /// the bins and index that follow; the re-signer calls it on each pass, the first at start.</summary>
+    /// <summary>Renders what writes committed but did not finish rendering (a crash or a failure between batches, or a server
+    /// version that kept one pending document per kernel), then every bin still pending, missing or due, then the index;
+    /// the re-signer calls it on each pass, the first at start.</summary>
     public int CompletePending()
     {
-        var count = RenderManifests(db.PendingRenders.FindAll().Select(p => p.Id).ToList(), onlyPending: true);
-        RenderCoverage(coverage.MissingOrDue());
+        var count = 0;
+        List<PendingWriteDocument> writes;
+        lock (_writer)
+        {
+            writes = db.PendingWrites.FindAll().Where(w => !_inFlight.Contains(w.Id)).ToList();
+            _inFlight.UnionWith(writes.Select(w => w.Id));
+        }
+
+        foreach (var write in writes)
+        {
+            try
+            {
+                count += RenderManifests(write.BuildIds);
+                lock (_writer)
+                {
+                    db.PendingWrites.Delete(write.Id);
+                }
+            }
+            finally
+            {
+                lock (_writer)
+                {
+                    _inFlight.Remove(write.Id);
+                }
+            }
+        }
+
+        var legacy = db.PendingRenders.FindAll().Select(p => p.Id).ToList();
+        count += RenderManifests(legacy);
+        lock (_writer)
+        {
+            db.PendingRenders.DeleteAll();
+        }
+
+        RenderCoverage(coverage.MissingOrDue(), alsoPending: true);
         return count;
     }
 
     /// <summary>Renders and signs these kernels' manifests, one batch per turn of the writer lock.</summary>
-    /// <param name="buildIds">The kernels.</param>
-    /// <param name="onlyPending">Render only kernels still marked pending (another thread may have rendered them meanwhile).</param>
-    private int RenderManifests(IReadOnlyList<string> buildIds, bool onlyPending)
+    private int RenderManifests(IReadOnlyList<string> buildIds)
     {
         var count = 0;
         foreach (var batch in buildIds.Distinct(StringComparer.Ordinal).Chunk(RenderBatchSize))
@@ -92,16 +158,7 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
             BetweenBatches?.Invoke();
             lock (_writer)
             {
-                var kernels = onlyPending ? batch.Where(k => db.PendingRenders.FindById(k) is not null).ToList() : [.. batch];
-                var rendered = db.InTransaction(() =>
-                {
-                    foreach (var kernel in kernels)
-                    {
-                        db.PendingRenders.Delete(kernel);
-                    }
-
-                    return manifests.RenderInTransaction(kernels, NextVersion);
-                });
+                var rendered = db.InTransaction(() => manifests.RenderInTransaction(batch, NextVersion));
                 manifests.Apply(rendered);
                 count += rendered.Count;
             }
@@ -110,20 +167,23 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
         return count;
     }
 
-    /// <summary>Re-signs the bins marked pending plus <paramref name="alsoBins"/>, a batch per turn of the lock, then the index
-    /// when a bin changed or it is due.</summary>
-    private void RenderCoverage(IReadOnlyList<string> alsoBins)
+    /// <summary>Re-signs these bins when they are marked pending (or all of them, with <paramref name="alsoPending"/> false: the
+    /// missing and due ones, plus every pending one), a batch per turn of the lock, then the index when a bin changed or it
+    /// is due.</summary>
+    /// <remarks>A write re-signs only the bins of its own kernels: a revoke never waits for the bins of a bulk publish
+    /// running beside it, which re-signs them itself.</remarks>
+    private void RenderCoverage(IReadOnlyCollection<string> bins, bool alsoPending = false)
     {
-        var bins = db.PendingBins.FindAll().Select(b => b.Id).Concat(alsoBins).Distinct(StringComparer.Ordinal).ToList();
-        var wanted = alsoBins.ToHashSet(StringComparer.Ordinal);
-        foreach (var batch in bins.Chunk(RenderBatchSize))
+        var wanted = bins.ToHashSet(StringComparer.Ordinal);
+        var keys = alsoPending ? [.. wanted.Concat(db.PendingBins.FindAll().Select(b => b.Id)).Distinct(StringComparer.Ordinal)] : wanted.ToList();
+        foreach (var batch in keys.Order(StringComparer.Ordinal).Chunk(RenderBatchSize))
         {
             BetweenBatches?.Invoke();
             lock (_writer)
             {
                 // Another write may have re-signed a pending bin meanwhile; re-signing it again would only cost a signature.
-                var keys = batch.Where(k => wanted.Contains(k) || db.PendingBins.FindById(k) is not null).ToList();
-                var rendered = db.InTransaction(() => coverage.RenderInTransaction(keys, NextVersion));
+                var due = batch.Where(k => (alsoPending && wanted.Contains(k)) || db.PendingBins.FindById(k) is not null).ToList();
+                var rendered = db.InTransaction(() => coverage.RenderInTransaction(due, NextVersion));
                 coverage.Apply(rendered);
             }
         }
@@ -136,6 +196,11 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
             }
         }
     }
+
+    /// <summary>The bins (every channel) of these kernels.</summary>
+    private List<string> BinsOf(IEnumerable<string> buildIds) =>
+        [.. buildIds.Select(CoverageBin.PrefixOf).Distinct(StringComparer.Ordinal)
+            .SelectMany(prefix => options.Value.Channels.Select(channel => BinDocument.KeyOf(channel, prefix)))];
 
     /// <summary>The next repository-wide version: the one place versions are handed out, always under the writer lock and
     /// inside the transaction that stores the document carrying it, so versions strictly increase across every write.</summary>
@@ -153,5 +218,25 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
         {
             throw new InvalidOperationException("Repository versions are allocated only under the writer lock.");
         }
+    }
+}
+
+/// <summary>What a write's <see cref="ManifestWriter.Commit"/> left for <see cref="ManifestWriter.Write"/> to render after the lock.</summary>
+internal sealed class WriteBatches
+{
+    /// <summary>Every kernel the write touched (their bins are re-signed after its manifests).</summary>
+    public List<string> Kernels { get; } = [];
+
+    /// <summary>Kernels after the first batch.</summary>
+    public List<string> Rest { get; } = [];
+
+    /// <summary>The pending write document naming <see cref="Rest"/>, or null when the first batch was all.</summary>
+    public string? PendingId { get; private set; }
+
+    public void Committed(IEnumerable<string> kernels, IEnumerable<string> rest, string? pendingId)
+    {
+        Kernels.AddRange(kernels);
+        Rest.AddRange(rest);
+        PendingId = pendingId;
     }
 }

@@ -28,20 +28,20 @@ public sealed class PatchDeletion(
     BlobCache cache,
     ILogger<PatchDeletion> logger)
 {
-    public Outcome<PatchInfo> Delete(int id, string admin) => writer.Write(pending => DeleteUnderLock(id, admin, pending));
+    public Outcome<PatchInfo> Delete(int id, string admin) => writer.Write(batches => DeleteUnderLock(id, admin, batches));
 
-    private Outcome<PatchInfo> DeleteUnderLock(int id, string admin, List<string> pending)
+    private Outcome<PatchInfo> DeleteUnderLock(int id, string admin, WriteBatches batches)
     {
         if (db.Patches.FindById(id) is not { } doc)
         {
             return new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}.");
         }
 
-        pending.AddRange(writer.Commit(() =>
+        writer.Commit(() =>
         {
             db.DeletePatch(id);
             kernels.Untrack(doc); // a kernel left without patches leaves the kernel listing
-        }, doc.BuildIds));
+        }, doc.BuildIds, batches);
         var sharedWith = db.Patches.FindOne(p => p.Sha256 == doc.Sha256);
         if (sharedWith is null)
         {

@@ -37,7 +37,7 @@ public sealed class PatchService(
             return validated.Problem!;
         }
 
-        return writer.Write(pending =>
+        return writer.Write(batches =>
         {
             var existing = module.BuildIds.ToDictionary(id => id, PatchesOf);
             var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(request.Module));
@@ -64,11 +64,11 @@ public sealed class PatchService(
             var put = blobs.Put(request.Module, out _);
             try
             {
-                pending.AddRange(writer.Commit(() =>
+                writer.Commit(() =>
                 {
                     db.InsertPatch(doc);
                     kernels.Track(doc);
-                }, doc.BuildIds));
+                }, doc.BuildIds, batches);
             }
             catch when (put == BlobPutResult.Created)
             {
@@ -114,7 +114,7 @@ public sealed class PatchService(
             return new RepositoryProblem(ProblemCodes.UnknownChannel, $"Unknown channel; this repository has: {string.Join(", ", _options.Channels)}.");
         }
 
-        return writer.Write(pending =>
+        return writer.Write(batches =>
         {
             if (db.Patches.FindById(id) is not { } doc)
             {
@@ -147,7 +147,7 @@ public sealed class PatchService(
                 return tooLarge;
             }
 
-            pending.AddRange(writer.Commit(() => Update(doc), doc.BuildIds));
+            writer.Commit(() => Update(doc), doc.BuildIds, batches);
             logger.LogInformation("Promoted patch {Id} ({Name} level {Level}) to {Channel}", id, doc.Name, doc.Level, channel);
             return ToInfo(doc);
         });
@@ -162,7 +162,7 @@ public sealed class PatchService(
                 "Give a reason (1 to 1000 characters, no control characters but newline and tab): hosts show it when they remove the patch.");
         }
 
-        return writer.Write(pending =>
+        return writer.Write(batches =>
         {
             if (db.Patches.FindById(id) is not { } doc)
             {
@@ -176,7 +176,7 @@ public sealed class PatchService(
 
             doc.RevokedReason = reason.Trim();
             doc.RevokedMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-            pending.AddRange(writer.Commit(() => Update(doc), doc.BuildIds));
+            writer.Commit(() => Update(doc), doc.BuildIds, batches);
             logger.LogWarning("Revoked patch {Id} ({Name} level {Level}): {Reason}", id, doc.Name, doc.Level, LogText.Printable(doc.RevokedReason));
             return ToInfo(doc);
         });

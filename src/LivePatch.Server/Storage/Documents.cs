@@ -141,9 +141,20 @@ public sealed class CounterDocument
     public long Value { get; set; }
 }
 
-/// <summary>A kernel whose manifests a committed change has not re-rendered yet (collection <c>pending</c>).</summary>
+/// <summary>A kernel whose manifests a committed change has not re-rendered yet (collection <c>pending</c>): written by
+/// servers before <see cref="PendingWriteDocument"/>; still read, so that an upgrade finishes what they left.</summary>
 public sealed class PendingRenderDocument
 {
     [BsonId]
     public string Id { get; set; } = "";
+}
+
+/// <summary>The kernels a committed write still has to re-render after its first batch (collection <c>pendingwrites</c>):
+/// one document per write, stored in the write's first transaction and deleted when its last batch is signed.</summary>
+public sealed class PendingWriteDocument
+{
+    [BsonId]
+    public string Id { get; set; } = "";
+
+    public List<string> BuildIds { get; set; } = [];
 }

@@ -20,6 +20,7 @@ public sealed class RepositoryDatabase : IDisposable
         mapper.ToDocument(new ApiKeyDocument());
         mapper.ToDocument(new CounterDocument());
         mapper.ToDocument(new PendingRenderDocument());
+        mapper.ToDocument(new PendingWriteDocument());
         mapper.ToDocument(new BinDocument());
         mapper.ToDocument(new PendingBinDocument());
 
@@ -33,7 +34,12 @@ public sealed class RepositoryDatabase : IDisposable
         Patches.EnsureIndex("buildIds", BuildIdsExpression);
         Patches.EnsureIndex(p => p.Sha256);
         _catalog = new PatchCatalog(Patches.FindAll());
+        _version = Counters.FindById(VersionCounter)?.Value ?? 0;
     }
+
+    /// <summary>The version counter, kept in memory and stored once per transaction (not once per document signed).</summary>
+    private long _version;
+    private long _versionAtBegin;
 
     private readonly PatchCatalog _catalog;
 
@@ -97,8 +103,11 @@ public sealed class RepositoryDatabase : IDisposable
 
     public ILiteCollection<ApiKeyDocument> ApiKeys => Database.GetCollection<ApiKeyDocument>("apikeys");
 
-    /// <summary>Kernels a committed change still has to re-render: written in the change's transaction, removed batch by batch.</summary>
+    /// <summary>Kernels a change committed by an older server version still has to re-render (see <see cref="PendingRenderDocument"/>).</summary>
     public ILiteCollection<PendingRenderDocument> PendingRenders => Database.GetCollection<PendingRenderDocument>("pending");
+
+    /// <summary>Writes whose later batches are not all signed yet: stored in the write's first transaction.</summary>
+    public ILiteCollection<PendingWriteDocument> PendingWrites => Database.GetCollection<PendingWriteDocument>("pendingwrites");
 
     public ILiteCollection<BinDocument> Bins => Database.GetCollection<BinDocument>("bins");
 
@@ -109,15 +118,18 @@ public sealed class RepositoryDatabase : IDisposable
     private ILiteCollection<CounterDocument> Counters => Database.GetCollection<CounterDocument>("counters");
 
     /// <summary>The highest manifest version handed out so far.</summary>
-    public long CurrentVersion => Counters.FindById(VersionCounter)?.Value ?? 0;
+    public long CurrentVersion => Interlocked.Read(ref _version);
 
     /// <summary>Takes the next repository-wide version; call inside the caller's transaction, and only through
     /// <c>ManifestWriter</c>, which holds the writer lock: the one place versions are allocated.</summary>
     internal long NextVersion()
     {
-        var next = CurrentVersion + 1;
-        Counters.Upsert(new CounterDocument { Id = VersionCounter, Value = next });
-        return next;
+        if (!_inTransaction)
+        {
+            throw new InvalidOperationException("A version is taken inside the transaction that stores the document carrying it.");
+        }
+
+        return Interlocked.Increment(ref _version);
     }
 
     /// <summary>Runs <paramref name="work"/> in one LiteDB transaction: all of it is stored, or none.</summary>
@@ -127,15 +139,22 @@ public sealed class RepositoryDatabase : IDisposable
     {
         Database.BeginTrans();
         _inTransaction = true;
+        _versionAtBegin = _version;
         try
         {
             var result = work();
+            if (_version != _versionAtBegin)
+            {
+                Counters.Upsert(new CounterDocument { Id = VersionCounter, Value = _version });
+            }
+
             Database.Commit();
             return result;
         }
         catch
         {
             Database.Rollback();
+            Interlocked.Exchange(ref _version, _versionAtBegin);
             for (var i = _undo.Count - 1; i >= 0; i--)
             {
                 _undo[i]();
