@@ -67,7 +67,7 @@ public sealed class PatchService(
                 writer.Commit(() =>
                 {
                     db.InsertPatch(doc);
-                    kernels.Track(doc);
+                    kernels.Track(doc, published: true);
                 }, doc.BuildIds, batches);
             }
             catch when (put == BlobPutResult.Created)
