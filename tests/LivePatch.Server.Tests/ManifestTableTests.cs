@@ -1,3 +1,4 @@
+using LivePatch.Server.ReadPath;
 using System.Security.Cryptography;
 using System.Text;
 using LivePatch.Server.Manifests;

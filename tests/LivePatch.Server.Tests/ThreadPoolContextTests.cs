@@ -1,3 +1,4 @@
+using LivePatch.Server.ReadPath;
 using LivePatch.Server.Api;
 using Microsoft.AspNetCore.Http;
 

@@ -1,3 +1,4 @@
+using LivePatch.Server.ReadPath;
 using System.Buffers;
 using System.Runtime.InteropServices;
 using LivePatch.Server.Api;

@@ -4,6 +4,7 @@ using LivePatch.Core.Repository;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Publishing;
+using LivePatch.Server.ReadPath;
 using LivePatch.Server.Storage;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -13,11 +14,6 @@ namespace LivePatch.Server.Api;
 /// <summary>The anonymous read path: manifests, blobs and the index, identical in layout to a static mirror.</summary>
 public static class ReadApi
 {
-    public const string CmsContentType = "application/pkcs7-mime; smime-type=signed-data";
-
-    // Hosts poll hourly; a minute of caching lets a CDN absorb herds while a new patch still spreads fast.
-    private const string ManifestCacheControl = "public, max-age=60, must-revalidate";
-    private const string BlobCacheControl = "public, max-age=31536000, immutable";
 
     public static IEndpointRouteBuilder MapReadApi(this IEndpointRouteBuilder app)
     {
@@ -53,7 +49,7 @@ public static class ReadApi
                 $"No live patches for this kernel in channel '{channel}'; the signed coverage bin /v1/coverage/{channel}/{CoverageBin.PrefixOf(buildId)} says so."));
         }
 
-        return Serve(context, manifest, ManifestCacheControl);
+        return Serve(context, manifest, ReadHeaders.SignedDocumentCacheControl);
     }
 
     private static IResult GetCoverage(string channel, string prefix, HttpContext context, CoverageService coverage, IOptions<RepositoryOptions> options)
@@ -68,11 +64,11 @@ public static class ReadApi
             return Problems.Result(new RepositoryProblem(ProblemCodes.PrefixInvalid, "A coverage bin is named by the first two lowercase hex digits of a build ID (00 to ff)."));
         }
 
-        return Serve(context, bin, ManifestCacheControl);
+        return Serve(context, bin, ReadHeaders.SignedDocumentCacheControl);
     }
 
     private static IResult GetIndex(HttpContext context, IndexService index) =>
-        Serve(context, index.CurrentOrNull ?? throw new InvalidOperationException("The index is signed at start, before requests are taken."), ManifestCacheControl);
+        Serve(context, index.CurrentOrNull ?? throw new InvalidOperationException("The index is signed at start, before requests are taken."), ReadHeaders.SignedDocumentCacheControl);
 
     private static IResult? UnknownChannelOrNull(string channel, RepositoryOptions options) =>
         options.Channels.Contains(channel)
@@ -91,8 +87,8 @@ public static class ReadApi
             return Problems.Result(new RepositoryProblem(ProblemCodes.BlobNotFound, "No module with that SHA-256 is stored here."));
         }
 
-        context.Response.Headers.CacheControl = BlobCacheControl;
-        return TypedResults.PhysicalFile(path, "application/octet-stream", enableRangeProcessing: true, entityTag: new EntityTagHeaderValue($"\"{hex}\""));
+        context.Response.Headers.CacheControl = ReadHeaders.BlobCacheControl;
+        return TypedResults.PhysicalFile(path, ReadHeaders.BlobContentType, enableRangeProcessing: true, entityTag: new EntityTagHeaderValue($"\"{hex}\""));
     }
 
     private static IResult Serve(HttpContext context, ServedDocument document, string cacheControl)
@@ -100,11 +96,11 @@ public static class ReadApi
         var headers = context.Response.Headers;
         headers.ETag = document.ETag;
         headers.CacheControl = cacheControl;
-        if (ReadPathMiddleware.Matches(context.Request.Headers.IfNoneMatch, document.ETag))
+        if (ReadHeaders.Matches(context.Request.Headers.IfNoneMatch, document.ETag))
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        return TypedResults.Bytes(document.Bytes, CmsContentType);
+        return TypedResults.Bytes(document.Bytes, ReadHeaders.CmsContentType);
     }
 }

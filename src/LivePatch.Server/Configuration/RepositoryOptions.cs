@@ -1,3 +1,4 @@
+using LivePatch.Server.ReadPath;
 using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 

@@ -1,3 +1,4 @@
+using LivePatch.Server.ReadPath;
 using System.Collections.Concurrent;
 using LivePatch.Core;
 using LivePatch.Core.Manifests;

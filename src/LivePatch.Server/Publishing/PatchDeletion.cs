@@ -1,3 +1,4 @@
+using LivePatch.Server.ReadPath;
 using LivePatch.Core.Repository;
 using LivePatch.Server.Storage;
 

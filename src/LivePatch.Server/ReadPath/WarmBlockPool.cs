@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
 
-namespace LivePatch.Server.Api;
+namespace LivePatch.Server.ReadPath;
 
 /// <summary>Kestrel's I/O buffers, reused last-in first-out so that a response is written into memory still in cache.</summary>
 /// <remarks>

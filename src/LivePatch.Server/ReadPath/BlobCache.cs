@@ -1,6 +1,7 @@
+using LivePatch.Server.Storage;
 using System.Collections.Concurrent;
 
-namespace LivePatch.Server.Storage;
+namespace LivePatch.Server.ReadPath;
 
 /// <summary>Module files kept in memory for the read path: livepatch modules are small and immutable, so a blob read
 /// once is served from memory afterwards. Bounded in total bytes; large files are always read from disk.</summary>

@@ -5,9 +5,8 @@ using LivePatch.Server.Configuration;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Storage;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
-namespace LivePatch.Server.Api;
+namespace LivePatch.Server.ReadPath;
 
 /// <summary>The hot read path, answered before routing: a manifest or a whole blob straight from memory, or a 304.</summary>
 /// <remarks>
@@ -24,14 +23,13 @@ public sealed class ReadPathMiddleware
 {
     private const string ManifestPrefix = "/v1/manifests/";
     private const string BlobPrefix = "/v1/blobs/sha256/";
-    private const string ManifestCacheControl = "public, max-age=60, must-revalidate";
-    private const string BlobCacheControl = "public, max-age=31536000, immutable";
     private readonly RequestDelegate _next;
     private readonly ManifestService _manifests;
     private readonly BlobCache _blobs;
     private readonly HashSet<string> _channels;
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _channelsBySpan;
     private readonly Func<HttpContext, Task> _offThread;
+    private readonly bool _inlineSocketIo;
 
     public ReadPathMiddleware(RequestDelegate next, ManifestService manifests, BlobCache blobs, IOptions<RepositoryOptions> options)
     {
@@ -41,6 +39,7 @@ public sealed class ReadPathMiddleware
         _channels = new(options.Value.Channels, StringComparer.Ordinal);
         _channelsBySpan = _channels.GetAlternateLookup<ReadOnlySpan<char>>();
         _offThread = OffThreadAsync;
+        _inlineSocketIo = options.Value.InlineSocketIo;
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -55,11 +54,13 @@ public sealed class ReadPathMiddleware
 
             if (path.StartsWith(BlobPrefix, StringComparison.Ordinal) && _blobs.TryGetCached(path.AsSpan(BlobPrefix.Length), out var blob))
             {
-                return WriteAsync(context, blob.Bytes, blob.ETag, "application/octet-stream", BlobCacheControl);
+                return WriteAsync(context, blob.Bytes, blob.ETag, ReadHeaders.BlobContentType, ReadHeaders.BlobCacheControl);
             }
         }
 
-        return ThreadPoolContext.Run(_offThread, context);
+        // Only with inline socket I/O does the request start on the socket's event thread; otherwise it is on the thread
+        // pool already, as ASP.NET Core runs every request, and needs no context of ours.
+        return _inlineSocketIo ? ThreadPoolContext.Run(_offThread, context) : OffThreadAsync(context);
     }
 
     /// <summary>On the thread pool: what may read the disk, LiteDB or sign, then the rest of the pipeline.</summary>
@@ -73,7 +74,7 @@ public sealed class ReadPathMiddleware
         var path = context.Request.Path.Value ?? "";
         if (path.StartsWith(BlobPrefix, StringComparison.Ordinal) && _blobs.GetOrNull(path[BlobPrefix.Length..]) is { } blob)
         {
-            return WriteAsync(context, blob.Bytes, blob.ETag, "application/octet-stream", BlobCacheControl);
+            return WriteAsync(context, blob.Bytes, blob.ETag, ReadHeaders.BlobContentType, ReadHeaders.BlobCacheControl);
         }
 
         return _next(context);
@@ -99,12 +100,12 @@ public sealed class ReadPathMiddleware
         {
             var headers = context.Response.Headers;
             headers.ETag = sent; // the same characters as ours
-            headers.CacheControl = ManifestCacheControl;
+            headers.CacheControl = ReadHeaders.SignedDocumentCacheControl;
             context.Response.StatusCode = StatusCodes.Status304NotModified;
             return Task.CompletedTask;
         }
 
-        return WriteAsync(context, manifest.Body, Encoding.ASCII.GetString(manifest.ETag), ReadApi.CmsContentType, ManifestCacheControl);
+        return WriteAsync(context, manifest.Body, Encoding.ASCII.GetString(manifest.ETag), ReadHeaders.CmsContentType, ReadHeaders.SignedDocumentCacheControl);
     }
 
     private static Task WriteAsync(HttpContext context, ReadOnlyMemory<byte> body, string etag, string contentType, string cacheControl)
@@ -113,7 +114,7 @@ public sealed class ReadPathMiddleware
         var headers = response.Headers;
         headers.ETag = etag;
         headers.CacheControl = cacheControl;
-        if (Matches(context.Request.Headers.IfNoneMatch, etag))
+        if (ReadHeaders.Matches(context.Request.Headers.IfNoneMatch, etag))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
             return Task.CompletedTask;
@@ -165,38 +166,5 @@ public sealed class ReadPathMiddleware
         }
 
         return writer.FlushAsync(cancellationToken).AsTask();
-    }
-
-    /// <summary>RFC 9110 §13.1.2: a list of entity tags or <c>*</c>; weak comparison is allowed for If-None-Match.</summary>
-    public static bool Matches(Microsoft.Extensions.Primitives.StringValues ifNoneMatch, string etag)
-    {
-        if (ifNoneMatch.Count == 0)
-        {
-            return false;
-        }
-
-        if (ifNoneMatch.Count == 1 && string.Equals(ifNoneMatch[0], etag, StringComparison.Ordinal))
-        {
-            return true; // what every lpatch poll sends: no need to parse a list
-        }
-
-        foreach (var value in ifNoneMatch)
-        {
-            if (value is null)
-            {
-                continue;
-            }
-
-            foreach (var tag in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                var bare = tag.StartsWith("W/", StringComparison.Ordinal) ? tag[2..] : tag;
-                if (bare == "*" || bare == etag)
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
     }
 }

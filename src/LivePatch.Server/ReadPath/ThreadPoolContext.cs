@@ -1,4 +1,4 @@
-namespace LivePatch.Server.Api;
+namespace LivePatch.Server.ReadPath;
 
 /// <summary>Runs a request off the socket's event thread and keeps it on the thread pool across every await.</summary>
 /// <remarks>

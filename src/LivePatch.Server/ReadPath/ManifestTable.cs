@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using LivePatch.Core;
 
-namespace LivePatch.Server.Manifests;
+namespace LivePatch.Server.ReadPath;
 
 /// <summary>A stored manifest as the hot read path sees it: its signed bytes and strong ETag, inside a table segment.</summary>
 public readonly struct StoredManifest
