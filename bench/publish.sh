@@ -382,7 +382,15 @@ PER_KERNEL=$(calc "($RSS_N - $RSS_EMPTY) * 1024 / $KERNELS" 0)
 log "   VmRSS $RSS_N KiB at $KERNELS kernels vs $RSS_EMPTY KiB empty: $PER_KERNEL bytes/kernel; repository.db $DB_BYTES_AFTER bytes"
 
 # sanity: what is stored, and what an unknown kernel gets
-STORED=$(curl -s --max-time 300 "$BASE/v1/kernels" | jq length)
+# The listing is paged (docs/api.md, "Listings"): follow `next` with the largest page.
+STORED=0 AFTER="" PAGES=0
+while :; do
+  PAGE=$(curl -s --max-time 60 "$BASE/v1/kernels?limit=1000${AFTER:+&after=$AFTER}")
+  STORED=$((STORED + $(jq '.items | length' <<<"$PAGE")))
+  AFTER=$(jq -r '.items[-1].buildId // empty' <<<"$PAGE")
+  PAGES=$((PAGES + 1))
+  [ "$(jq -r '.next // empty' <<<"$PAGE")" != "" ] && [ -n "$AFTER" ] && [ "$PAGES" -lt 100000 ] || break
+done
 [ "$STORED" -eq "$KERNELS" ] || die "/v1/kernels lists $STORED kernels, expected $KERNELS"
 code=$(curl -s -o "$WORK/unknown.json" -w '%{http_code}' --max-time 10 "$BASE$(head -1 "$WORK/unknown-paths.txt")")
 [ "$code" = 404 ] && grep -q 'kernel-not-covered' "$WORK/unknown.json" || die "an unknown kernel got $code: $(cat "$WORK/unknown.json")"

@@ -18,6 +18,7 @@ namespace LivePatch.Server.Manifests;
 public sealed class ManifestService
 {
     private readonly RepositoryDatabase _db;
+    private readonly KernelCatalog _kernels;
     private readonly RepositoryKeys _keys;
     private readonly RepositoryOptions _options;
     private readonly TimeProvider _time;
@@ -25,9 +26,10 @@ public sealed class ManifestService
     private readonly Dictionary<string, SortedSet<string>> _bins = new(StringComparer.Ordinal);
     private readonly ManifestTable _table = new();
 
-    public ManifestService(RepositoryDatabase db, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time)
+    public ManifestService(RepositoryDatabase db, KernelCatalog kernels, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time)
     {
         _db = db;
+        _kernels = kernels;
         _keys = keys;
         _options = options.Value;
         _time = time;
@@ -49,13 +51,15 @@ public sealed class ManifestService
         _served.TryGetValue(ManifestDocument.KeyOf(channel, buildId), out var served) ? served : null;
 
     /// <summary>Re-renders the manifests of the given kernels in every channel; call inside the writer's transaction, with
-    /// the writer's version allocator. Marks the coverage bins of what it renders as pending, in the same transaction.</summary>
+    /// the writer's version allocator. Marks the coverage bins of what it renders as pending and refreshes the kernels' listing
+    /// documents (<see cref="KernelCatalog"/>), in the same transaction.</summary>
     /// <returns>The new documents, to hand to <see cref="Apply"/> once the transaction has committed.</returns>
     public IReadOnlyList<ManifestDocument> RenderInTransaction(IEnumerable<string> buildIds, Func<long> nextVersion)
     {
         var rendered = new List<ManifestDocument>();
         var bins = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var buildId in buildIds.Distinct(StringComparer.Ordinal))
+        var kernels = buildIds.Distinct(StringComparer.Ordinal).ToList();
+        foreach (var buildId in kernels)
         {
             var patches = _db.PatchesFor(buildId);
             foreach (var channel in _options.Channels)
@@ -80,6 +84,7 @@ public sealed class ManifestService
         }
 
         _db.PendingBins.Upsert(bins.Select(key => new PendingBinDocument { Id = key }));
+        _kernels.Refresh(kernels);
         return rendered;
     }
 

@@ -24,7 +24,6 @@ public sealed class PatchDeletion(
     PatchService patches,
     ManifestWriter writer,
     RepositoryDatabase db,
-    KernelCatalog kernels,
     BlobStore blobs,
     BlobCache cache,
     ILogger<PatchDeletion> logger)
@@ -38,11 +37,7 @@ public sealed class PatchDeletion(
             return new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}.");
         }
 
-        writer.Commit(() =>
-        {
-            db.DeletePatch(id);
-            kernels.Untrack(doc); // a kernel left without patches leaves the kernel listing
-        }, doc.BuildIds, batches);
+        writer.Commit(() => db.DeletePatch(id), doc.BuildIds, batches);
         var sharedWith = db.Patches.FindOne(p => p.Sha256 == doc.Sha256);
         if (sharedWith is null)
         {

@@ -17,7 +17,6 @@ namespace LivePatch.Server.Publishing;
 /// </remarks>
 public sealed class PatchService(
     RepositoryDatabase db,
-    KernelCatalog kernels,
     BlobStore blobs,
     ManifestService manifests,
     ManifestWriter writer,
@@ -64,11 +63,7 @@ public sealed class PatchService(
             var put = blobs.Put(request.Module, out _);
             try
             {
-                writer.Commit(() =>
-                {
-                    db.InsertPatch(doc);
-                    kernels.Track(doc, published: true);
-                }, doc.BuildIds, batches);
+                writer.Commit(() => db.InsertPatch(doc), doc.BuildIds, batches);
             }
             catch when (put == BlobPutResult.Created)
             {
@@ -147,7 +142,7 @@ public sealed class PatchService(
                 return tooLarge;
             }
 
-            writer.Commit(() => Update(doc), doc.BuildIds, batches);
+            writer.Commit(() => db.UpdatePatch(doc), doc.BuildIds, batches);
             logger.LogInformation("Promoted patch {Id} ({Name} level {Level}) to {Channel}", id, doc.Name, doc.Level, channel);
             return ToInfo(doc);
         });
@@ -176,7 +171,7 @@ public sealed class PatchService(
 
             doc.RevokedReason = reason.Trim();
             doc.RevokedMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-            writer.Commit(() => Update(doc), doc.BuildIds, batches);
+            writer.Commit(() => db.UpdatePatch(doc), doc.BuildIds, batches);
             logger.LogWarning("Revoked patch {Id} ({Name} level {Level}): {Reason}", id, doc.Name, doc.Level, LogText.Printable(doc.RevokedReason));
             return ToInfo(doc);
         });
@@ -223,12 +218,6 @@ public sealed class PatchService(
             : null;
 
     // In the change's transaction: the kernel listing shows a promotion or a revocation with the manifests that do.
-    private void Update(PatchDocument doc)
-    {
-        db.UpdatePatch(doc);
-        kernels.Track(doc);
-    }
-
     private List<PatchDocument> PatchesOf(string buildId) =>
         db.PatchesFor(BuildId.TryParse(buildId, out var id) ? id.Hex : buildId);
 

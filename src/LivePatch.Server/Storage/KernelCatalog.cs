@@ -6,61 +6,36 @@ namespace LivePatch.Server.Storage;
 /// <remarks>
 /// A kernel is any build ID a patch targets. Found from the patches, listing kernels reads every patch (3.6 MB and 250 ms
 /// of CPU at 30,000 kernels, for one anonymous request); one small document per kernel, under the collection's primary
-/// key, lets a page read its own kernels and no others. Every write to a patch calls <see cref="Track"/> or
-/// <see cref="Untrack"/> inside its transaction, and <see cref="StoreMaintenance.RebuildKernelCatalog"/> builds or
+/// key, lets a page read its own kernels and no others. The writer refreshes a kernel's document (<see cref="Refresh"/>) in
+/// the transaction that re-renders its manifests, and <see cref="StoreMaintenance.RebuildKernelCatalog"/> builds or
 /// repairs the collection at start.
 /// </remarks>
 public sealed class KernelCatalog(RepositoryDatabase db)
 {
-    /// <summary>Records the patch as it now is (just published, promoted or revoked) in each of its kernels, adding the
-    /// kernels it is the first patch of; call inside the change's transaction, after the patch has its id and the patch
-    /// catalog has it (<see cref="RepositoryDatabase.InsertPatch"/>, <see cref="RepositoryDatabase.UpdatePatch"/>).</summary>
-    /// <param name="patch">The patch.</param>
-    /// <param name="published">True for a patch just inserted: a kernel it is the only patch of has no document yet.</param>
-    public void Track(PatchDocument patch, bool published = false)
+    /// <summary>Rewrites the documents of these kernels from the patch catalog as it now is (deleting a kernel left without
+    /// patches); call inside the transaction that re-renders their manifests, so that the listing follows the manifests
+    /// batch by batch and a bulk write's first transaction stays short.</summary>
+    public void Refresh(IEnumerable<string> buildIds)
     {
-        // Built from the in-memory patch catalog (which already has the patch as it now is) rather than read back from
-        // LiteDB: a bulk publish touches 10,000 kernels, and a read per kernel was half of its time. A kernel whose only
-        // patch is this one is new: inserted in one call, with no lookup.
-        var created = new List<KernelDocument>();
         var changed = new List<KernelDocument>();
-        foreach (var buildId in patch.BuildIds.Distinct(StringComparer.Ordinal))
+        foreach (var buildId in buildIds)
         {
             var patches = db.PatchesFor(buildId);
-            var kernel = new KernelDocument
+            if (patches.Count == 0)
             {
-                Id = buildId,
-                KernelRelease = patches.Count > 0 ? patches[0].KernelRelease : patch.KernelRelease,
-                Patches = [.. patches.Where(p => p.Id != patch.Id).Select(EntryOf).Append(EntryOf(patch)).OrderBy(p => p.Id)],
-            };
-            (published && kernel.Patches.Count == 1 ? created : changed).Add(kernel);
-        }
-
-        db.Kernels.Insert(created);
-        db.Kernels.Upsert(changed);
-    }
-
-    /// <summary>Removes a deleted patch from its kernels, and each kernel it leaves without patches; call inside the
-    /// change's transaction.</summary>
-    public void Untrack(PatchDocument patch)
-    {
-        foreach (var buildId in patch.BuildIds.Distinct(StringComparer.Ordinal))
-        {
-            if (db.Kernels.FindById(buildId) is not { } kernel)
-            {
+                db.Kernels.Delete(buildId);
                 continue;
             }
 
-            kernel.Patches.RemoveAll(p => p.Id == patch.Id);
-            if (kernel.Patches.Count == 0)
+            changed.Add(new KernelDocument
             {
-                db.Kernels.Delete(buildId);
-            }
-            else
-            {
-                db.Kernels.Update(kernel);
-            }
+                Id = buildId,
+                KernelRelease = patches[0].KernelRelease,
+                Patches = [.. patches.Select(EntryOf).OrderBy(p => p.Id)],
+            });
         }
+
+        db.Kernels.Upsert(changed);
     }
 
     public KernelDocument? FindOrNull(string buildId) => db.Kernels.FindById(buildId);
