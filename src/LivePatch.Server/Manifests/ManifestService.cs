@@ -1,5 +1,6 @@
 using LivePatch.Server.ReadPath;
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using LivePatch.Core;
 using LivePatch.Core.Manifests;
 using LivePatch.Server.Configuration;
@@ -22,7 +23,9 @@ public sealed class ManifestService
     private readonly RepositoryKeys _keys;
     private readonly RepositoryOptions _options;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, ServedDocument> _served = new(StringComparer.Ordinal);
+    /// <summary>What is known of each stored manifest besides its signed bytes, which only <see cref="_table"/> holds (keeping
+    /// them twice cost about 1.5 KB per kernel).</summary>
+    private readonly ConcurrentDictionary<string, ManifestFacts> _served = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<string>> _bins = new(StringComparer.Ordinal);
     private readonly ManifestTable _table = new();
 
@@ -33,13 +36,14 @@ public sealed class ManifestService
         _keys = keys;
         _options = options.Value;
         _time = time;
-        foreach (var doc in _db.Manifests.FindAll())
+        // In chunks, so that start-up never holds every document at once besides the table.
+        foreach (var chunk in _db.Manifests.FindAll().Chunk(4096))
         {
-            _served[doc.Id] = ToServed(doc);
-            AddToBin(doc.Channel, doc.BuildId);
+            Apply(chunk);
         }
 
-        _table.SetAll(_served.Select(kv => (kv.Key, kv.Value.ETag, kv.Value.Bytes)).ToList());
+        // The documents read at start are garbage now; give their memory back before the first request.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     /// <summary>A stored manifest by its key <c>channel/buildId</c> (the tail of its URL), without allocating: the hot read path.</summary>
@@ -47,8 +51,15 @@ public sealed class ManifestService
     public bool TryGetStored(ReadOnlySpan<char> key, out StoredManifest manifest) => _table.TryGet(key, out manifest);
 
     /// <summary>The signed manifest of a kernel in a channel, or null when the channel has never had a patch for it.</summary>
-    public ServedDocument? GetOrNull(string channel, string buildId) =>
-        _served.TryGetValue(ManifestDocument.KeyOf(channel, buildId), out var served) ? served : null;
+    /// <remarks>A copy of the bytes, for the endpoints (a Range request, a HEAD the middleware passed on); the hot path reads
+    /// them in place through <see cref="TryGetStored"/>.</remarks>
+    public ServedDocument? GetOrNull(string channel, string buildId)
+    {
+        var key = ManifestDocument.KeyOf(channel, buildId);
+        return _served.TryGetValue(key, out var facts) && _table.TryGet(key, out var stored)
+            ? new ServedDocument(stored.Body.ToArray(), facts.Version, DateTimeOffset.FromUnixTimeMilliseconds(facts.ExpiresMs))
+            : null;
+    }
 
     /// <summary>Re-renders the manifests of the given kernels in every channel; call inside the writer's transaction, with
     /// the writer's version allocator. Marks the coverage bins of what it renders as pending and refreshes the kernels' listing
@@ -112,11 +123,11 @@ public sealed class ManifestService
     /// <summary>Starts serving documents whose transaction committed.</summary>
     public void Apply(IReadOnlyList<ManifestDocument> documents)
     {
-        var served = documents.Select(doc => (doc.Id, Served: ToServed(doc))).ToList();
-        _table.SetAll(served.Select(s => (s.Id, s.Served.ETag, s.Served.Bytes)).ToList());
-        foreach (var (id, document) in served)
+        var served = documents.Select(doc => (Doc: doc, Sha256: Convert.ToHexStringLower(SHA256.HashData(doc.Signed)))).ToList();
+        _table.SetAll(served.Select(s => (s.Doc.Id, $"\"{s.Sha256}\"", s.Doc.Signed)).ToList());
+        foreach (var (doc, sha256) in served)
         {
-            _served[id] = document;
+            _served[doc.Id] = new ManifestFacts(doc.Version, doc.ExpiresMs, sha256, doc.Signed.Length);
         }
 
         foreach (var doc in documents)
@@ -136,20 +147,24 @@ public sealed class ManifestService
                 return [];
             }
 
-            return buildIds.Select(id => (Id: id, Doc: _served[ManifestDocument.KeyOf(channel, id)]))
-                .Select(m => new CoveredKernel { BuildId = m.Id, Version = (ulong)m.Doc.Version, Sha256 = m.Doc.Sha256, Size = m.Doc.Bytes.Length })
+            return buildIds.Select(id => (Id: id, Facts: _served[ManifestDocument.KeyOf(channel, id)]))
+                .Select(m => new CoveredKernel { BuildId = m.Id, Version = (ulong)m.Facts.Version, Sha256 = m.Facts.Sha256, Size = m.Facts.Size })
                 .ToList();
         }
     }
 
     /// <summary>Build IDs whose stored manifest has less than half its lifetime left.</summary>
-    public IReadOnlyList<string> DueForResigning() =>
-        _served.Values.Count == 0 ? [] : _served.Where(kv => NeedsResigning(kv.Value)).Select(kv => kv.Key.Split('/')[1]).Distinct().ToList();
+    public IReadOnlyList<string> DueForResigning()
+    {
+        var due = (_time.GetUtcNow() + (_options.ManifestLifetime / 2)).ToUnixTimeMilliseconds();
+        return _served.Where(kv => kv.Value.ExpiresMs < due).Select(kv => kv.Key[(kv.Key.IndexOf('/') + 1)..]).Distinct().ToList();
+    }
 
-    public IEnumerable<(string Channel, string BuildId, ServedDocument Document)> All() =>
-        _served.Select(kv => (kv.Key.Split('/')[0], kv.Key.Split('/')[1], kv.Value));
-
-    public bool NeedsResigning(ServedDocument document) => document.Expires - _time.GetUtcNow() < _options.ManifestLifetime / 2;
+    private ServedDocument Sign(Manifest manifest)
+    {
+        var signed = _keys.DocumentSigner.Sign(ManifestSerializer.Serialize(manifest), LivePatchOids.ManifestContentType, manifest.Issued);
+        return new ServedDocument(signed, (long)manifest.Version, manifest.Expires);
+    }
 
     private void AddToBin(string channel, string buildId)
     {
@@ -164,16 +179,10 @@ public sealed class ManifestService
             set.Add(buildId);
         }
     }
-
-    private ServedDocument Sign(Manifest manifest)
-    {
-        var signed = _keys.DocumentSigner.Sign(ManifestSerializer.Serialize(manifest), LivePatchOids.ManifestContentType, manifest.Issued);
-        return new ServedDocument(signed, (long)manifest.Version, manifest.Expires);
-    }
-
-    private static ServedDocument ToServed(ManifestDocument doc) =>
-        new(doc.Signed, doc.Version, DateTimeOffset.FromUnixTimeMilliseconds(doc.ExpiresMs));
 }
+
+/// <summary>A stored manifest's version, expiry and the SHA-256 and size of its signed bytes.</summary>
+internal sealed record ManifestFacts(long Version, long ExpiresMs, string Sha256, int Size);
 
 /// <summary>How large one manifest (channel, kernel) would be, serialized.</summary>
 public sealed record ManifestSize(string Channel, string BuildId, int Bytes);
