@@ -107,9 +107,16 @@ public sealed class ManifestService
     {
         var now = _time.GetUtcNow();
         var issued = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond + TimeSpan.TicksPerSecond - 1, TimeSpan.Zero);
-        foreach (var buildId in buildIds.Distinct(StringComparer.Ordinal))
+        // Kernels with the same patches (by id: within one call the patches are the same documents; a new one has id 0)
+        // and build IDs of the same length have manifests of the same size: a bulk publish to 10,000 new kernels
+        // measures one, not 10,000 (the check runs under the writer lock).
+        var distinct = buildIds.Distinct(StringComparer.Ordinal)
+            .Select(buildId => (BuildId: buildId, Patches: patchesOf(buildId).ToList()))
+            .GroupBy(k => (k.BuildId.Length, string.Join(',', k.Patches.Select(p => p.Id))))
+            .Select(g => g.First());
+        foreach (var (buildId, patches) in distinct)
         {
-            var manifest = ManifestBuilder.Build(_options.RepositoryId, channel, buildId, patchesOf(buildId), (long)ManifestLimits.MaxVersion, issued, _options.ManifestLifetime);
+            var manifest = ManifestBuilder.Build(_options.RepositoryId, channel, buildId, patches, (long)ManifestLimits.MaxVersion, issued, _options.ManifestLifetime);
             var bytes = ManifestSerializer.Serialize(manifest).Length;
             if (bytes > _options.MaxManifestBytes)
             {

@@ -6,7 +6,6 @@ namespace LivePatch.Server.Storage;
 public sealed class RepositoryDatabase : IDisposable
 {
     private const string VersionCounter = "manifest-version";
-    private const string BuildIdsExpression = "$.BuildIds[*]";
 
     public RepositoryDatabase(string dataDirectory)
     {
@@ -30,8 +29,10 @@ public sealed class RepositoryDatabase : IDisposable
             Filename = Path.Combine(Path.GetFullPath(dataDirectory), "repository.db"),
             Connection = ConnectionType.Direct,
         }, mapper);
-        // A multikey index over the array: "which patches target this kernel" is the hot lookup of every publish.
-        Patches.EnsureIndex("buildIds", BuildIdsExpression);
+        // "Which patches target this kernel" is answered from memory (PatchCatalog). The multikey index over BuildIds that
+        // older versions kept cost one index entry per kernel inside a bulk publish's first transaction, under the writer
+        // lock (10,000 for one request): dropped where it exists.
+        Patches.DropIndex("buildIds");
         Patches.EnsureIndex(p => p.Sha256);
         _catalog = new PatchCatalog(Patches.FindAll());
         _version = Counters.FindById(VersionCounter)?.Value ?? 0;
