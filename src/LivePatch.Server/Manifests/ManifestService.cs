@@ -65,7 +65,10 @@ public sealed class ManifestService
     /// the writer's version allocator. Marks the coverage bins of what it renders as pending and refreshes the kernels' listing
     /// documents (<see cref="KernelCatalog"/>), in the same transaction.</summary>
     /// <returns>The new documents, to hand to <see cref="Apply"/> once the transaction has committed.</returns>
-    public IReadOnlyList<ManifestDocument> RenderInTransaction(IEnumerable<string> buildIds, Func<long> nextVersion)
+    /// <param name="buildIds">The kernels.</param>
+    /// <param name="nextVersion">The writer's version allocator.</param>
+    /// <param name="patchesChanged">False for a re-sign before expiry: the patches are as before, so the listing documents are too.</param>
+    public IReadOnlyList<ManifestDocument> RenderInTransaction(IEnumerable<string> buildIds, Func<long> nextVersion, bool patchesChanged = true)
     {
         var rendered = new List<ManifestDocument>();
         var bins = new HashSet<string>(StringComparer.Ordinal);
@@ -95,7 +98,11 @@ public sealed class ManifestService
         }
 
         _db.PendingBins.Upsert(bins.Select(key => new PendingBinDocument { Id = key }));
-        _kernels.Refresh(kernels);
+        if (patchesChanged)
+        {
+            _kernels.Refresh(kernels);
+        }
+
         return rendered;
     }
 

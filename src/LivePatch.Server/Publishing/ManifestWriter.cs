@@ -101,7 +101,7 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
     /// index: the expiry timer's pass. Returns how many manifests were re-signed.</summary>
     public int Resign(IReadOnlyList<string> buildIds)
     {
-        var count = RenderManifests(buildIds);
+        var count = RenderManifests(buildIds, patchesChanged: false);
         RenderCoverage(coverage.MissingOrDue(), alsoPending: true);
         return count;
     }
@@ -150,7 +150,7 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
     }
 
     /// <summary>Renders and signs these kernels' manifests, one batch per turn of the writer lock.</summary>
-    private int RenderManifests(IReadOnlyList<string> buildIds)
+    private int RenderManifests(IReadOnlyList<string> buildIds, bool patchesChanged = true)
     {
         var count = 0;
         foreach (var batch in buildIds.Distinct(StringComparer.Ordinal).Chunk(RenderBatchSize))
@@ -158,7 +158,7 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
             BetweenBatches?.Invoke();
             lock (_writer)
             {
-                var rendered = db.InTransaction(() => manifests.RenderInTransaction(batch, NextVersion));
+                var rendered = db.InTransaction(() => manifests.RenderInTransaction(batch, NextVersion, patchesChanged));
                 manifests.Apply(rendered);
                 count += rendered.Count;
             }
