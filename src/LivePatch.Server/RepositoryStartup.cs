@@ -31,8 +31,10 @@ public sealed class RepositoryStartup(
         store.BackfillModuleDigests();
         store.RebuildKernelCatalog();
 
-        // Before the first request: what a crash left pending, every bin of every configured channel, and the index.
-        if (writer.CompletePending() is var completed and > 0)
+        // Before the first request: what a crash left pending, every bin of every configured channel that is missing, and
+        // the index. Documents merely due for re-signing are still valid for half their lifetime: the re-signer's first
+        // pass, which starts with the host, renews them while requests are served.
+        if (writer.CompletePending(startUp: true) is var completed and > 0)
         {
             logger.LogWarning("Rendered {Count} manifest(s) a change had left pending (a crash or failure between its batches)", completed);
         }

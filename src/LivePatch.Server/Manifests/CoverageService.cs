@@ -49,6 +49,9 @@ public sealed class CoverageService
     /// <summary>Rises whenever a served bin changes; the index compares it to know when to re-render.</summary>
     public long ChangeCount => Interlocked.Read(ref _changes);
 
+    /// <summary>Bins of configured channels not signed yet (a first start, a new channel).</summary>
+    public IReadOnlyList<string> Missing() => AllKeys().Where(key => !_served.ContainsKey(key)).ToList();
+
     /// <summary>Bins of configured channels not signed yet (a first start, a new channel) or with less than half their
     /// lifetime left.</summary>
     public IReadOnlyList<string> MissingOrDue() =>

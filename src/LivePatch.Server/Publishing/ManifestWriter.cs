@@ -25,6 +25,10 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
     /// the number of kernels it touches (about 0.1 ms each: a few milliseconds per batch).</summary>
     internal const int RenderBatchSize = 32;
 
+    /// <summary>Kernels one transaction of the expiry re-sign signs: larger than a write's batch, because a re-sign of every
+    /// kernel is thousands of batches and each commit costs; still a few tens of milliseconds that a revoke may wait.</summary>
+    internal const int ResignBatchSize = 128;
+
     private readonly Lock _writer = new();
 
     /// <summary>Pending writes whose batches a thread is rendering now; the re-signer leaves them to it.</summary>
@@ -101,15 +105,17 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
     /// index: the expiry timer's pass. Returns how many manifests were re-signed.</summary>
     public int Resign(IReadOnlyList<string> buildIds)
     {
-        var count = RenderManifests(buildIds, patchesChanged: false);
+        var count = RenderManifests(buildIds, patchesChanged: false, ResignBatchSize);
         RenderCoverage(coverage.MissingOrDue(), alsoPending: true);
         return count;
     }
 
     /// <summary>Renders what writes committed but did not finish rendering (a crash or a failure between batches, or a server
     /// version that kept one pending document per kernel), then every bin still pending, missing or due, then the index;
-    /// the re-signer calls it on each pass, the first at start.</summary>
-    public int CompletePending()
+    /// the re-signer calls it on each pass, and the start-up before the first request.</summary>
+    /// <param name="startUp">Before the first request: bins that are merely due are left to the re-signer (still valid for
+    /// half their lifetime), so that a start after a long stop does not wait for them.</param>
+    public int CompletePending(bool startUp = false)
     {
         var count = 0;
         List<PendingWriteDocument> writes;
@@ -145,15 +151,15 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
             db.PendingRenders.DeleteAll();
         }
 
-        RenderCoverage(coverage.MissingOrDue(), alsoPending: true);
+        RenderCoverage(startUp ? coverage.Missing() : coverage.MissingOrDue(), alsoPending: true);
         return count;
     }
 
     /// <summary>Renders and signs these kernels' manifests, one batch per turn of the writer lock.</summary>
-    private int RenderManifests(IReadOnlyList<string> buildIds, bool patchesChanged = true)
+    private int RenderManifests(IReadOnlyList<string> buildIds, bool patchesChanged = true, int batchSize = RenderBatchSize)
     {
         var count = 0;
-        foreach (var batch in buildIds.Distinct(StringComparer.Ordinal).Chunk(RenderBatchSize))
+        foreach (var batch in buildIds.Distinct(StringComparer.Ordinal).Chunk(batchSize))
         {
             BetweenBatches?.Invoke();
             lock (_writer)
