@@ -6,7 +6,6 @@ namespace LivePatch.EndToEnd.Tests;
 public sealed class HostEndToEndTests : IDisposable
 {
     private const string BuildId = "4a5a9b0affb66c437abcd455d2738af879985fa9"; // of fixtures/notes/sys-kernel-notes.bin
-    private const string Release = "6.1.0-56-amd64";                            // the fixture modules' vermagic
     private readonly string _root = Directory.CreateTempSubdirectory("lpatch-host-e2e-").FullName;
     private readonly ServerProcess _server;
     private readonly Dictionary<string, string> _publisher;
@@ -164,32 +163,10 @@ public sealed class HostEndToEndTests : IDisposable
 
     private string WriteConfig(object loader, bool firstRepositoryDown, bool onlyDown = false, string? keyring = null)
     {
-        var release = Path.Combine(_root, "osrelease");
-        File.WriteAllText(release, Release + "\n");
         var down = $"http://127.0.0.1:{LoopbackPorts.Free()}";
         var repositories = onlyDown ? [down] : firstRepositoryDown ? new[] { down, _server.Url } : [_server.Url];
-        var config = new Dictionary<string, object?>
-        {
-            ["repositories"] = repositories,
-            ["channel"] = "stable",
-            ["trustedRoots"] = new[] { onlyDown ? FixtureFiles.PathOf("keys", "rsa2048.pem") : _server.Keys("root.pem") },
-            ["moduleKeyring"] = new[] { keyring ?? FixtureFiles.PathOf("keys", "rsa2048.pem") },
-            ["loader"] = loader,
-            ["stateDirectory"] = Path.Combine(_root, "state"),
-            ["cacheDirectory"] = Path.Combine(_root, "cache"),
-            ["kernelNotesPath"] = FixtureFiles.PathOf("notes", "sys-kernel-notes.bin"),
-            ["kernelReleasePath"] = release,
-            ["kernelCommandLinePath"] = release,
-            ["disableFile"] = Path.Combine(_root, "disabled"),
-            ["bootIdPath"] = release,
-            ["retries"] = 1,
-            ["retryDelay"] = "00:00:00.050",
-            ["requestTimeout"] = "00:00:10",
-            ["randomDelay"] = "00:00:00",
-        };
-        var path = Path.Combine(_root, "client.json");
-        File.WriteAllText(path, JsonSerializer.Serialize(config));
-        return path;
+        var root = onlyDown ? FixtureFiles.PathOf("keys", "rsa2048.pem") : _server.Keys("root.pem");
+        return HostConfig.Write(_root, repositories, root, loader, keyring);
     }
 
     private string Script(string name, string body)

@@ -11,7 +11,6 @@ public sealed class StaticMirrorTests : IDisposable
 {
     private const string BuildId = "4a5a9b0affb66c437abcd455d2738af879985fa9"; // of fixtures/notes/sys-kernel-notes.bin
     private const string Neighbour = "4a00000000000000000000000000000000000001"; // same bin, another kernel
-    private const string Release = "6.1.0-56-amd64";
     private readonly string _root = Directory.CreateTempSubdirectory("lpatch-mirror-e2e-").FullName;
     private readonly string _tree;
     private readonly ServerProcess _server;
@@ -173,31 +172,6 @@ public sealed class StaticMirrorTests : IDisposable
         throw new TimeoutException("nginx did not answer within 10 s");
     }
 
-    private string WriteConfig(string mirror, string stage)
-    {
-        var release = Path.Combine(_root, "osrelease");
-        File.WriteAllText(release, Release + "\n");
-        var config = new Dictionary<string, object?>
-        {
-            ["repositories"] = new[] { mirror },
-            ["channel"] = "stable",
-            ["trustedRoots"] = new[] { _server.Keys("root.pem") },
-            ["moduleKeyring"] = new[] { FixtureFiles.PathOf("keys", "rsa2048.pem") },
-            ["loader"] = new { kind = "stage", stageDirectory = stage },
-            ["stateDirectory"] = Path.Combine(_root, "state"),
-            ["cacheDirectory"] = Path.Combine(_root, "cache"),
-            ["kernelNotesPath"] = FixtureFiles.PathOf("notes", "sys-kernel-notes.bin"),
-            ["kernelReleasePath"] = release,
-            ["kernelCommandLinePath"] = release,
-            ["disableFile"] = Path.Combine(_root, "disabled"),
-            ["bootIdPath"] = release,
-            ["retries"] = 1,
-            ["retryDelay"] = "00:00:00.050",
-            ["requestTimeout"] = "00:00:10",
-            ["randomDelay"] = "00:00:00",
-        };
-        var path = Path.Combine(_root, "client.json");
-        File.WriteAllText(path, JsonSerializer.Serialize(config));
-        return path;
-    }
+    private string WriteConfig(string mirror, string stage) =>
+        HostConfig.Write(_root, [mirror], _server.Keys("root.pem"), new { kind = "stage", stageDirectory = stage });
 }
