@@ -14,6 +14,7 @@ public sealed class RepositoryStartup(
     BlobStore blobs,
     StoreMaintenance store,
     ManifestWriter writer,
+    RepositoryDatabase db,
     ApiKeyService apiKeys,
     IOptions<RepositoryOptions> options,
     ILogger<RepositoryStartup> logger) : IHostedService
@@ -47,6 +48,10 @@ public sealed class RepositoryStartup(
             AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(created.Secret! + "\n"), AtomicFile.OwnerOnly);
             logger.LogWarning("Created the bootstrap admin API key in {Path} (mode 0600): use it to create publisher keys, then keep it safe", path);
         }
+
+        // Every served document is in memory now (ManifestService, CoverageService): LiteDB's cache of the pages read for
+        // them is dead weight.
+        db.DropPageCache();
 
         logger.LogInformation("Repository '{Repository}' serving channels {Channels} from {Data}{Keys}", options.Value.RepositoryId,
             string.Join(", ", options.Value.Channels), data, keys.DevelopmentFolder is { } dev ? $"; development keys in {dev}" : "");

@@ -24,11 +24,12 @@ public sealed class RepositoryDatabase : IDisposable
         mapper.ToDocument(new PendingBinDocument());
 
         // Direct connection: one process owns the file; LiteDB's journal makes each commit all-or-nothing.
-        Database = new LiteDatabase(new ConnectionString
+        _open = () => new LiteDatabase(new ConnectionString
         {
             Filename = Path.Combine(Path.GetFullPath(dataDirectory), "repository.db"),
             Connection = ConnectionType.Direct,
         }, mapper);
+        Database = _open();
         // "Which patches target this kernel" is answered from memory (PatchCatalog). The multikey index over BuildIds that
         // older versions kept cost one index entry per kernel inside a bulk publish's first transaction, under the writer
         // lock (10,000 for one request): dropped where it exists.
@@ -48,7 +49,21 @@ public sealed class RepositoryDatabase : IDisposable
     private readonly List<Action> _undo = [];
     private bool _inTransaction;
 
-    public LiteDatabase Database { get; }
+    public LiteDatabase Database { get; private set; }
+
+    private readonly Func<LiteDatabase> _open;
+
+    /// <summary>Closes and reopens the database file, dropping LiteDB's page cache; call once at start, after every
+    /// stored document has been read into memory and before requests are taken.</summary>
+    /// <remarks>LiteDB 5 keeps every page it has read in its cache, with no limit: the start-up read of every signed
+    /// manifest left the whole database (2.7 KB per kernel) in memory for the life of the process, though the signed bytes
+    /// are served from <c>ManifestTable</c> and never read from LiteDB again.</remarks>
+    public void DropPageCache()
+    {
+        Database.Dispose();
+        Database = _open();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    }
 
     public ILiteCollection<PatchDocument> Patches => Database.GetCollection<PatchDocument>("patches");
 
