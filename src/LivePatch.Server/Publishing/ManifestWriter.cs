@@ -41,7 +41,7 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
     internal Action<long>? VersionAllocated { get; set; }
 
     /// <summary>Runs a write under the writer lock, then renders, batch by batch, the kernels its <see cref="Commit"/> left
-    /// (<paramref name="work"/> adds them to the list it is given), the bins of all its kernels and the index.</summary>
+    /// (recorded in the <see cref="WriteBatches"/> <paramref name="work"/> is given), the bins of all its kernels and the index.</summary>
     internal Outcome<PatchInfo> Write(Func<WriteBatches, Outcome<PatchInfo>> work)
     {
         var batches = new WriteBatches();
@@ -173,9 +173,9 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
         return count;
     }
 
-    /// <summary>Re-signs these bins when they are marked pending (or all of them, with <paramref name="alsoPending"/> false: the
-    /// missing and due ones, plus every pending one), a batch per turn of the lock, then the index when a bin changed or it
-    /// is due.</summary>
+    /// <summary>Re-signs those of these bins that are marked pending, a batch per turn of the lock, then the index when a bin
+    /// changed or it is due. With <paramref name="alsoPending"/> (the re-signer and the start-up), all of these bins (the
+    /// missing or due ones it passes) and every other bin marked pending.</summary>
     /// <remarks>A write re-signs only the bins of its own kernels: a revoke never waits for the bins of a bulk publish
     /// running beside it, which re-signs them itself.</remarks>
     private void RenderCoverage(IReadOnlyCollection<string> bins, bool alsoPending = false)
