@@ -41,9 +41,6 @@ public sealed class ManifestService
         {
             Apply(chunk);
         }
-
-        // The documents read at start are garbage now; give their memory back before the first request.
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     /// <summary>A stored manifest by its key <c>channel/buildId</c> (the tail of its URL), without allocating: the hot read path.</summary>
@@ -85,11 +82,10 @@ public sealed class ManifestService
                 }
 
                 var manifest = ManifestBuilder.Build(_options.RepositoryId, channel, buildId, patches, nextVersion(), _time.GetUtcNow(), _options.ManifestLifetime);
-                var served = Sign(manifest);
                 var doc = new ManifestDocument
                 {
-                    Id = key, Channel = channel, BuildId = buildId, Version = served.Version,
-                    ExpiresMs = served.Expires.ToUnixTimeMilliseconds(), Signed = served.Bytes,
+                    Id = key, Channel = channel, BuildId = buildId, Version = (long)manifest.Version,
+                    ExpiresMs = manifest.Expires.ToUnixTimeMilliseconds(), Signed = Sign(manifest),
                 };
                 _db.Manifests.Upsert(doc);
                 bins.Add(BinDocument.KeyOf(channel, CoverageBin.PrefixOf(buildId)));
@@ -174,11 +170,8 @@ public sealed class ManifestService
         return _served.Where(kv => kv.Value.ExpiresMs < due).Select(kv => kv.Key[(kv.Key.IndexOf('/') + 1)..]).Distinct().ToList();
     }
 
-    private ServedDocument Sign(Manifest manifest)
-    {
-        var signed = _keys.DocumentSigner.Sign(ManifestSerializer.Serialize(manifest), LivePatchOids.ManifestContentType, manifest.Issued);
-        return new ServedDocument(signed, (long)manifest.Version, manifest.Expires);
-    }
+    private byte[] Sign(Manifest manifest) =>
+        _keys.DocumentSigner.Sign(ManifestSerializer.Serialize(manifest), LivePatchOids.ManifestContentType, manifest.Issued);
 
     private void AddToBin(string channel, string buildId)
     {

@@ -27,12 +27,7 @@ public sealed class KernelCatalog(RepositoryDatabase db)
                 continue;
             }
 
-            changed.Add(new KernelDocument
-            {
-                Id = buildId,
-                KernelRelease = patches[0].KernelRelease,
-                Patches = [.. patches.Select(EntryOf).OrderBy(p => p.Id)],
-            });
+            changed.Add(DocumentOf(buildId, patches));
         }
 
         db.Kernels.Upsert(changed);
@@ -53,30 +48,18 @@ public sealed class KernelCatalog(RepositoryDatabase db)
         db.Kernels.Query().Where("_id > @0", after is null ? BsonValue.MinValue : new BsonValue(after)).OrderBy("_id");
 
     /// <summary>The kernel documents that <paramref name="patches"/> call for, made afresh: what the stored ones must equal.</summary>
-    public static Dictionary<string, KernelDocument> FromPatches(IEnumerable<PatchDocument> patches)
+    public static Dictionary<string, KernelDocument> FromPatches(IEnumerable<PatchDocument> patches) =>
+        patches.SelectMany(patch => patch.BuildIds.Distinct(StringComparer.Ordinal).Select(buildId => (BuildId: buildId, Patch: patch)))
+            .GroupBy(x => x.BuildId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => DocumentOf(g.Key, [.. g.Select(x => x.Patch)]), StringComparer.Ordinal);
+
+    /// <summary>A kernel's document from its patches (at least one; all name the same kernel release, as publish enforces).</summary>
+    private static KernelDocument DocumentOf(string buildId, List<PatchDocument> patches) => new()
     {
-        var kernels = new Dictionary<string, KernelDocument>(StringComparer.Ordinal);
-        foreach (var patch in patches)
-        {
-            var entry = EntryOf(patch);
-            foreach (var buildId in patch.BuildIds.Distinct(StringComparer.Ordinal))
-            {
-                if (!kernels.TryGetValue(buildId, out var kernel))
-                {
-                    kernels[buildId] = kernel = new KernelDocument { Id = buildId, KernelRelease = patch.KernelRelease };
-                }
-
-                kernel.Patches.Add(entry);
-            }
-        }
-
-        foreach (var kernel in kernels.Values)
-        {
-            kernel.Patches.Sort((a, b) => a.Id.CompareTo(b.Id));
-        }
-
-        return kernels;
-    }
+        Id = buildId,
+        KernelRelease = patches[0].KernelRelease,
+        Patches = [.. patches.Select(EntryOf).OrderBy(p => p.Id)],
+    };
 
     /// <summary>Whether two kernel documents say the same: release, and the same entries in the same order.</summary>
     public static bool Same(KernelDocument a, KernelDocument b) =>

@@ -41,6 +41,15 @@ internal sealed class PatchCatalog
         }
     }
 
+    /// <summary>Every document (a copy of the list; the documents are shared).</summary>
+    public List<PatchDocument> All()
+    {
+        lock (_gate)
+        {
+            return [.. _byId.Values];
+        }
+    }
+
     /// <summary>Adds or replaces a document.</summary>
     public void Store(PatchDocument doc)
     {

@@ -70,6 +70,9 @@ public sealed class RepositoryDatabase : IDisposable
     /// <summary>Patches that target a kernel, from memory (<see cref="PatchCatalog"/>): read them, never change them.</summary>
     public List<PatchDocument> PatchesFor(string buildId) => _catalog.For(buildId);
 
+    /// <summary>Every patch, from memory (<see cref="PatchCatalog"/>): read them, never change them.</summary>
+    public List<PatchDocument> AllPatches() => _catalog.All();
+
     /// <summary>Stores a new patch; its id is set. The catalog has it at once (the transaction's own renders read it) and
     /// loses it again if the transaction rolls back.</summary>
     public void InsertPatch(PatchDocument doc)

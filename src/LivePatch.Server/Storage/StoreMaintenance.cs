@@ -14,7 +14,7 @@ public sealed class StoreMaintenance(RepositoryDatabase db, BlobStore blobs, ILo
     /// </remarks>
     public int RemoveUnreferencedBlobs()
     {
-        var referenced = db.Patches.FindAll().Select(p => p.Sha256).ToHashSet(StringComparer.Ordinal);
+        var referenced = db.AllPatches().Select(p => p.Sha256).ToHashSet(StringComparer.Ordinal);
         var removed = 0;
         foreach (var sha256 in blobs.EnumerateHashes().Where(h => !referenced.Contains(h)).ToList())
         {
@@ -63,12 +63,13 @@ public sealed class StoreMaintenance(RepositoryDatabase db, BlobStore blobs, ILo
     /// <summary>Makes the <c>kernels</c> collection say what the patches say; returns how many kernels it wrote or removed.</summary>
     /// <remarks>
     /// On the first start of a server that keeps it (patches stored by an older version), this builds it. On any later start
-    /// a difference is a bug, since every change to a patch updates its kernels in the same transaction: it is repaired and
-    /// logged as a warning. Reads every patch once, as <see cref="RemoveUnreferencedBlobs"/> does, before requests are taken.
+    /// a difference means a write stopped between its batches (each batch refreshes its kernels with their manifests) or a
+    /// bug: it is repaired and logged as a warning. Reads the patches from memory (<see cref="PatchCatalog"/>), before
+    /// requests are taken.
     /// </remarks>
     public int RebuildKernelCatalog()
     {
-        var expected = KernelCatalog.FromPatches(db.Patches.FindAll());
+        var expected = KernelCatalog.FromPatches(db.AllPatches());
         var stored = db.Kernels.FindAll().ToDictionary(k => k.Id, StringComparer.Ordinal);
         var changed = expected.Values.Where(k => !stored.TryGetValue(k.Id, out var found) || !KernelCatalog.Same(k, found)).ToList();
         var removed = stored.Keys.Where(id => !expected.ContainsKey(id)).ToList();
