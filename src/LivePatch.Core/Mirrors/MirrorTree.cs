@@ -1,0 +1,69 @@
+namespace LivePatch.Core.Mirrors;
+
+/// <summary>The read tree every copy of a repository holds (a directory, an S3 prefix, a bundle): the paths of the
+/// repository server's read endpoints, relative to the tree's root, so that any static web server can serve it.</summary>
+/// <remarks>Every path is built here from validated parts (a channel name, a lowercase hex build ID, prefix or SHA-256),
+/// so no name read from a document reaches a file system or a bucket unchecked.</remarks>
+public static class MirrorTree
+{
+    public const string IndexPath = "v1/index";
+
+    public static string CoveragePath(string channel, string prefix) => $"v1/coverage/{channel}/{prefix}";
+
+    public static string ManifestPath(string channel, string buildId) => $"v1/manifests/{channel}/{buildId}";
+
+    public static string BlobPath(string sha256) => $"v1/blobs/sha256/{sha256}";
+}
+
+/// <summary>Where a mirror reads from: a repository server or static mirror over HTTP, a directory, a bundle.</summary>
+/// <remarks>A source is never trusted: everything it gives is verified (signatures for documents, SHA-256 and size for
+/// blobs) before a target sees it.</remarks>
+public interface IMirrorSource
+{
+    /// <summary>For messages: the URL, directory or file read from.</summary>
+    string Description { get; }
+
+    /// <summary>The bytes at <paramref name="path"/>, or null when the source has no such file; more than
+    /// <paramref name="maxBytes"/> is an error (<see cref="MirrorSourceTooLargeException"/>), never read past the limit.</summary>
+    Task<byte[]?> ReadOrNullAsync(string path, long maxBytes, CancellationToken cancellation);
+
+    /// <summary>A blob's bytes as a stream, or null when absent; the caller reads at most the size its manifest declares
+    /// and checks the hash.</summary>
+    Task<Stream?> OpenOrNullAsync(string path, CancellationToken cancellation);
+}
+
+/// <summary>Where a mirror writes: a directory, an S3-compatible bucket under a prefix.</summary>
+/// <remarks>The sync writes blobs, then manifests, then bins, then the index last, each file whole, so that a reader of the
+/// tree never finds a document naming something missing.</remarks>
+public interface IMirrorTarget
+{
+    /// <summary>For messages: the directory or <c>s3://bucket/prefix</c> written to.</summary>
+    string Description { get; }
+
+    /// <summary>The bytes the target holds at <paramref name="path"/>, or null when it holds none; at most
+    /// <paramref name="maxBytes"/> (more is an error).</summary>
+    Task<byte[]?> ReadOrNullAsync(string path, long maxBytes, CancellationToken cancellation);
+
+    /// <summary>The size of the file at <paramref name="path"/>, or null when there is none.</summary>
+    Task<long?> SizeOrNullAsync(string path, CancellationToken cancellation);
+
+    /// <summary>Replaces the file at <paramref name="path"/> with <paramref name="length"/> bytes of
+    /// <paramref name="content"/> (already verified) atomically and durably: a reader sees the old file or the new one,
+    /// never a part, and an acknowledged write survives a crash.</summary>
+    Task WriteAsync(string path, Stream content, long length, CancellationToken cancellation);
+
+    /// <summary>Deletes the file at <paramref name="path"/>; absent is not an error.</summary>
+    Task DeleteAsync(string path, CancellationToken cancellation);
+
+    /// <summary>The paths of every file under <paramref name="prefix"/> (a folder of the tree such as <c>v1/blobs/</c>).</summary>
+    IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellation);
+}
+
+/// <summary>A source offered more than the reader's limit for one file.</summary>
+public sealed class MirrorSourceTooLargeException(string path, long maxBytes)
+    : IOException($"{path} is larger than {maxBytes} bytes")
+{
+    public string Path { get; } = path;
+
+    public long MaxBytes { get; } = maxBytes;
+}
