@@ -4,6 +4,7 @@ using LivePatch.Cli.Commands;
 using LivePatch.Client.Host;
 using LivePatch.Client.Updates;
 using LivePatch.Core;
+using LivePatch.Mirror.S3;
 
 namespace LivePatch.Cli;
 
@@ -71,6 +72,10 @@ internal static class LpatchCommand
         catch (LpatchBusyException e)
         {
             return Report(error, ClientErrorCodes.Busy, e.Message);
+        }
+        catch (S3MirrorException e)
+        {
+            return Report(error, e.Error, e.Message); // an IOException with its own code: before the catch-all below
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
         {
