@@ -261,6 +261,38 @@ public sealed class MirrorModeTests(MirrorTreeFixture fixture) : IClassFixture<M
     }
 
     [Fact]
+    public async Task Root_SymlinkSwitchedToAnotherTree_ServesTheNewTree()
+    {
+        var link = Path.Combine(_folder, "current");
+        var next = Path.Combine(_folder, "next");
+        Directory.CreateSymbolicLink(link, _tree);
+        var (app, mirror) = await MirrorTreeFixture.StartMirrorAsync(link);
+        await using var _ = app;
+        using var __ = mirror;
+        var before = await mirror.GetByteArrayAsync(Manifest);
+        Directory.CreateDirectory(next);
+        foreach (var file in Directory.EnumerateFiles(_tree, "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(next, Path.GetRelativePath(_tree, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+
+        var replacement = before.ToArray();
+        replacement[^1] ^= 0xff;
+        await File.WriteAllBytesAsync(Path.Combine(next, Manifest), replacement);
+        File.CreateSymbolicLink(link + ".new", next);
+        // rename(2) of the new link over the old one, as an operator would switch trees (.NET's moves follow the link)
+        using (var mv = System.Diagnostics.Process.Start("mv", ["-T", link + ".new", link]))
+        {
+            mv.WaitForExit();
+            Assert.Equal(0, mv.ExitCode);
+        }
+
+        Assert.Equal(replacement, await mirror.GetByteArrayAsync(Manifest));
+    }
+
+    [Fact]
     public async Task Manifest_LargerThanAnySignedDocument_500AndNotRead()
     {
         await File.WriteAllBytesAsync(Path.Combine(_tree, Manifest), new byte[Mirror.MirrorFiles.MaxSignedDocumentBytes + 1]);

@@ -29,7 +29,7 @@ public sealed class MirrorFiles
     private const string OpenedFiles = "/proc/self/fd";
 
     private static readonly bool HasOpenedFiles = Directory.Exists(OpenedFiles);
-    private readonly string _realRoot;
+    private volatile string _realRoot;
     private readonly ILogger<MirrorFiles> _logger;
 
     public MirrorFiles(IOptions<MirrorOptions> options, ILogger<MirrorFiles> logger)
@@ -48,7 +48,7 @@ public sealed class MirrorFiles
     /// <summary>The channels whose coverage bins the tree holds, for the <c>unknown-channel</c> answer.</summary>
     public IReadOnlyList<string> Channels()
     {
-        var coverage = Path.GetDirectoryName(ChannelFolder("stable"))!;
+        var coverage = Path.Combine(Root, "v1", "coverage"); // the folder of MirrorTree.CoveragePath's channel folders
         return Directory.Exists(coverage)
             ? [.. Directory.EnumerateDirectories(coverage).Select(d => Path.GetFileName(d)).Where(ReadNames.IsChannel).Order(StringComparer.Ordinal)]
             : [];
@@ -123,8 +123,17 @@ public sealed class MirrorFiles
         var opened = HasOpenedFiles
             ? new FileInfo($"{OpenedFiles}/{file.SafeFileHandle.DangerousGetHandle().ToString(CultureInfo.InvariantCulture)}").LinkTarget
             : RealPath(path);
-        return opened is not null && opened.StartsWith(_realRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        if (opened is null || IsUnder(opened, _realRoot))
+        {
+            return opened is not null;
+        }
+
+        // The root itself may have moved since: a symbolic link switched to a freshly synced tree. Resolved again, once.
+        _realRoot = RealPath(Root);
+        return IsUnder(opened, _realRoot);
     }
+
+    private static bool IsUnder(string path, string root) => path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     /// <summary>The path with every symbolic link in it resolved, as realpath(3) does (missing parts are kept as they are).</summary>
     internal static string RealPath(string path, int depth = 0)
