@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using LivePatch.Core.Manifests;
 
 namespace LivePatch.EndToEnd.Tests;
 
@@ -86,37 +85,10 @@ public sealed class StaticMirrorTests : IDisposable
         Assert.True(run.Exit == 0, run.ToString());
     }
 
-    /// <summary>Copies the read tree top-down (index, bins, the manifests they name, the blobs those name), writing each file
-    /// whole; what <c>lpatch mirror sync</c> is for, done here by hand so that the test needs no more than the server.</summary>
     private async Task CopyTreeAsync()
     {
         using var http = new HttpClient { BaseAddress = new Uri(_server.Url) };
-        var policy = new Core.Trust.TrustPolicy { Roots = Core.Trust.TrustPolicy.LoadRoots([_server.Keys("root.pem")]) };
-        var index = await SaveAsync(http, "v1/index");
-        var bins = new RepositoryIndexVerifier(policy, TimeProvider.System).Verify(index, out var issue)?.Bins
-            ?? throw new InvalidOperationException(issue?.ToString());
-        foreach (var bin in bins)
-        {
-            var signed = await SaveAsync(http, $"v1/coverage/{bin.Channel}/{bin.Prefix}");
-            foreach (var kernel in new CoverageBinVerifier(policy, TimeProvider.System).Verify(signed).Bin!.Kernels)
-            {
-                var manifest = await SaveAsync(http, $"v1/manifests/{bin.Channel}/{kernel.BuildId}");
-                foreach (var patch in new ManifestVerifier(policy, TimeProvider.System).Verify(manifest).Manifest!.Patches)
-                {
-                    await SaveAsync(http, $"v1/blobs/sha256/{patch.Sha256}");
-                }
-            }
-        }
-    }
-
-    private async Task<byte[]> SaveAsync(HttpClient http, string path)
-    {
-        var bytes = await http.GetByteArrayAsync(path);
-        var file = Path.Combine(_tree, path);
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        await File.WriteAllBytesAsync(file + ".tmp", bytes);
-        File.Move(file + ".tmp", file, overwrite: true);
-        return bytes;
+        await ReadTreeCopy.CopyAsync(http, _tree, new Core.Trust.TrustPolicy { Roots = Core.Trust.TrustPolicy.LoadRoots([_server.Keys("root.pem")]) });
     }
 
     /// <summary>Debian's nginx on a free loopback port, serving the tree as files; returns its URL.</summary>
