@@ -46,7 +46,8 @@ kver=${LPATCH_VM_KERNEL:-$(apt-cache depends linux-image-amd64 2>/dev/null | sed
 headers=/usr/src/linux-headers-$kver-amd64
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
-[ -x /bin/busybox ] && /bin/busybox --list | grep -qx httpd || need+=(busybox-static)
+# The initramfs has no libraries for busybox: it must be the static build (busybox-static), with httpd.
+{ [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 && /bin/busybox --list | grep -qx httpd; } || need+=(busybox-static)
 command -v cpio >/dev/null || need+=(cpio)
 [ -d "$headers" ] || need+=("linux-headers-$kver-amd64")
 command -v gcc >/dev/null || need+=(gcc)
@@ -67,7 +68,8 @@ mkdir -p "$cache"
 deb=$(ls "$cache"/linux-image-"$kver"-amd64-unsigned_*.deb 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$deb" ]; then
     say "downloading linux-image-$kver-amd64-unsigned"
-    (cd "$cache" && apt-get download "linux-image-$kver-amd64-unsigned" >/dev/null 2>&1)
+    (cd "$cache" && { apt-get download "linux-image-$kver-amd64-unsigned" >/dev/null 2>&1 \
+        || { apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get download "linux-image-$kver-amd64-unsigned" >/dev/null; }; })
     deb=$(ls "$cache"/linux-image-"$kver"-amd64-unsigned_*.deb | sort -V | tail -n 1)
 fi
 dpkg-deb -x "$deb" "$work/image"
