@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
-using LivePatch.Core.Keys;
+using System.Security.Cryptography.X509Certificates;
+using LivePatch.Core;
 using LivePatch.Core.Manifests;
 using LivePatch.Core.Mirrors;
 using LivePatch.Core.Repository;
@@ -11,18 +12,27 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace LivePatch.Server.Tests.Upstream;
 
-/// <summary>A site repository's own key hierarchy, made once per test run: not the vendor's (<see cref="TestKeys"/>).</summary>
+/// <summary>A site repository's own key hierarchy (not the vendor's, <see cref="TestKeys"/>), made once per test run: ECDSA
+/// P-256, so it takes milliseconds where the development set's RSA module key takes seconds.</summary>
 internal static class SiteKeys
 {
     private static readonly Lazy<string> Folder = new(() =>
     {
-        var folder = Path.Combine(Path.GetTempPath(), $"lpatch-site-keys-{Environment.ProcessId}");
-        if (!File.Exists(Path.Combine(folder, "root.pem")))
-        {
-            using var keys = DevelopmentKeys.Generate(TimeProvider.System);
-            keys.WriteTo(folder);
-        }
-
+        var folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"lpatch-site-keys-{Environment.ProcessId}")).FullName;
+        var now = DateTimeOffset.UtcNow;
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var rootRequest = new CertificateRequest("CN=Site root, O=LivePatch Tests", rootKey, HashAlgorithmName.SHA256);
+        rootRequest.CertificateExtensions.Add(X509BasicConstraintsExtension.CreateForCertificateAuthority(0));
+        rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        using var root = rootRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(5));
+        using var signerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var signerRequest = new CertificateRequest("CN=Site manifest signer, O=LivePatch Tests", signerKey, HashAlgorithmName.SHA256);
+        signerRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        signerRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(LivePatchOids.ManifestSigningEku)], false));
+        using var signer = signerRequest.Create(root, now.AddDays(-1), now.AddYears(1), RandomNumberGenerator.GetBytes(16));
+        File.WriteAllText(Path.Combine(folder, "root.pem"), root.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(folder, "manifest-signing.pem"), signer.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(folder, "manifest-signing.key"), signerKey.ExportPkcs8PrivateKeyPem());
         return folder;
     });
 
