@@ -68,6 +68,9 @@ public static class RepositoryServiceExtensions
         services.AddHostedService<RepositoryStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<ResignService>());
         AddUpstream(services);
+        // The import logs one line per run; the HTTP client and Polly would log every GET (hundreds per run) at Information.
+        builder.Logging.AddFilter($"System.Net.Http.HttpClient.{HttpMirrorSource.HttpClientName}", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

@@ -61,7 +61,7 @@ public sealed class UpstreamImport(
             if (outcome.Value is { } s)
             {
                 logger.LogInformation("Upstream import from {Source}: repository {Repository} index version {Version}: {Imported} imported, {Updated} updated, "
-                    + "{Revoked} revoked, {Skipped} unchanged", source.Description, s.Repository, s.Version, s.Imported, s.Updated, s.Revoked, s.Skipped);
+                    + "{Revoked} revoked, {Skipped} skipped", source.Description, s.Repository, s.Version, s.Imported, s.Updated, s.Revoked, s.Skipped);
             }
 
             return outcome;
