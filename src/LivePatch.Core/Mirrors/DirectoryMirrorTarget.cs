@@ -10,7 +10,10 @@ namespace LivePatch.Core.Mirrors;
 /// written again, and no web server configured as the sample serves it. Files are world-readable (0644) and folders
 /// 0755 whatever the umask: the tree is public and a web server's workers run as another user.
 /// </remarks>
-public sealed class DirectoryMirrorTarget(string root) : IMirrorTarget
+/// <param name="root">The tree's root folder (created as needed).</param>
+/// <param name="durable">False skips the fsyncs: still all-or-nothing per file, but a power cut may lose acknowledged
+/// writes (and so break the write order on disk). Only for throwaway trees such as tests'; as <see cref="AtomicFile.Write"/>.</param>
+public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IMirrorTarget
 {
     /// <summary>rw-r--r--.</summary>
     public const UnixFileMode PublicFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
@@ -44,12 +47,15 @@ public sealed class DirectoryMirrorTarget(string root) : IMirrorTarget
             await using (var output = AtomicFile.CreateNew(temp, PublicFileMode))
             {
                 await CopyExactlyAsync(content, output, length, path, cancellation).ConfigureAwait(false);
-                output.Flush(flushToDisk: true);
+                output.Flush(flushToDisk: durable);
             }
 
             SetMode(temp, PublicFileMode);
             File.Move(temp, file, overwrite: true);
-            DirectorySync.Flush(folder);
+            if (durable)
+            {
+                DirectorySync.Flush(folder);
+            }
         }
         finally
         {
@@ -119,7 +125,10 @@ public sealed class DirectoryMirrorTarget(string root) : IMirrorTarget
 
         Directory.CreateDirectory(folder);
         SetMode(folder, PublicFolderMode);
-        DirectorySync.Flush(parent);
+        if (durable)
+        {
+            DirectorySync.Flush(parent);
+        }
     }
 
     private static void SetMode(string path, UnixFileMode mode)
