@@ -50,20 +50,7 @@ public sealed class MirrorDirectory
 
         await using (stream.ConfigureAwait(false))
         {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int read;
-            while ((read = await stream.ReadAsync(chunk, cancellation).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + read > maxBytes)
-                {
-                    throw new MirrorSourceTooLargeException(path, maxBytes);
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-
-            return buffer.ToArray();
+            return await MirrorStreams.ReadBoundedAsync(stream, path, maxBytes, cancellation).ConfigureAwait(false);
         }
     }
 

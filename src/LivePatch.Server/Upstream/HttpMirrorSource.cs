@@ -30,7 +30,7 @@ public sealed class HttpMirrorSource(HttpClient http, Uri baseUrl) : IMirrorSour
         }
 
         await using var body = await response.Content.ReadAsStreamAsync(cancellation);
-        return await BoundedRead.ReadAsync(body, path, maxBytes, cancellation);
+        return await MirrorStreams.ReadBoundedAsync(body, path, maxBytes, cancellation);
     }
 
     public async Task<Stream?> OpenOrNullAsync(string path, CancellationToken cancellation)

@@ -60,7 +60,7 @@ internal sealed class UpstreamModules(IMirrorSource source, PublishValidator val
         try
         {
             // Never past the size the signed manifest declares, whatever the source sends.
-            bytes = await BoundedRead.ReadAsync(stream, path, entry.Size, cancellation);
+            bytes = await MirrorStreams.ReadBoundedAsync(stream, path, entry.Size, cancellation);
         }
         catch (MirrorSourceTooLargeException)
         {
