@@ -21,7 +21,12 @@ internal static class MirrorCommands
             Description = "URL or DIR: a repository server or static mirror (http:// or https://), or a tree in a folder (a path or file:///path).",
             Required = true,
         };
-        var to = new Option<string>("--to") { Description = "DIR: the folder the tree is written to, created if missing (a path or file:///path).", Required = true };
+        var to = new Option<string>("--to")
+        {
+            Description = "DIR or s3://BUCKET/PREFIX: the folder the tree is written to, created if missing (a path or file:///path), or an " +
+                "S3-compatible bucket (endpoint, region and credentials from AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID, ... or a profile).",
+            Required = true,
+        };
         var channels = new Option<string[]>("--channel") { Description = "Copy only this channel; repeat for several (default: every channel the source's index lists)." };
         var roots = new Option<string[]>("--root")
         {
@@ -72,6 +77,7 @@ internal static class MirrorCommands
         var error = parse.InvocationConfiguration.Error;
         var target = MirrorEndpoints.OpenTarget(to);
         var (source, owner) = MirrorEndpoints.OpenSource(from, environment.RetryDelay);
+        using (target as IDisposable)
         using (owner)
         {
             // In place only on a terminal; a log or a pipe gets the summary line alone.

@@ -2,6 +2,7 @@ using LivePatch.Client;
 using LivePatch.Client.Mirrors;
 using LivePatch.Core;
 using LivePatch.Core.Mirrors;
+using LivePatch.Mirror.S3;
 
 namespace LivePatch.Cli.Commands;
 
@@ -30,15 +31,13 @@ internal static class MirrorEndpoints
         return (new DirectoryMirrorSource(folder), null);
     }
 
-    /// <summary>The target named by <c>--to</c>: a folder (a path or <c>file:///path</c>), created if missing.</summary>
-    /// <remarks>Other kinds plug in here: <c>s3://bucket/prefix</c> gets its target when the S3 target is merged; until then
-    /// it is a usage error that says so.</remarks>
+    /// <summary>The target named by <c>--to</c>: <c>s3://BUCKET/PREFIX</c> (endpoint, region and credentials from the standard
+    /// AWS settings, docs/mirrors.md), or a folder (a path or <c>file:///path</c>), created if missing.</summary>
     public static IMirrorTarget OpenTarget(string to)
     {
-        if (to.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+        if (S3Location.IsS3Url(to))
         {
-            throw new LivePatchFormatException(ErrorCodes.MirrorTargetUnsupported,
-                $"--to {to}: S3 targets are not available in this build yet; sync to a folder (--to DIR).");
+            return S3MirrorTarget.Create(to);
         }
 
         var folder = LocalFolder(to, "--to");
@@ -59,7 +58,7 @@ internal static class MirrorEndpoints
         if (value.Contains("://", StringComparison.Ordinal))
         {
             throw new LivePatchFormatException(ErrorCodes.MirrorTargetUnsupported,
-                $"{option} {value}: not a kind this command reads or writes (http(s):// for --from, a folder or file:///path for both).");
+                $"{option} {value}: not a kind this command reads or writes (http(s):// for --from, s3:// for --to, a folder or file:///path for both).");
         }
 
         return Path.GetFullPath(value);
