@@ -4,6 +4,7 @@ using LivePatch.Cli.Commands;
 using LivePatch.Client.Host;
 using LivePatch.Client.Updates;
 using LivePatch.Core;
+using LivePatch.Mirror.S3;
 
 namespace LivePatch.Cli;
 
@@ -16,7 +17,7 @@ internal static class LpatchCommand
     {
         var root = new RootCommand(
             "lpatch: signed Linux kernel live patches. Reads kernel build IDs, inspects, signs and verifies " +
-            "livepatch modules, makes key sets, signs or verifies repository manifests and publishes to a repository.\n" +
+            "livepatch modules, makes key sets, signs or verifies repository manifests, publishes to a repository and keeps verified mirrors of one.\n" +
             "Exit codes: 0 success, 1 verification refused, 2 usage or unreadable input, 3 no repository reachable, 4 loader failed, " +
             "5 another lpatch run holds the lock, 6 internal error.");
         root.Subcommands.Add(KernelCommands.Build());
@@ -27,6 +28,8 @@ internal static class LpatchCommand
         {
             root.Subcommands.Add(command);
         }
+
+        root.Subcommands.Add(MirrorCommands.Build(time ?? TimeProvider.System, repository ?? RepositoryEnvironment.Process));
 
         return root;
     }
@@ -71,6 +74,10 @@ internal static class LpatchCommand
         catch (LpatchBusyException e)
         {
             return Report(error, ClientErrorCodes.Busy, e.Message);
+        }
+        catch (S3MirrorException e)
+        {
+            return Report(error, e.Error, e.Message); // an IOException with its own code: before the catch-all below
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
         {

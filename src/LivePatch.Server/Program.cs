@@ -1,4 +1,6 @@
 using LivePatch.Server;
+using LivePatch.Server.Configuration;
+using LivePatch.Server.Mirror;
 
 try
 {
@@ -11,9 +13,11 @@ try
     }
 
     builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
-    builder.AddLivePatchRepository();
+    // The repository, or a read-only server of a mirror tree: the mode decides which services exist at all.
+    var mirror = ServerModeSetting.Read(builder.Configuration) == ServerMode.Mirror;
+    _ = mirror ? builder.AddLivePatchMirror() : builder.AddLivePatchRepository();
     var app = builder.Build();
-    app.MapLivePatchRepository();
+    _ = mirror ? app.MapLivePatchMirror() : app.MapLivePatchRepository();
     app.Run();
     return 0;
 }

@@ -6,6 +6,7 @@ using LivePatch.Server.Configuration;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Publishing;
 using LivePatch.Server.Storage;
+using LivePatch.Server.Upstream;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
@@ -66,6 +67,10 @@ public static class RepositoryServiceExtensions
         services.AddSingleton<ResignService>();
         services.AddHostedService<RepositoryStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<ResignService>());
+        AddUpstream(services);
+        // The import logs one line per run; the HTTP client and Polly would log every GET (hundreds per run) at Information.
+        builder.Logging.AddFilter($"System.Net.Http.HttpClient.{HttpMirrorSource.HttpClientName}", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -98,10 +103,31 @@ public static class RepositoryServiceExtensions
         app.MapReadApi();
         app.MapPatchesApi();
         app.MapApiKeysApi();
+        app.MapUpstreamApi();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         app.MapScalarApiReference(); // browsable API reference at /scalar
         return app;
+    }
+
+    /// <summary>A site repository's import from its vendor (<c>LivePatch:Upstream</c>): validated at start like the rest.</summary>
+    private static void AddUpstream(IServiceCollection services)
+    {
+        services.AddOptions<UpstreamOptions>()
+            .BindConfiguration(UpstreamOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate<IOptions<RepositoryOptions>>((upstream, repository) => upstream.Channels.Values.All(repository.Value.Channels.Contains),
+                "LivePatch:Upstream:Channels imports into a channel that is not in LivePatch:Channels.")
+            .ValidateOnStart();
+        // GETs only: the standard handler's retries with backoff and its time-outs; a blob read has the total time-out to finish.
+        services.AddHttpClient(HttpMirrorSource.HttpClientName).AddStandardResilienceHandler(o =>
+        {
+            o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(30);
+            o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(60);
+            o.TotalRequestTimeout.Timeout = TimeSpan.FromMinutes(2);
+        });
+        services.AddSingleton<UpstreamImport>();
+        services.AddHostedService<UpstreamSyncService>();
     }
 
     private static RepositoryOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<RepositoryOptions>>().Value;

@@ -1,54 +1,29 @@
-using System.Diagnostics;
 using System.Text.Json;
-using LivePatch.Core.Manifests;
+using static LivePatch.EndToEnd.Tests.MirrorFixture;
 
 namespace LivePatch.EndToEnd.Tests;
 
-/// <summary>A host behind a static mirror (Debian's nginx over a copy of the read tree, no server of ours): a verified
-/// "not covered" for a kernel with no patch, an apply for one with a patch, and a refusal when the mirror withholds a
-/// manifest its signed coverage bin names.</summary>
+/// <summary>A host behind a static mirror (Debian's nginx with samples/nginx-mirror.conf over a tree written by
+/// <c>lpatch mirror sync</c>, no server of ours): a verified "not covered" for a kernel with no patch, an apply for one with
+/// a patch, and a refusal when the mirror withholds a manifest its signed coverage bin names.</summary>
 public sealed class StaticMirrorTests : IDisposable
 {
-    private const string BuildId = "4a5a9b0affb66c437abcd455d2738af879985fa9"; // of fixtures/notes/sys-kernel-notes.bin
-    private const string Neighbour = "4a00000000000000000000000000000000000001"; // same bin, another kernel
-    private readonly string _root = Directory.CreateTempSubdirectory("lpatch-mirror-e2e-").FullName;
+    private readonly MirrorFixture _fixture = new();
     private readonly string _tree;
-    private readonly ServerProcess _server;
-    private Process? _nginx;
 
-    public StaticMirrorTests()
-    {
-        // nginx's workers run as an unprivileged user when started by root: they must be able to read the tree.
-        File.SetUnixFileMode(_root, (UnixFileMode)0b111_101_101);
-        _tree = Directory.CreateDirectory(Path.Combine(_root, "tree")).FullName;
-        _server = new ServerProcess(Path.Combine(_root, "server"), new Dictionary<string, string>
-        {
-            ["LivePatch__ModuleKeyring__0"] = FixtureFiles.PathOf("keys", "rsa2048.pem"),
-        });
-    }
+    public StaticMirrorTests() => _tree = Path.Combine(_fixture.Root, "tree");
 
-    public void Dispose()
-    {
-        if (_nginx is { HasExited: false })
-        {
-            _nginx.Kill(entireProcessTree: true);
-            _nginx.WaitForExit(10_000);
-        }
-
-        _nginx?.Dispose();
-        _server.Dispose();
-        Directory.Delete(_root, recursive: true);
-    }
+    public void Dispose() => _fixture.Dispose();
 
     [Fact]
     public async Task HostBehindNginx_NotCoveredThenAppliedThenWithheldRefused()
     {
-        await _server.StartAsync();
-        Publish(Neighbour);
-        await CopyTreeAsync();
-        var mirror = await StartNginxAsync();
-        var stage = Path.Combine(_root, "stage");
-        var config = WriteConfig(mirror, stage);
+        await _fixture.Server.StartAsync();
+        _fixture.Publish(Neighbour);
+        Synced();
+        using var nginx = await NginxMirror.StartAsync(_tree, Path.Combine(_fixture.Root, "nginx"));
+        var stage = Path.Combine(_fixture.Root, "stage");
+        var config = HostConfig.Write(_fixture.Root, [nginx.Url], _fixture.Server.Keys("root.pem"), new { kind = "stage", stageDirectory = stage });
 
         // The host's kernel has no patch: the mirror answers 404 and the signed bin (which lists the neighbour) proves it.
         var check = Lpatch.Run("check", "--config", config, "--json");
@@ -62,11 +37,10 @@ public sealed class StaticMirrorTests : IDisposable
         Assert.True(apply.Exit == 0, apply.ToString());
         Assert.Contains("not-covered", apply.Output);
         Assert.False(Directory.Exists(stage) && Directory.EnumerateFiles(stage).Any());
-        Assert.Contains("not-covered", Lpatch.Run("status", "--config", config, "--json").Output);
 
-        // Now it is covered: the same mirror, synced again, serves the patch.
-        Publish(BuildId);
-        await CopyTreeAsync();
+        // Now it is covered: the same mirror, synced again (only what changed), serves the patch.
+        _fixture.Publish(BuildId);
+        Assert.Contains("manifests 1, blobs 0", Synced());
         var applied = Lpatch.Run("apply", "--config", config);
         Assert.True(applied.Exit == 0, applied.ToString());
         Assert.Equal(File.ReadAllBytes(FixtureFiles.PathOf("modules", "lp_sample.rsa2048-sha256.ko")), File.ReadAllBytes(Path.Combine(stage, "lp_sample.ko")));
@@ -79,99 +53,43 @@ public sealed class StaticMirrorTests : IDisposable
         Assert.True(File.Exists(Path.Combine(stage, "lp_sample.ko")));
     }
 
-    private void Publish(string buildId)
+    [Fact]
+    public async Task Nginx_SampleConfiguration_SendsTheServersHeadersAndNothingElse()
     {
-        var env = new Dictionary<string, string> { ["LPATCH_SERVER"] = _server.Url, ["LPATCH_API_KEY"] = _server.AdminKey };
-        var run = Lpatch.Run(env, "publish", FixtureFiles.PathOf("modules", "lp_sample.rsa2048-sha256.ko"), "--build-id", buildId);
+        await _fixture.Server.StartAsync();
+        _fixture.Publish(BuildId);
+        Synced();
+        using var nginx = await NginxMirror.StartAsync(_tree, Path.Combine(_fixture.Root, "nginx"));
+        using var http = new HttpClient();
+        var sha256 = Directory.EnumerateFiles(Path.Combine(_tree, "v1", "blobs", "sha256")).Select(Path.GetFileName).Single();
+
+        foreach (var path in new[] { "v1/index", "v1/coverage/stable/4a", $"v1/manifests/stable/{BuildId}" })
+        {
+            using var document = await http.GetAsync($"{nginx.Url}/{path}");
+            Assert.Equal(200, (int)document.StatusCode);
+            Assert.Equal("application/pkcs7-mime; smime-type=signed-data", document.Content.Headers.ContentType?.ToString());
+            Assert.Equal("public, max-age=60, must-revalidate", document.Headers.NonValidated["Cache-Control"].ToString());
+            Assert.NotNull(document.Headers.ETag);
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{nginx.Url}/v1/blobs/sha256/{sha256}");
+        request.Headers.Range = new(10, null);
+        using var blob = await http.SendAsync(request);
+        Assert.Equal(206, (int)blob.StatusCode);
+        Assert.Equal("application/octet-stream", blob.Content.Headers.ContentType?.ToString());
+        Assert.Equal("public, max-age=31536000, immutable", blob.Headers.NonValidated["Cache-Control"].ToString());
+
+        File.WriteAllText(Path.Combine(_tree, "v1", "manifests", "stable", $".{BuildId}.tmp"), "partial");
+        foreach (var path in new[] { $"v1/manifests/stable/.{BuildId}.tmp", "v1/", "client.json", "v1/manifests/stable/0000000000000000" })
+        {
+            Assert.Equal(404, (int)(await http.GetAsync($"{nginx.Url}/{path}")).StatusCode);
+        }
+    }
+
+    private string Synced()
+    {
+        var run = _fixture.Sync(_tree);
         Assert.True(run.Exit == 0, run.ToString());
+        return run.Output;
     }
-
-    /// <summary>Copies the read tree top-down (index, bins, the manifests they name, the blobs those name), writing each file
-    /// whole; what <c>lpatch mirror sync</c> is for, done here by hand so that the test needs no more than the server.</summary>
-    private async Task CopyTreeAsync()
-    {
-        using var http = new HttpClient { BaseAddress = new Uri(_server.Url) };
-        var policy = new Core.Trust.TrustPolicy { Roots = Core.Trust.TrustPolicy.LoadRoots([_server.Keys("root.pem")]) };
-        var index = await SaveAsync(http, "v1/index");
-        var bins = new RepositoryIndexVerifier(policy, TimeProvider.System).Verify(index, out var issue)?.Bins
-            ?? throw new InvalidOperationException(issue?.ToString());
-        foreach (var bin in bins)
-        {
-            var signed = await SaveAsync(http, $"v1/coverage/{bin.Channel}/{bin.Prefix}");
-            foreach (var kernel in new CoverageBinVerifier(policy, TimeProvider.System).Verify(signed).Bin!.Kernels)
-            {
-                var manifest = await SaveAsync(http, $"v1/manifests/{bin.Channel}/{kernel.BuildId}");
-                foreach (var patch in new ManifestVerifier(policy, TimeProvider.System).Verify(manifest).Manifest!.Patches)
-                {
-                    await SaveAsync(http, $"v1/blobs/sha256/{patch.Sha256}");
-                }
-            }
-        }
-    }
-
-    private async Task<byte[]> SaveAsync(HttpClient http, string path)
-    {
-        var bytes = await http.GetByteArrayAsync(path);
-        var file = Path.Combine(_tree, path);
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        await File.WriteAllBytesAsync(file + ".tmp", bytes);
-        File.Move(file + ".tmp", file, overwrite: true);
-        return bytes;
-    }
-
-    /// <summary>Debian's nginx on a free loopback port, serving the tree as files; returns its URL.</summary>
-    private async Task<string> StartNginxAsync()
-    {
-        var port = LoopbackPorts.Free();
-        var prefix = Directory.CreateDirectory(Path.Combine(_root, "nginx")).FullName;
-        var conf = Path.Combine(prefix, "nginx.conf");
-        File.WriteAllText(conf, $$"""
-            daemon off;
-            worker_processes 1;
-            error_log {{prefix}}/error.log;
-            pid {{prefix}}/nginx.pid;
-            events { worker_connections 64; }
-            http {
-                access_log off;
-                log_not_found off;
-                client_body_temp_path {{prefix}}/body;
-                proxy_temp_path {{prefix}}/proxy;
-                fastcgi_temp_path {{prefix}}/fastcgi;
-                uwsgi_temp_path {{prefix}}/uwsgi;
-                scgi_temp_path {{prefix}}/scgi;
-                default_type application/octet-stream;
-                server {
-                    listen 127.0.0.1:{{port}};
-                    root {{_tree}};
-                }
-            }
-            """);
-        var nginx = File.Exists("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
-        // Nothing redirected: a pipe nobody reads would block nginx once full.
-        _nginx = Process.Start(new ProcessStartInfo(nginx, ["-p", prefix, "-c", conf]))!;
-        var url = $"http://127.0.0.1:{port}";
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                if ((await http.GetAsync($"{url}/v1/index")).IsSuccessStatusCode)
-                {
-                    return url;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            Assert.False(_nginx.HasExited, $"nginx exited: {(File.Exists(Path.Combine(prefix, "error.log")) ? File.ReadAllText(Path.Combine(prefix, "error.log")) : "")}");
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException("nginx did not answer within 10 s");
-    }
-
-    private string WriteConfig(string mirror, string stage) =>
-        HostConfig.Write(_root, [mirror], _server.Keys("root.pem"), new { kind = "stage", stageDirectory = stage });
 }

@@ -56,6 +56,42 @@ public sealed class StartupProcessTests
         AssertOneLineFailure(run, "--urls");
     }
 
+    [Theory]
+    [InlineData("none", "LivePatch:MirrorDirectory is required")]
+    [InlineData("missing", "does not exist")]
+    [InlineData("empty", "has no v1/index")]
+    [InlineData("bad-mode", "LivePatch:Mode must be")]
+    [InlineData("no-mode", "LivePatch:Mode is not 'mirror'")]
+    public void Start_MirrorModeWithoutATree_Exit1OneLineAndWritesNothing(string case_, string message)
+    {
+        var data = Directory.CreateTempSubdirectory("lpatch-start-").FullName;
+        var empty = Directory.CreateDirectory(Path.Combine(data, "empty")).FullName;
+        var settings = new Dictionary<string, string> { ["LivePatch__Mode"] = "mirror" };
+        switch (case_)
+        {
+            case "missing":
+                settings["LivePatch__MirrorDirectory"] = Path.Combine(data, "missing");
+                break;
+            case "empty":
+                settings["LivePatch__MirrorDirectory"] = empty;
+                break;
+            case "bad-mode":
+                settings["LivePatch__Mode"] = "readonly";
+                break;
+            case "no-mode":
+                settings.Remove("LivePatch__Mode");
+                settings["LivePatch__MirrorDirectory"] = empty;
+                break;
+        }
+
+        // Production with no keys configured: the mirror mode needs none, so the tree is what the start fails on.
+        var run = Run(data, "Production", settings);
+
+        AssertOneLineFailure(run, message);
+        Assert.Equal([empty], Directory.EnumerateFileSystemEntries(data)); // no data folder, no keys, no database
+        Assert.Empty(Directory.EnumerateFileSystemEntries(empty));
+    }
+
     private static void AssertOneLineFailure(ProcessRun run, string setting)
     {
         Assert.True(run.Exit == 1, run.ToString());

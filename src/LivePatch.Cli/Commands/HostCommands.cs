@@ -70,10 +70,26 @@ internal static class HostCommands
         var config = ConfigOption();
         var json = new Option<bool>("--json") { Description = "Print JSON." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Verify and say what would be applied or removed; change nothing." };
-        var command = new Command("apply", "Check, download, verify and apply the best patch for this kernel; move off revoked ones.") { config, json, dryRun };
+        var boot = new Option<bool>("--boot")
+        {
+            Description = "Early in boot, without the network: re-apply from the cache the patch applied to this kernel before the reboot, " +
+                "if it still verifies and the kept manifest does not revoke it.",
+        };
+        var command = new Command("apply", "Check, download, verify and apply the best patch for this kernel; move off revoked ones.") { config, json, dryRun, boot };
         command.SetAction(async (parse, cancellation) =>
         {
+            if (parse.GetValue(boot) && parse.GetValue(dryRun))
+            {
+                parse.InvocationConfiguration.Error.WriteLine("lpatch: error [usage]: --boot and --dry-run cannot be combined ('lpatch status' shows what is applied).");
+                return ExitCodes.UsageOrInput;
+            }
+
             var host = HostClient.Create(parse.GetRequiredValue(config), time);
+            if (parse.GetValue(boot))
+            {
+                return HostViews.WriteResult(parse, await host.Boot.ApplyAsync(cancellation), parse.GetValue(json));
+            }
+
             var progress = Console.IsErrorRedirected ? null : new TerminalProgress(parse.InvocationConfiguration.Error);
             var result = await host.Engine.ApplyAsync(parse.GetValue(dryRun), progress, cancellation);
             progress?.Done();

@@ -79,9 +79,8 @@ public static class ClientConfiguration
             problems.Add("repositories: list at least one repository URL");
         }
 
-        problems.AddRange(o.Repositories
-            .Where(r => !Uri.TryCreate(r, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            .Select(r => $"repositories: '{r}' is not an http:// or https:// URL"));
+        problems.AddRange(o.Repositories.Where(r => !IsRepositoryUrl(r))
+            .Select(r => $"repositories: '{r}' is not an http://, https:// or file:/// URL"));
         if (string.IsNullOrWhiteSpace(o.Channel) || !o.Channel.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
         {
             problems.Add($"channel: '{o.Channel}' is not a channel name (a-z, 0-9, '-')");
@@ -91,6 +90,12 @@ public static class ClientConfiguration
         problems.AddRange(Files(o.ModuleKeyring, "moduleKeyring", directoriesAllowed: true));
         Check(problems, !string.IsNullOrWhiteSpace(o.StateDirectory) && !string.IsNullOrWhiteSpace(o.CacheDirectory), "stateDirectory and cacheDirectory: must be set");
     }
+
+    /// <summary>http(s), or a local folder holding a synced tree (<c>file:///path</c>, no host: a medium that is not mounted
+    /// answers 404 like a mirror without the files, so its existence is not required here).</summary>
+    public static bool IsRepositoryUrl(string? url) => Uri.TryCreate(url, UriKind.Absolute, out var uri)
+        && (uri.Scheme is "http" or "https"
+            || (url!.StartsWith("file://", StringComparison.OrdinalIgnoreCase) && uri.IsFile && !uri.IsUnc && string.IsNullOrEmpty(uri.Host)));
 
     private static void ValidateLimits(ClientOptions o, List<string> problems)
     {

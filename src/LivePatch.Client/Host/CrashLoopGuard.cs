@@ -22,6 +22,10 @@ public sealed class CrashLoopGuard
     public const string InterruptedApply = "interrupted-apply";
     public const string HostDownAfterApply = "host-down-after-apply";
 
+    /// <summary>The host went down within the crash window of a boot re-apply (<c>lpatch apply --boot</c>): the next boot does
+    /// not re-apply it, whatever an apply before the reboot showed.</summary>
+    public const string HostDownAfterBootApply = "host-down-after-boot-apply";
+
     private const string PendingFile = "apply-pending.json";
     private const string LastApplyFile = "last-apply.json";
     private const string QuarantineFile = "quarantine.json";
@@ -44,10 +48,11 @@ public sealed class CrashLoopGuard
     /// <param name="level">The patch level.</param>
     /// <param name="moduleDigest">SHA-256 of the decompressed module (what the kernel loads): the quarantine holds whatever
     /// container the same module comes in next.</param>
+    /// <param name="atBoot">A boot re-apply: judged like any apply, quarantined as <see cref="HostDownAfterBootApply"/>.</param>
     /// <returns>The record to hand to <see cref="EndApply"/>.</returns>
-    public ApplyRecord BeginApply(string name, int level, string moduleDigest)
+    public ApplyRecord BeginApply(string name, int level, string moduleDigest, bool atBoot = false)
     {
-        var record = new ApplyRecord(name, level, NormalizeSha256(moduleDigest), ReadBootId(), _time.GetUtcNow());
+        var record = new ApplyRecord(name, level, NormalizeSha256(moduleDigest), ReadBootId(), _time.GetUtcNow(), atBoot);
         Write(PendingFile, record, CrashLoopGuardJsonContext.Default.ApplyRecord);
         return record;
     }
@@ -88,9 +93,11 @@ public sealed class CrashLoopGuard
 
         // A new boot: judge the last apply once. Boot start comes after the crash, so the window includes the
         // reboot itself; an apply time after boot start (a clock that jumped) counts as inside the window.
+        // A boot re-apply is judged the same way: it runs seconds after boot start, so a host it takes down reboots within
+        // the window, and without this the next boot would re-apply it again, a crash loop in the boot itself.
         if (BootStart() - last.Time < _options.CrashWindow)
         {
-            Quarantine(last, HostDownAfterApply);
+            Quarantine(last, last.AtBoot ? HostDownAfterBootApply : HostDownAfterApply);
         }
 
         File.Delete(StatePath(LastApplyFile));
@@ -103,6 +110,16 @@ public sealed class CrashLoopGuard
         var entry = Quarantined().FirstOrDefault(e => e.Sha256 == key);
         reason = entry?.Reason ?? "";
         return entry is not null;
+    }
+
+    /// <summary>The refusal for a quarantined module, matched on its blob hash and, once known, its module digest; null when
+    /// neither is quarantined.</summary>
+    public UpdateFailure? RefusalOrNull(string blob, string? digest)
+    {
+        var reason = "";
+        var hit = IsQuarantined(blob, out reason) || (digest is not null && IsQuarantined(digest, out reason));
+        return hit ? new UpdateFailure(ClientErrorCodes.PatchQuarantined,
+            $"this module is quarantined ({reason}); 'lpatch guard clear' lets it be tried again.") : null;
     }
 
     /// <summary>Every quarantined patch, oldest first.</summary>

@@ -6,10 +6,11 @@ namespace LivePatch.Client.Host;
 /// <summary>Everything a host command needs, built once from client.json: trust, loader, guard, engine.</summary>
 public sealed class HostClient
 {
-    private HostClient(ClientOptions options, UpdateEngine engine, IPatchLoader loader, CrashLoopGuard guard)
+    private HostClient(ClientOptions options, UpdateEngine engine, BootReapply boot, IPatchLoader loader, CrashLoopGuard guard)
     {
         Options = options;
         Engine = engine;
+        Boot = boot;
         Loader = loader;
         Guard = guard;
     }
@@ -17,6 +18,9 @@ public sealed class HostClient
     public ClientOptions Options { get; }
 
     public UpdateEngine Engine { get; }
+
+    /// <summary><c>lpatch apply --boot</c>: built without a repository client, so it cannot reach the network.</summary>
+    public BootReapply Boot { get; }
 
     public IPatchLoader Loader { get; }
 
@@ -39,7 +43,8 @@ public sealed class HostClient
 
         var guard = new CrashLoopGuard(options, time);
         var engine = new UpdateEngine(options, policy, keyring, loader, guard, time, url => Connect(url, options));
-        return new HostClient(options, engine, loader, guard);
+        var boot = new BootReapply(options, policy, keyring, loader, guard, time);
+        return new HostClient(options, engine, boot, loader, guard);
     }
 
     /// <summary>A repository client with the standard resilience handler: per-request time-out, retries with backoff and jitter.</summary>

@@ -26,6 +26,14 @@ public static class ClientErrorCodes
     public static readonly ErrorCode ModuleKernelMismatch = new("module-kernel-mismatch", ErrorCategory.Refused);
     public static readonly ErrorCode ModuleRevoked = new("module-revoked", ErrorCategory.Refused);
     public static readonly ErrorCode PatchQuarantined = new("patch-quarantined", ErrorCategory.Loader);
+
+    // lpatch apply --boot (docs/loaders.md, "Re-apply at boot"): what the host keeps locally is missing (exit 2), or no longer
+    // allows the patch it ran before the reboot (exit 1). Either way nothing is loaded; the next networked apply decides.
+    public static readonly ErrorCode BootManifestMissing = new("boot-manifest-missing", ErrorCategory.Invalid);
+    public static readonly ErrorCode BootModuleMissing = new("boot-module-missing", ErrorCategory.Invalid);
+    public static readonly ErrorCode BootModuleChanged = new("boot-module-changed", ErrorCategory.Refused);
+    public static readonly ErrorCode BootPatchRevoked = new("boot-patch-revoked", ErrorCategory.Refused);
+    public static readonly ErrorCode BootPatchNotOffered = new("boot-patch-not-offered", ErrorCategory.Refused);
     public static readonly ErrorCode ConfigurationInvalid = new("configuration-invalid", ErrorCategory.Configuration);
     public static readonly ErrorCode StateCorrupt = new("state-corrupt", ErrorCategory.Configuration);
     public static readonly ErrorCode StatePathUnsafe = new(Host.UnsafePathException.ErrorCode, ErrorCategory.Configuration);

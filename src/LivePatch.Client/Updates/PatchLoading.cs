@@ -109,13 +109,19 @@ internal sealed class PatchLoading(ClientOptions options, IPatchLoader loader, C
         return result;
     }
 
+    /// <summary>The boot re-apply (<see cref="BootReapply"/>): a module this host ran before the reboot, verified again from the
+    /// cache, handed to the loader inside the crash-loop guard as a boot apply. Nothing else is loaded this early, so nothing
+    /// is replaced or removed, and the state's record of the patch stays as it was.</summary>
+    public Task<LoaderResult> ReapplyAtBootAsync(UpdatePlan plan, VerifiedModule module, CancellationToken cancellation) =>
+        ApplyVerifiedAsync(plan, module, [], cancellation, atBoot: true);
+
     /// <summary>Writes the verified bytes into a private folder just before the loader runs, inside the crash-loop guard.</summary>
     private async Task<LoaderResult> ApplyVerifiedAsync(UpdatePlan plan, VerifiedModule module, IReadOnlyList<string> replaces,
-        CancellationToken cancellation)
+        CancellationToken cancellation, bool atBoot = false)
     {
         var target = module.Patch;
         using var file = VerifiedModuleFile.Write(Path.Combine(options.CacheDirectory, "load"), module);
-        var pending = guard.BeginApply(target.Name, target.Level, module.Digest);
+        var pending = guard.BeginApply(target.Name, target.Level, module.Digest, atBoot);
         var result = await loader.ApplyAsync(new PatchToApply(target.Name, target.Level, module.Digest, file.Path, target.Replace, replaces,
             plan.Kernel.Release, plan.Kernel.BuildId.Hex, target.Cves) { BlobSha256 = target.Sha256 }, cancellation);
         guard.EndApply(pending, result.Success, result.Code);

@@ -235,13 +235,7 @@ public sealed class UpdateEngine(
         };
     }
 
-    private UpdateFailure? QuarantineOf(string blob, string? digest)
-    {
-        var reason = "";
-        var hit = guard.IsQuarantined(blob, out reason) || (digest is not null && guard.IsQuarantined(digest, out reason));
-        return hit ? new UpdateFailure(ClientErrorCodes.PatchQuarantined,
-            $"this module is quarantined ({reason}); 'lpatch guard clear' lets it be tried again.") : null;
-    }
+    private UpdateFailure? QuarantineOf(string blob, string? digest) => guard.RefusalOrNull(blob, digest);
 
     private void RememberDigest(VerifiedModule module) =>
         _state.Stage(s => s.ModuleDigests.GetValueOrDefault(module.Patch.Sha256) == module.Digest ? s

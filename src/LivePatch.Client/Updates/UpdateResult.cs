@@ -25,6 +25,12 @@ public enum UpdateAction
     /// A success (exit 0); whatever is loaded stays as it is.</summary>
     NotCovered,
 
+    /// <summary><c>lpatch apply --boot</c> re-applied, from the cache, the patch this host ran on this kernel before the reboot.</summary>
+    BootReapplied,
+
+    /// <summary><c>lpatch apply --boot</c> had nothing to restore: nothing was applied to this kernel before, or it is loaded.</summary>
+    BootNothingToDo,
+
     Failed,
 }
 
@@ -55,6 +61,8 @@ public sealed record UpdateResult
         UpdateAction.WouldApply => "would-apply",
         UpdateAction.WouldRemove => "would-remove",
         UpdateAction.NotCovered => "not-covered",
+        UpdateAction.BootReapplied => "boot-reapplied",
+        UpdateAction.BootNothingToDo => "boot-nothing-to-do",
         _ => action.ToString().ToLowerInvariant(),
     };
 

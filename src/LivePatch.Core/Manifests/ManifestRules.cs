@@ -143,6 +143,12 @@ internal static partial class ManifestRules
         RequireProse(p.Description, ManifestLimits.MaxDescriptionLength, code, $"{path}.description");
         RequireDate(p.Published, code, $"{path}.published");
         RequireCount(p.Cves.Count, ManifestLimits.MaxCvesPerPatch, code, $"{path}.cves");
+        if (p.Upstream is { } upstream)
+        {
+            RequireShortText(upstream.Repository, code, $"{path}.upstream.repository");
+            RequireVersion(upstream.Version, code, $"{path}.upstream.version");
+        }
+
         for (var i = 0; i < p.Cves.Count; i++)
         {
             Require(p.Cves[i] is { } cve && CveId().IsMatch(cve), code, $"{path}.cves[{i}]: must be a CVE id like CVE-2024-1086.");

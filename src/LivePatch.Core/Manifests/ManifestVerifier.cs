@@ -27,4 +27,20 @@ public sealed class ManifestVerifier(TrustPolicy policy, TimeProvider time)
             ? ManifestVerificationResult.Refused(issue!)
             : new ManifestVerificationResult { Manifest = manifest, TrustedSigners = signed.TrustedSigners, Memo = signed.Memo };
     }
+
+    /// <summary>Verifies a manifest this host accepted before, kept to restore at boot what the host already ran: step 3
+    /// (signature, chain, EKU, threshold) and parsing as <see cref="Verify(ReadOnlySpan{byte}, SignatureMemo?)"/>, but not
+    /// step 5's freshness.</summary>
+    /// <remarks>Freshness defends against a freeze (an old manifest that hides newer patches or revocations). Re-applying at
+    /// boot never moves the host to anything newer than it ran, and a revocation in the kept manifest is still honoured, so
+    /// an expired kept manifest can only keep the host where it was before the reboot; any new level needs a fresh manifest
+    /// (docs/loaders.md, "Re-apply at boot").</remarks>
+    public ManifestVerificationResult VerifyKept(ReadOnlySpan<byte> signedManifest, SignatureMemo? memo)
+    {
+        var (manifest, issue) = SignedDocumentReader.Read(_signatures, signedManifest, LivePatchOids.ManifestContentType, memo,
+            ManifestSerializer.Deserialize, _ => null, out var signed);
+        return manifest is null
+            ? ManifestVerificationResult.Refused(issue!)
+            : new ManifestVerificationResult { Manifest = manifest, TrustedSigners = signed.TrustedSigners, Memo = signed.Memo };
+    }
 }

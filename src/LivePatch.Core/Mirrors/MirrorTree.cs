@@ -13,6 +13,47 @@ public static class MirrorTree
     public static string ManifestPath(string channel, string buildId) => $"v1/manifests/{channel}/{buildId}";
 
     public static string BlobPath(string sha256) => $"v1/blobs/sha256/{sha256}";
+
+    /// <summary>The folders a sync lists when it prunes: bins, manifests and blobs.</summary>
+    public const string CoverageFolder = "v1/coverage/";
+
+    /// <summary>See <see cref="CoverageFolder"/>.</summary>
+    public const string ManifestsFolder = "v1/manifests/";
+
+    /// <summary>See <see cref="CoverageFolder"/>.</summary>
+    public const string BlobsFolder = "v1/blobs/";
+
+    /// <summary>The longest channel name: the server's rule (<c>^[a-z0-9][a-z0-9-]{0,31}$</c>).</summary>
+    public const int MaxChannelLength = 32;
+
+    /// <summary>A channel name as the server allows it, and so safe as one path segment (no dot, no slash).</summary>
+    /// <remarks>Documents may carry any 256 characters as a channel; only these may become a path.</remarks>
+    public static bool IsChannelName(string? channel) =>
+        channel is { Length: > 0 and <= MaxChannelLength } && channel[0] != '-'
+        && channel.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
+
+    /// <summary>Whether <paramref name="path"/> is one of the four file shapes of the tree, built of valid names: what a
+    /// directory or a <c>file://</c> repository may answer, and nothing else (no "..", no hidden temp file).</summary>
+    public static bool IsTreePath(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path == IndexPath)
+        {
+            return true;
+        }
+
+        var parts = path.Split('/');
+        return parts switch
+        {
+            ["v1", "coverage", var channel, var prefix] => IsChannelName(channel) && IsHex(prefix, 2, 2),
+            ["v1", "manifests", var channel, var buildId] => IsChannelName(channel) && IsHex(buildId, 16, 128) && buildId.Length % 2 == 0,
+            ["v1", "blobs", "sha256", var sha256] => IsHex(sha256, 64, 64),
+            _ => false,
+        };
+    }
+
+    private static bool IsHex(string value, int min, int max) =>
+        value.Length >= min && value.Length <= max && value.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 }
 
 /// <summary>Where a mirror reads from: a repository server or static mirror over HTTP, a directory, a bundle.</summary>

@@ -68,4 +68,15 @@ public static class ProblemCodes
     public static readonly ErrorCode ApiKeyNotFound = ErrorCode.Define("api-key-not-found", ErrorCategory.NotFound);
     public static readonly ErrorCode ApiKeyNameInvalid = ErrorCode.Define("api-key-name-invalid", ErrorCategory.Invalid);
     public static readonly ErrorCode LastAdminKey = ErrorCode.Define("last-admin-key", ErrorCategory.Conflict);
+
+    // A site repository's import from its vendor (POST /v1/upstream/sync). The vendor's documents and modules are verified with
+    // Core's codes (cms-*, signer-*, manifest-*, index-*, coverage-*, signature-*, module checks), passed through unchanged.
+    public static readonly ErrorCode UpstreamNotConfigured = ErrorCode.Define("upstream-not-configured", ErrorCategory.NotFound);
+    public static readonly ErrorCode UpstreamBusy = ErrorCode.Define("upstream-busy", ErrorCategory.Busy);
+    public static readonly ErrorCode UpstreamUnreachable = ErrorCode.Define("upstream-unreachable", ErrorCategory.Unreachable);
+    public static readonly ErrorCode UpstreamFileMissing = ErrorCode.Define("upstream-file-missing", ErrorCategory.Unreachable);
+    public static readonly ErrorCode UpstreamDigestMismatch = ErrorCode.Define("upstream-digest-mismatch", ErrorCategory.Refused);
+    public static readonly ErrorCode UpstreamRollback = ErrorCode.Define("upstream-rollback", ErrorCategory.Refused);
+    public static readonly ErrorCode UpstreamWrongRepository = ErrorCode.Define("upstream-wrong-repository", ErrorCategory.Refused);
+    public static readonly ErrorCode UpstreamModuleMismatch = ErrorCode.Define("upstream-module-mismatch", ErrorCategory.Refused);
 }

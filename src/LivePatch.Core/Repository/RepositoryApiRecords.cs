@@ -122,3 +122,28 @@ public sealed record ProblemInfo
 
     public string? Code { get; init; }
 }
+
+/// <summary>What one import of a site repository from its vendor did (<c>POST /v1/upstream/sync</c>).</summary>
+public sealed record UpstreamSyncSummary
+{
+    /// <summary>The vendor's repository id, as its verified index names it.</summary>
+    public required string Repository { get; init; }
+
+    /// <summary>The version of the vendor index imported.</summary>
+    public required ulong Version { get; init; }
+
+    /// <summary>Where it was read from (a URL or a directory).</summary>
+    public required string Source { get; init; }
+
+    /// <summary>Site patches created from vendor patches.</summary>
+    public required int Imported { get; init; }
+
+    /// <summary>Site patches already imported that were added to another kernel or site channel.</summary>
+    public required int Updated { get; init; }
+
+    /// <summary>Site patches revoked because the vendor revoked them.</summary>
+    public required int Revoked { get; init; }
+
+    /// <summary>Vendor manifests not read again: unchanged since the last import.</summary>
+    public required int Skipped { get; init; }
+}

@@ -16,4 +16,5 @@ namespace LivePatch.Core.Repository;
 [JsonSerializable(typeof(ApiKeyInfo))]
 [JsonSerializable(typeof(IReadOnlyList<ApiKeyInfo>))]
 [JsonSerializable(typeof(ProblemInfo))]
+[JsonSerializable(typeof(UpstreamSyncSummary))]
 public sealed partial class RepositoryJsonContext : JsonSerializerContext;

@@ -4,12 +4,70 @@ using System.Security.Cryptography.X509Certificates;
 namespace LivePatch.Core.Trust;
 
 /// <summary>Decides whether a signer certificate is trusted under a <see cref="TrustPolicy"/> (RFC 5280).</summary>
-/// <remarks>Only pinned roots anchor trust: no system store, no network (AIA, CRL, OCSP).</remarks>
+/// <remarks>Only pinned roots anchor trust: no system store, no network (AIA, CRL, OCSP).
+/// A chain that was trusted is remembered for this instance's lifetime while the time stays inside the validity of every
+/// certificate that could be in it (as <see cref="SignatureMemo"/> argues: the outcome depends on the certificates, the
+/// policy and the time only): a mirror sync verifying thousands of documents by one signer builds its chain once, not
+/// once per document (about 40 ms each). Refusals are never remembered.</remarks>
 internal sealed class SignerCertificateValidator(TrustPolicy policy, TimeProvider time)
 {
+    /// <summary>Distinct signer chains remembered; a repository has a handful of signers, more only costs rebuilding.</summary>
+    private const int MaxRemembered = 64;
+
+    private readonly Dictionary<string, (DateTimeOffset NotBefore, DateTimeOffset NotAfter)> _trusted = new(StringComparer.Ordinal);
+
     public VerificationIssue? Validate(X509Certificate2 signer, X509Certificate2Collection cmsCertificates)
     {
         var now = time.GetUtcNow();
+        var key = ChainKey(signer, cmsCertificates);
+        lock (_trusted)
+        {
+            if (_trusted.TryGetValue(key, out var window) && now >= window.NotBefore && now < window.NotAfter)
+            {
+                return null;
+            }
+        }
+
+        var issue = ValidateChain(signer, cmsCertificates, now);
+        if (issue is null)
+        {
+            Remember(key, signer, cmsCertificates);
+        }
+
+        return issue;
+    }
+
+    private static string ChainKey(X509Certificate2 signer, X509Certificate2Collection cmsCertificates)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(SHA256.HashData(signer.RawData));
+        foreach (var digest in cmsCertificates.Select(c => Convert.ToHexString(SHA256.HashData(c.RawData))).Order(StringComparer.Ordinal))
+        {
+            hash.AppendData(System.Text.Encoding.ASCII.GetBytes(digest));
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>Keeps the window in which every certificate involved (the signer, the CMS's, the pinned roots) is valid.</summary>
+    private void Remember(string key, X509Certificate2 signer, X509Certificate2Collection cmsCertificates)
+    {
+        var certificates = cmsCertificates.Append(signer).Concat(policy.Roots).ToList();
+        var notBefore = certificates.Max(c => new DateTimeOffset(c.NotBefore.ToUniversalTime()));
+        var notAfter = certificates.Min(c => new DateTimeOffset(c.NotAfter.ToUniversalTime()));
+        lock (_trusted)
+        {
+            if (_trusted.Count >= MaxRemembered)
+            {
+                _trusted.Clear();
+            }
+
+            _trusted[key] = (notBefore, notAfter);
+        }
+    }
+
+    private VerificationIssue? ValidateChain(X509Certificate2 signer, X509Certificate2Collection cmsCertificates, DateTimeOffset now)
+    {
         using var chain = CreateChain(cmsCertificates, now);
         bool built;
         try

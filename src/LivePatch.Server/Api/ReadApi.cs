@@ -1,9 +1,5 @@
-using LivePatch.Core.Kernel;
-using LivePatch.Core.Manifests;
-using LivePatch.Core.Repository;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Manifests;
-using LivePatch.Server.Publishing;
 using LivePatch.Server.ReadPath;
 using LivePatch.Server.Storage;
 using Microsoft.Extensions.Options;
@@ -14,7 +10,6 @@ namespace LivePatch.Server.Api;
 /// <summary>The anonymous read path: manifests, blobs and the index, identical in layout to a static mirror.</summary>
 public static class ReadApi
 {
-
     public static IEndpointRouteBuilder MapReadApi(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1").WithTags("Read (anonymous)");
@@ -36,20 +31,17 @@ public static class ReadApi
             return unknown;
         }
 
-        // Only the canonical lowercase form names a manifest, as on a static mirror where paths are case-sensitive.
-        if (!BuildId.TryParse(buildId, out var id) || id.Hex != buildId)
+        if (!ReadNames.IsBuildId(buildId))
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.BuildIdInvalid, "The build ID must be 16 to 128 lowercase hex digits."));
+            return Problems.Result(ReadNames.BuildIdInvalid);
         }
 
         if (manifests.GetOrNull(channel, buildId) is not { } manifest)
         {
-            // A lookup, never a signature: the kernel's signed coverage bin is what proves "not covered" to a host.
-            return Problems.Result(new RepositoryProblem(ProblemCodes.KernelNotCovered,
-                $"No live patches for this kernel in channel '{channel}'; the signed coverage bin /v1/coverage/{channel}/{CoverageBin.PrefixOf(buildId)} says so."));
+            return Problems.Result(ReadNames.KernelNotCovered(channel, buildId));
         }
 
-        return Serve(context, manifest, ReadHeaders.SignedDocumentCacheControl);
+        return Serve(context, manifest);
     }
 
     private static IResult GetCoverage(string channel, string prefix, HttpContext context, CoverageService coverage, IOptions<RepositoryOptions> options)
@@ -59,48 +51,51 @@ public static class ReadApi
             return unknown;
         }
 
-        if (prefix.Length != CoverageBin.PrefixLength || !prefix.All(char.IsAsciiHexDigitLower) || coverage.GetOrNull(channel, prefix) is not { } bin)
+        // Every bin of a configured channel exists: one that is missing can only be a malformed name.
+        if (!ReadNames.IsPrefix(prefix) || coverage.GetOrNull(channel, prefix) is not { } bin)
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.PrefixInvalid, "A coverage bin is named by the first two lowercase hex digits of a build ID (00 to ff)."));
+            return Problems.Result(ReadNames.PrefixInvalid);
         }
 
-        return Serve(context, bin, ReadHeaders.SignedDocumentCacheControl);
+        return Serve(context, bin);
     }
 
     private static IResult GetIndex(HttpContext context, IndexService index) =>
-        Serve(context, index.CurrentOrNull ?? throw new InvalidOperationException("The index is signed at start, before requests are taken."), ReadHeaders.SignedDocumentCacheControl);
+        Serve(context, index.CurrentOrNull ?? throw new InvalidOperationException("The index is signed at start, before requests are taken."));
 
     private static IResult? UnknownChannelOrNull(string channel, RepositoryOptions options) =>
-        options.Channels.Contains(channel)
-            ? null
-            : Problems.Result(new RepositoryProblem(ProblemCodes.UnknownChannel, $"This repository has no channel of that name; it has: {string.Join(", ", options.Channels)}."));
+        options.Channels.Contains(channel) ? null : Problems.Result(ReadNames.UnknownChannel(options.Channels));
 
     private static IResult GetBlob(string hex, HttpContext context, BlobStore blobs)
     {
-        if (!BlobStore.IsSha256Hex(hex))
+        if (!ReadNames.IsSha256(hex))
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.InvalidHash, "A blob is named by its SHA-256: 64 lowercase hex digits."));
+            return Problems.Result(ReadNames.InvalidHash);
         }
 
         if (blobs.PathOrNull(hex) is not { } path)
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.BlobNotFound, "No module with that SHA-256 is stored here."));
+            return Problems.Result(ReadNames.BlobNotFound);
         }
 
         context.Response.Headers.CacheControl = ReadHeaders.BlobCacheControl;
         return TypedResults.PhysicalFile(path, ReadHeaders.BlobContentType, enableRangeProcessing: true, entityTag: new EntityTagHeaderValue($"\"{hex}\""));
     }
 
-    private static IResult Serve(HttpContext context, ServedDocument document, string cacheControl)
+    private static IResult Serve(HttpContext context, ServedDocument document) => ServeSignedDocument(context, document.Bytes, document.ETag);
+
+    /// <summary>A manifest, coverage bin or the index: its strong ETag and cache lifetime, then a 304 or the signed bytes
+    /// (the mirror mode answers with this too).</summary>
+    internal static IResult ServeSignedDocument(HttpContext context, byte[] bytes, string etag)
     {
         var headers = context.Response.Headers;
-        headers.ETag = document.ETag;
-        headers.CacheControl = cacheControl;
-        if (ReadHeaders.Matches(context.Request.Headers.IfNoneMatch, document.ETag))
+        headers.ETag = etag;
+        headers.CacheControl = ReadHeaders.SignedDocumentCacheControl;
+        if (ReadHeaders.Matches(context.Request.Headers.IfNoneMatch, etag))
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        return TypedResults.Bytes(document.Bytes, ReadHeaders.CmsContentType);
+        return TypedResults.Bytes(bytes, ReadHeaders.CmsContentType);
     }
 }

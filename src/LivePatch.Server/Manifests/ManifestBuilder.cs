@@ -38,6 +38,9 @@ internal static class ManifestBuilder
         Description = p.Description,
         // Hosts' patch delay counts from when the patch entered this channel, not from the first publish.
         Published = DateTimeOffset.FromUnixTimeMilliseconds(p.Channels[channel]),
+        Upstream = p.UpstreamRepository is { } repository
+            ? new PatchUpstream { Repository = repository, Version = (ulong)(p.UpstreamVersion ?? 0) }
+            : null,
     };
 
     private static RevokedPatch ToRevoked(PatchDocument p) => new()

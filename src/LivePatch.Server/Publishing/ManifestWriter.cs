@@ -42,10 +42,10 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
 
     /// <summary>Runs a write under the writer lock, then renders, batch by batch, the kernels its <see cref="Commit"/> left
     /// (recorded in the <see cref="WriteBatches"/> <paramref name="work"/> is given), the bins of all its kernels and the index.</summary>
-    internal Outcome<PatchInfo> Write(Func<WriteBatches, Outcome<PatchInfo>> work)
+    internal Outcome<T> Write<T>(Func<WriteBatches, Outcome<T>> work) where T : class
     {
         var batches = new WriteBatches();
-        Outcome<PatchInfo> outcome;
+        Outcome<T> outcome;
         lock (_writer)
         {
             outcome = work(batches);

@@ -28,7 +28,7 @@ public sealed class PatchDeletion(
     BlobCache cache,
     ILogger<PatchDeletion> logger)
 {
-    public Outcome<PatchInfo> Delete(int id, string admin) => writer.Write(batches => DeleteUnderLock(id, admin, batches));
+    public Outcome<PatchInfo> Delete(int id, string admin) => writer.Write<PatchInfo>(batches => DeleteUnderLock(id, admin, batches));
 
     private Outcome<PatchInfo> DeleteUnderLock(int id, string admin, WriteBatches batches)
     {

@@ -36,7 +36,7 @@ public sealed class PatchService(
             return validated.Problem!;
         }
 
-        return writer.Write(batches =>
+        return writer.Write<PatchInfo>(batches =>
         {
             var existing = module.BuildIds.ToDictionary(id => id, PatchesOf);
             var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(request.Module));
@@ -109,7 +109,7 @@ public sealed class PatchService(
             return new RepositoryProblem(ProblemCodes.UnknownChannel, $"Unknown channel; this repository has: {string.Join(", ", _options.Channels)}.");
         }
 
-        return writer.Write(batches =>
+        return writer.Write<PatchInfo>(batches =>
         {
             if (db.Patches.FindById(id) is not { } doc)
             {
@@ -157,7 +157,7 @@ public sealed class PatchService(
                 "Give a reason (1 to 1000 characters, no control characters but newline and tab): hosts show it when they remove the patch.");
         }
 
-        return writer.Write(batches =>
+        return writer.Write<PatchInfo>(batches =>
         {
             if (db.Patches.FindById(id) is not { } doc)
             {

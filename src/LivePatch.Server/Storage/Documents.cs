@@ -47,6 +47,13 @@ public sealed class PatchDocument
     public string? RevokedReason { get; set; }
 
     public long? RevokedMs { get; set; }
+
+    /// <summary>For a patch a site repository imported: the vendor's repository id (the vendor's patch is this one's name,
+    /// level and SHA-256 there); null for a patch published here.</summary>
+    public string? UpstreamRepository { get; set; }
+
+    /// <summary>The vendor index version of the import that brought the patch.</summary>
+    public long? UpstreamVersion { get; set; }
 }
 
 /// <summary>A kernel build that has patches (collection <c>kernels</c>, id = its build ID): what listing kernels reads, one page
@@ -157,4 +164,40 @@ public sealed class PendingWriteDocument
     public string Id { get; set; } = "";
 
     public List<string> BuildIds { get; set; } = [];
+}
+
+/// <summary>What a site repository last imported from one vendor repository (collection <c>upstream</c>, id = the vendor's
+/// repository id): written after every change of a successful import, so an interrupted one is simply done again.</summary>
+public sealed class UpstreamDocument
+{
+    [BsonId]
+    public string Id { get; set; } = "";
+
+    /// <summary>The version of the vendor index last imported: an older one is refused (rollback).</summary>
+    public long IndexVersion { get; set; }
+
+    /// <summary>SHA-256 of each vendor coverage bin (<c>channel/prefix</c>) as last imported: an unchanged bin is not read again.</summary>
+    public List<UpstreamBinEntry> Bins { get; set; } = [];
+
+    public long ImportedMs { get; set; }
+}
+
+/// <summary>One vendor coverage bin as last imported.</summary>
+public sealed class UpstreamBinEntry
+{
+    public string Bin { get; set; } = "";
+
+    public string Sha256 { get; set; } = "";
+}
+
+/// <summary>The version of one vendor manifest last imported (collection <c>upstreamkernels</c>, id
+/// <c>repository/channel/buildId</c>): a newer one is read, an older one refused (rollback).</summary>
+public sealed class UpstreamKernelDocument
+{
+    [BsonId]
+    public string Id { get; set; } = "";
+
+    public long Version { get; set; }
+
+    public static string KeyOf(string repository, string channel, string buildId) => $"{repository}/{channel}/{buildId}";
 }

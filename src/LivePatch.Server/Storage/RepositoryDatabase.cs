@@ -22,6 +22,8 @@ public sealed class RepositoryDatabase : IDisposable
         mapper.ToDocument(new PendingWriteDocument());
         mapper.ToDocument(new BinDocument());
         mapper.ToDocument(new PendingBinDocument());
+        mapper.ToDocument(new UpstreamDocument { Bins = [new UpstreamBinEntry()] });
+        mapper.ToDocument(new UpstreamKernelDocument());
 
         // Direct connection: one process owns the file; LiteDB's journal makes each commit all-or-nothing.
         _open = () => new LiteDatabase(new ConnectionString
@@ -133,6 +135,12 @@ public sealed class RepositoryDatabase : IDisposable
     /// <summary>Bins whose kernels' manifests a committed change re-signed: written in that change's transaction, removed
     /// when the bin is re-signed.</summary>
     public ILiteCollection<PendingBinDocument> PendingBins => Database.GetCollection<PendingBinDocument>("pendingbins");
+
+    /// <summary>A site repository's import state per vendor repository (<see cref="UpstreamDocument"/>).</summary>
+    public ILiteCollection<UpstreamDocument> Upstreams => Database.GetCollection<UpstreamDocument>("upstream");
+
+    /// <summary>The vendor manifest versions a site repository imported (<see cref="UpstreamKernelDocument"/>).</summary>
+    public ILiteCollection<UpstreamKernelDocument> UpstreamKernels => Database.GetCollection<UpstreamKernelDocument>("upstreamkernels");
 
     private ILiteCollection<CounterDocument> Counters => Database.GetCollection<CounterDocument>("counters");
 

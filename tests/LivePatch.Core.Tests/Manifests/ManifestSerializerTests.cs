@@ -135,3 +135,48 @@ public sealed class ManifestSerializerTests
         return json[start..json.IndexOf("}]", StringComparison.Ordinal)] + "}";
     }
 }
+
+public sealed class ManifestUpstreamTests
+{
+    private static Manifest WithUpstream(string repository, ulong version) => SampleManifests.Manifest() with
+    {
+        Patches = [SampleManifests.Manifest().Patches[0] with { Upstream = new PatchUpstream { Repository = repository, Version = version } }],
+    };
+
+    [Fact]
+    public void Serialize_PatchWithUpstream_WritesTheObjectAndRoundTrips()
+    {
+        var bytes = ManifestSerializer.Serialize(WithUpstream("vendor", 42));
+
+        Assert.Contains("\"upstream\":{\"repository\":\"vendor\",\"version\":42}", Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
+        Assert.Equal(new PatchUpstream { Repository = "vendor", Version = 42 }, ManifestSerializer.Deserialize(bytes).Patches[0].Upstream);
+    }
+
+    [Fact]
+    public void Serialize_PatchWithoutUpstream_LeavesTheMemberOut()
+    {
+        Assert.DoesNotContain("upstream", Encoding.UTF8.GetString(ManifestSerializer.Serialize(SampleManifests.Manifest())), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deserialize_UnknownMembersInUpstream_AreIgnoredAsForOlderHosts()
+    {
+        // A later server may say more about provenance; a host of today reads on, as hosts from before `upstream` read it.
+        var json = Encoding.UTF8.GetString(ManifestSerializer.Serialize(WithUpstream("vendor", 7)))
+            .Replace("\"version\":7}", "\"version\":7,\"patchId\":\"12\",\"extra\":{\"a\":[1]}}", StringComparison.Ordinal);
+
+        Assert.Equal("vendor", ManifestSerializer.Deserialize(Encoding.UTF8.GetBytes(json)).Patches[0].Upstream!.Repository);
+    }
+
+    [Theory]
+    [InlineData("", 1UL)]
+    [InlineData("ven\u001bdor", 1UL)]
+    [InlineData("vendor", ManifestLimits.MaxVersion + 1)]
+    public void Serialize_UpstreamOutsideTheCaps_ThrowsManifestMalformed(string repository, ulong version)
+    {
+        var e = Assert.Throws<LivePatchFormatException>(() => ManifestSerializer.Serialize(WithUpstream(repository, version)));
+
+        Assert.Equal(ErrorCodes.ManifestMalformed, e.Code);
+        Assert.Contains("upstream", e.Message, StringComparison.Ordinal);
+    }
+}

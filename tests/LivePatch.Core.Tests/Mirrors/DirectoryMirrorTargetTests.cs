@@ -1,0 +1,63 @@
+using LivePatch.Core.Mirrors;
+
+namespace LivePatch.Core.Tests.Mirrors;
+
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class DirectoryMirrorTargetTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("lpatch-target-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task WriteAsync_NewFile_WorldReadableWholeAndNoTempLeft()
+    {
+        var target = new DirectoryMirrorTarget(_root);
+        var path = MirrorTree.ManifestPath("stable", Canned.BuildId);
+
+        await target.WriteAsync(path, new MemoryStream([1, 2, 3, 4]), 3, default);
+
+        Assert.Equal([1, 2, 3], await target.ReadOrNullAsync(path, 10, default));
+        Assert.Equal(3, await target.SizeOrNullAsync(path, default));
+        Assert.Equal(DirectoryMirrorTarget.PublicFileMode, File.GetUnixFileMode(Path.Combine(_root, path)));
+        Assert.Equal(DirectoryMirrorTarget.PublicFolderMode, File.GetUnixFileMode(Path.Combine(_root, "v1", "manifests")));
+        Assert.Equal([path], await target.ListAsync("v1/", default).ToListAsync());
+    }
+
+    [Fact]
+    public async Task WriteAsync_ContentShorterThanLength_ThrowsAndKeepsTheOldFile()
+    {
+        var target = new DirectoryMirrorTarget(_root);
+        await target.WriteAsync(MirrorTree.IndexPath, new MemoryStream([9]), 1, default);
+
+        await Assert.ThrowsAsync<IOException>(() => target.WriteAsync(MirrorTree.IndexPath, new MemoryStream([1, 2]), 5, default));
+
+        Assert.Equal([9], await target.ReadOrNullAsync(MirrorTree.IndexPath, 10, default));
+        Assert.Single(Directory.EnumerateFiles(Path.Combine(_root, "v1")));
+    }
+
+    [Theory]
+    [InlineData("../outside")]
+    [InlineData("v1/manifests/stable/../../../x")]
+    [InlineData("v1/blobs/sha256/short")]
+    [InlineData("v1/manifests/../index")]
+    [InlineData("v1/coverage/Stable/00")]
+    [InlineData("v1/manifests/stable/.0123456789abcdef.tmp")]
+    public async Task WriteAsync_NotATreePath_Refused(string path)
+    {
+        var target = new DirectoryMirrorTarget(_root);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => target.WriteAsync(path, new MemoryStream([1]), 1, default));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root));
+    }
+
+    [Fact]
+    public async Task ReadOrNullAsync_LargerThanTheLimit_ThrowsTooLarge()
+    {
+        var target = new DirectoryMirrorTarget(_root);
+        await target.WriteAsync(MirrorTree.IndexPath, new MemoryStream(new byte[100]), 100, default);
+
+        await Assert.ThrowsAsync<MirrorSourceTooLargeException>(() => target.ReadOrNullAsync(MirrorTree.IndexPath, 99, default));
+        Assert.Null(await new DirectoryMirrorSource(_root).ReadOrNullAsync(MirrorTree.BlobPath(new string('a', 64)), 10, default));
+    }
+}
