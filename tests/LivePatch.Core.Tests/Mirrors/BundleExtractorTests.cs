@@ -60,6 +60,23 @@ public sealed class BundleExtractorTests : IDisposable
     }
 
     [Fact]
+    public async Task ExtractAsync_AByteChangedAnywhere_IsRefused()
+    {
+        var random = new Random(7);
+        var module = new byte[20_000];
+        random.NextBytes(module); // incompressible, so most of the file is this entry's data
+        var bytes = File.ReadAllBytes(await WriteBundleAsync((Blob, module), (Manifest, new byte[300]), (MirrorTree.IndexPath, new byte[100])));
+
+        foreach (var position in new[] { 20, bytes.Length / 4, bytes.Length / 2, bytes.Length * 3 / 4, bytes.Length - 6 })
+        {
+            var damaged = bytes.ToArray();
+            damaged[position] ^= 0x20;
+            var error = await Assert.ThrowsAsync<LivePatchFormatException>(() => ExtractAsync(damaged));
+            Assert.StartsWith("bundle-", error.Code);
+        }
+    }
+
+    [Fact]
     public async Task ExtractAsync_NotZstd_IsCorrupt()
     {
         var error = await Assert.ThrowsAsync<LivePatchFormatException>(() => ExtractAsync("this is not a bundle at all"u8.ToArray()));

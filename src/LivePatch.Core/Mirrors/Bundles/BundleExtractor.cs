@@ -8,7 +8,7 @@ public sealed record BundleContents(string Directory, int Entries, long Bytes);
 
 /// <summary>Unpacks a bundle into a private staging folder, refusing anything that is not a regular file of the read tree
 /// within <see cref="BundleLimits"/>; nothing is trusted yet (the mirror sync verifies the staged tree next).</summary>
-/// <remarks>Names are checked with <see cref="MirrorTreePath"/> before any path is built from them, so no entry can
+/// <remarks>Names are checked with <see cref="MirrorTree.KindOf"/> before any path is built from them, so no entry can
 /// name a file outside the folder; links, devices and folders are refused, not skipped, since a real bundle never holds
 /// them.</remarks>
 public static class BundleExtractor
@@ -31,6 +31,8 @@ public static class BundleExtractor
                 await CopyExactlyAsync(entry, Path.Combine(stagingDirectory, entry.Name), cancellation);
                 bytesUnpacked?.Report(total);
             }
+
+            await DrainAsync(zstd, cancellation);
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ZstdException or FormatException)
         {
@@ -42,11 +44,27 @@ public static class BundleExtractor
         return new BundleContents(stagingDirectory, seen.Count, total);
     }
 
+    /// <summary>Reads what follows the tar's end to the end of the zstd frame, so that the frame's checksum is checked: a
+    /// damaged byte anywhere is refused, even in an entry the import would not have needed.</summary>
+    private static async Task DrainAsync(Stream zstd, CancellationToken cancellation)
+    {
+        const int MaxTrailingBytes = 64 * 1024; // tar writers pad to a record (10 KiB); anything much longer is not a bundle
+        var buffer = new byte[16 * 1024];
+        long trailing = 0;
+        int read;
+        while ((read = await zstd.ReadAsync(buffer, cancellation)) > 0)
+        {
+            trailing += read;
+            LivePatchFormatException.ThrowUnless(trailing <= MaxTrailingBytes, ErrorCodes.BundleCorrupt,
+                $"The bundle holds more than {MaxTrailingBytes} bytes after the end of its archive.");
+        }
+    }
+
     private static void CheckEntry(TarEntry entry, HashSet<string> seen, BundleLimits limits)
     {
         LivePatchFormatException.ThrowUnless(entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile,
             ErrorCodes.BundleEntryInvalid, $"Bundle entry '{Printable(entry.Name)}' is a {entry.EntryType}, not a regular file.");
-        var kind = MirrorTreePath.KindOf(entry.Name) ?? throw new LivePatchFormatException(ErrorCodes.BundleEntryInvalid,
+        var kind = MirrorTree.KindOf(entry.Name) ?? throw new LivePatchFormatException(ErrorCodes.BundleEntryInvalid,
             $"Bundle entry '{Printable(entry.Name)}' is not a file of the read tree (v1/index, v1/coverage/…, v1/manifests/…, v1/blobs/sha256/…).");
         LivePatchFormatException.ThrowUnless(seen.Add(entry.Name), ErrorCodes.BundleEntryInvalid,
             $"Bundle entry '{entry.Name}' appears twice.");

@@ -25,6 +25,7 @@ public sealed class BundleWriter : IMirrorTarget, IAsyncDisposable
         _temp = $"{_path}.tmp-{Environment.ProcessId}";
         _file = new FileStream(_temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
         _zstd = new CompressionStream(_file, compressionLevel, leaveOpen: true);
+        _zstd.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_checksumFlag, 1); // a flipped bit is "damaged", not a puzzle
         _tar = new TarWriter(_zstd, TarEntryFormat.Pax, leaveOpen: true);
     }
 
@@ -42,7 +43,7 @@ public sealed class BundleWriter : IMirrorTarget, IAsyncDisposable
 
     public async Task WriteAsync(string path, Stream content, long length, CancellationToken cancellation)
     {
-        if (MirrorTreePath.KindOf(path) is null)
+        if (MirrorTree.KindOf(path) is null)
         {
             throw new ArgumentException($"'{path}' is not a path of the read tree", nameof(path));
         }
