@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using LivePatch.Core.Trust;
 
 namespace LivePatch.EndToEnd.Tests;
@@ -31,16 +32,33 @@ internal sealed class MirrorFixture : IDisposable
         Directory.Delete(Root, recursive: true);
     }
 
-    public void Publish(params string[] buildIds)
+    /// <summary>The module <see cref="Publish"/> uploads.</summary>
+    public const string Module = "lp_sample.rsa2048-sha256.ko";
+
+    /// <summary>Publishes the fixture module for <paramref name="buildIds"/>; returns the new patch's id.</summary>
+    public string Publish(params string[] buildIds) => PublishFile(Module, buildIds);
+
+    /// <summary>Publishes <c>fixtures/modules/<paramref name="module"/></c> for <paramref name="buildIds"/>; returns the new
+    /// patch's id.</summary>
+    public string PublishFile(string module, params string[] buildIds)
     {
         var env = new Dictionary<string, string> { ["LPATCH_SERVER"] = Server.Url, ["LPATCH_API_KEY"] = Server.AdminKey };
-        var args = new List<string> { "publish", FixtureFiles.PathOf("modules", "lp_sample.rsa2048-sha256.ko") };
+        var args = new List<string> { "publish", FixtureFiles.PathOf("modules", module) };
         foreach (var buildId in buildIds)
         {
             args.AddRange(["--build-id", buildId]);
         }
 
         var run = Lpatch.Run(env, [.. args]);
+        Assert.True(run.Exit == 0, run.ToString());
+        return Regex.Match(run.Output, @"\(id (\d+)\)").Groups[1].Value; // "published NAME level L (id N) to ..."
+    }
+
+    /// <summary><c>lpatch patches delete ID</c> as the admin: the patch leaves every manifest and bin.</summary>
+    public void Delete(string patchId)
+    {
+        var env = new Dictionary<string, string> { ["LPATCH_SERVER"] = Server.Url, ["LPATCH_API_KEY"] = Server.AdminKey };
+        var run = Lpatch.Run(env, "patches", "delete", patchId);
         Assert.True(run.Exit == 0, run.ToString());
     }
 
@@ -49,4 +67,8 @@ internal sealed class MirrorFixture : IDisposable
         ["mirror", "sync", "--from", from ?? Server.Url, "--to", to, "--root", Server.Keys("root.pem"), .. more];
 
     public ProcessRun Sync(string to, string? from = null, params string[] more) => Lpatch.Run(SyncArgs(to, from, more));
+
+    /// <summary><see cref="Sync"/> with <paramref name="environment"/> added to lpatch's (the AWS settings of an s3:// target).</summary>
+    public ProcessRun SyncWith(IReadOnlyDictionary<string, string> environment, string to, string? from = null, params string[] more) =>
+        Lpatch.Run(environment, SyncArgs(to, from, more));
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Xml.Linq;
 
 namespace LivePatch.Testing;
 
@@ -66,6 +67,29 @@ public sealed class S3rverProcess : IAsyncDisposable
 
     /// <summary>The plain (unsigned) HTTP URL of an object: what a host configured with <c>ROOT/BUCKET/PREFIX</c> fetches.</summary>
     public Uri ObjectUrl(string key) => new(Endpoint, $"{Bucket}/{key}");
+
+    /// <summary>Every object under <paramref name="prefix"/> with its bytes, read as an anonymous reader would (unsigned
+    /// ListObjectsV2, page by page, then a GET of each key): what a test compares before and after a sync.</summary>
+    public async Task<SortedDictionary<string, byte[]>> ObjectsAsync(string prefix)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var objects = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        string? token = null;
+        do
+        {
+            var query = $"{Bucket}?list-type=2&prefix={Uri.EscapeDataString(prefix)}" + (token is null ? "" : $"&continuation-token={Uri.EscapeDataString(token)}");
+            var listing = XDocument.Parse(await http.GetStringAsync(new Uri(Endpoint, query)));
+            foreach (var key in listing.Descendants().Where(e => e.Name.LocalName == "Key").Select(e => e.Value))
+            {
+                objects[key] = await http.GetByteArrayAsync(ObjectUrl(key));
+            }
+
+            token = listing.Descendants().FirstOrDefault(e => e.Name.LocalName == "NextContinuationToken")?.Value;
+        }
+        while (token is { Length: > 0 });
+
+        return objects;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -29,8 +29,8 @@ public sealed record DocumentAddress(DocumentKind Kind, string Channel, string N
 /// <remarks><c>NotModified</c>: the repository answered 304 and <c>Signed</c> is the cached copy.</remarks>
 public sealed record FetchedDocument(byte[] Signed, string? ETag, bool NotModified, string Repository);
 
-/// <summary>What one fetch gave: the bytes, or that the repository has no such document (a 404 that says nothing else, or
-/// the server's <c>kernel-not-covered</c>), or why it failed.</summary>
+/// <summary>What one fetch gave: the bytes, or that the repository has no such document (a 404, whatever its body says,
+/// unless its problem code is a verdict on this host's settings), or why it failed.</summary>
 public sealed record DocumentFetch(FetchedDocument? Document, UpdateFailure? Failure)
 {
     public static readonly DocumentFetch NotFound = new(null, null);
@@ -46,9 +46,18 @@ public sealed record DocumentFetch(FetchedDocument? Document, UpdateFailure? Fai
 public sealed class SignedDocumentFetcher(long maxDocumentBytes, TimeSpan timeout, SignedDocumentCache cache)
 {
     /// <summary>The problem code the repository answers a manifest GET with when the channel covers no such kernel (docs/api.md).</summary>
-    /// <remarks>The server's code, not the client's: it says the same as a static mirror's bare 404, so it is matched here
-    /// and nowhere else.</remarks>
+    /// <remarks>The server's code, not the client's: it says the same as a static mirror's bare 404.</remarks>
     public static readonly string KernelNotCoveredProblem = Core.Repository.ProblemCodes.KernelNotCovered.Code;
+
+    /// <summary>The 404 problem codes that say this host's settings are wrong rather than "no such document here": only the
+    /// server's <c>unknown-channel</c> (a typo in <c>channel</c>, docs/client.md).</summary>
+    /// <remarks>Every other 404 is treated alike, bare or with any problem body: the server's <c>kernel-not-covered</c>, a
+    /// mirror-mode server's <c>not-found</c> for a bin missing from its tree, a store's or proxy's own error document. What
+    /// the document's absence means is decided by the signed coverage bin, never by the words of an unsigned answer.</remarks>
+    private static readonly HashSet<string> SettingsVerdictsAt404 = new(StringComparer.Ordinal)
+    {
+        Core.Repository.ProblemCodes.UnknownChannel.Code,
+    };
 
     /// <summary>Fetches; <paramref name="useCache"/> false (after a kept copy failed verification) asks for the repository's current bytes in full.</summary>
     public async Task<DocumentFetch> FetchAsync(RepositoryClient repository, DocumentAddress address, bool useCache, CancellationToken cancellation)
@@ -89,10 +98,10 @@ public sealed class SignedDocumentFetcher(long maxDocumentBytes, TimeSpan timeou
     private static ErrorCode TooLarge(DocumentKind kind) =>
         kind == DocumentKind.CoverageBin ? ClientErrorCodes.CoverageTooLarge : ClientErrorCodes.ManifestTooLarge;
 
-    /// <summary>A 404 that says only "not here" (bare, as a static mirror answers, or the server's <c>kernel-not-covered</c>)
-    /// is <see cref="DocumentFetch.Absent"/>. Any other 4xx with a problem code says this host's configuration is wrong (a
-    /// typo in <c>channel</c>: a configuration error, exit 2, never "unreachable", which a timer treats as success); the
-    /// rest is the repository being down.</summary>
+    /// <summary>A 404 is <see cref="DocumentFetch.Absent"/> (for a manifest the bin is fetched next; a bin absent is
+    /// <c>coverage-not-found</c>), unless its problem code is one of <see cref="SettingsVerdictsAt404"/>. That code, or any
+    /// other 4xx with a problem code, says this host's configuration is wrong (a configuration error, exit 2, never
+    /// "unreachable", which a timer treats as success); the rest is the repository being down.</summary>
     private async Task<DocumentFetch> RefusalOfAsync(HttpResponseMessage response, string server, DocumentAddress address,
         CancellationToken cancellation)
     {
@@ -101,7 +110,7 @@ public sealed class SignedDocumentFetcher(long maxDocumentBytes, TimeSpan timeou
         var verdict = status is >= 400 and < 500 and not (408 or 429);
         var problem = verdict ? await ProblemOrNullAsync(response, cancellation) : null;
         var code = problem?.Code is { Length: > 0 } c ? c : null;
-        if (response.StatusCode == HttpStatusCode.NotFound && (code is null || code == KernelNotCoveredProblem))
+        if (response.StatusCode == HttpStatusCode.NotFound && (code is null || !SettingsVerdictsAt404.Contains(code)))
         {
             return DocumentFetch.NotFound;
         }

@@ -32,6 +32,10 @@ public sealed partial class RepositorySimulator
     /// (it then has to sign the bin itself: <see cref="BinSigners"/>).</summary>
     public bool DropKernelFromBin { get; set; }
 
+    /// <summary>Answer the bin with 404 and a problem document carrying this code (a mirror-mode server's <c>not-found</c>,
+    /// <c>unknown-channel</c>, a store's own code).</summary>
+    public string? BinProblem { get; set; }
+
     /// <summary>Flip a byte of the bin's JSON inside its CMS.</summary>
     public bool TamperBin { get; set; }
 
@@ -120,6 +124,15 @@ public sealed partial class RepositorySimulator
     {
         if (await RefuseAsync(context))
         {
+            return;
+        }
+
+        if (BinProblem is { } code)
+        {
+            Log(context, StatusCodes.Status404NotFound);
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            context.Response.ContentType = "application/problem+json";
+            await context.Response.WriteAsync($$"""{"title":"{{code}}","status":404,"detail":"no such bin here","code":"{{code}}"}""");
             return;
         }
 

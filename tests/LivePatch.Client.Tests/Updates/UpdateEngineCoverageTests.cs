@@ -236,6 +236,64 @@ public sealed class UpdateEngineCoverageTests(SimulatorPki pki) : SimulatorTests
         HostAssert.NothingChanged(before, Host);
     }
 
+    [Theory]
+    [InlineData("not-found")] // a mirror-mode server whose tree lacks the bin
+    [InlineData("NoSuchKey")] // an object store's or proxy's own error document
+    public async Task Apply_BinNotFoundWithAProblemCode_CoverageNotFoundExitThreeLikeABare404(string code)
+    {
+        Sim.Covered = false;
+        Sim.BinProblem = code;
+        var before = Host.Snapshot();
+
+        var result = await Host.ApplyAsync();
+
+        HostAssert.Refused(result, ErrorCategory.Unreachable, ClientErrorCodes.CoverageNotFound);
+        Assert.Equal(3, ErrorCategories.ExitCode(result.Failure!.Category));
+        HostAssert.NothingChanged(before, Host);
+    }
+
+    [Fact]
+    public async Task Apply_BinAnsweredUnknownChannel_ConfigurationErrorExitTwo()
+    {
+        Sim.Covered = false;
+        Sim.BinProblem = "unknown-channel";
+        var before = Host.Snapshot();
+
+        var result = await Host.ApplyAsync();
+
+        Assert.Equal("unknown-channel", result.Failure!.Code);
+        Assert.Equal(2, ErrorCategories.ExitCode(result.Failure.Category));
+        HostAssert.NothingChanged(before, Host);
+    }
+
+    [Theory]
+    [InlineData("not-found")]
+    [InlineData("NoSuchKey")]
+    public async Task Check_ManifestNotFoundWithAProblemCode_BinDecidesNotCovered(string code)
+    {
+        Sim.Covered = false;
+        Sim.ManifestProblem = code;
+
+        var result = await Host.CheckAsync();
+
+        Assert.True(result.Succeeded, result.Message);
+        Assert.Equal(UpdateAction.NotCovered, result.Action);
+        Assert.Equal(1, Sim.CoverageRequests);
+        AssertRecordedNotCovered(binVersion: 1);
+    }
+
+    [Fact]
+    public async Task Check_ManifestNotFoundWithAProblemCodeButListedInBin_ManifestWithheld()
+    {
+        Sim.Publish(ModuleFixtures.Signed, level: 1);
+        Sim.ManifestProblem = "not-found"; // whatever the 404 says, the signed bin lists the kernel
+
+        var result = await Host.CheckAsync();
+
+        HostAssert.Refused(result, ErrorCategory.Refused, ClientErrorCodes.ManifestWithheld);
+        Assert.Equal(0, Sim.BlobRequests);
+    }
+
     [Fact]
     public async Task Apply_BinLargerThanLimit_RefusedCoverageTooLarge()
     {
