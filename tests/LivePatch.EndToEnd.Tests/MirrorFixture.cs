@@ -62,6 +62,14 @@ internal sealed class MirrorFixture : IDisposable
         Assert.True(run.Exit == 0, run.ToString());
     }
 
+    /// <summary><c>lpatch revoke ID --reason REASON</c> as the admin: the patch stays listed, marked revoked, in its manifests.</summary>
+    public void Revoke(string patchId, string reason)
+    {
+        var env = new Dictionary<string, string> { ["LPATCH_SERVER"] = Server.Url, ["LPATCH_API_KEY"] = Server.AdminKey };
+        var run = Lpatch.Run(env, "revoke", patchId, "--reason", reason);
+        Assert.True(run.Exit == 0, run.ToString());
+    }
+
     /// <summary>Arguments of <c>lpatch mirror sync</c> from <paramref name="from"/> (the server by default) to <paramref name="to"/>.</summary>
     public string[] SyncArgs(string to, string? from = null, params string[] more) =>
         ["mirror", "sync", "--from", from ?? Server.Url, "--to", to, "--root", Server.Keys("root.pem"), .. more];

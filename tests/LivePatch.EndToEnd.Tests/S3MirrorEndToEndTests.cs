@@ -19,7 +19,7 @@ public sealed class S3MirrorEndToEndTests : IDisposable
     public void Dispose() => _fixture.Dispose();
 
     [Fact]
-    public async Task SyncToS3_HostsReadTheBucket_NotCoveredThenAppliedThenIncrementalThenPruned()
+    public async Task SyncToS3_HostsReadTheBucket_NotCoveredThenAppliedThenIncrementalThenPrunedThenRevokedRemoved()
     {
         await _fixture.Server.StartAsync();
         await using var s3 = await S3rverProcess.StartAsync(Bucket);
@@ -49,7 +49,7 @@ public sealed class S3MirrorEndToEndTests : IDisposable
         Assert.False(Directory.Exists(stage) && Directory.EnumerateFiles(stage).Any());
 
         // A second kernel published: only the index, the one bin both kernels fall in, the new manifest and its blob are sent.
-        _fixture.Publish(BuildId);
+        var patch = _fixture.Publish(BuildId);
         var second = _fixture.SyncWith(aws, Target);
         Assert.True(second.Exit == 0, second.ToString());
         Assert.Contains("copied 4 files", second.Output);
@@ -71,6 +71,14 @@ public sealed class S3MirrorEndToEndTests : IDisposable
         Assert.Contains($"{Prefix}/v1/manifests/stable/{Neighbour}", objects.Keys);
         Assert.Single(objects.Keys, key => key.StartsWith($"{Prefix}/v1/blobs/sha256/", StringComparison.Ordinal));
         Assert.Equal(0, Lpatch.Run("check", "--config", config).Exit); // the host's patch and its blob are still there
+
+        // Revoked upstream: the next sync writes the manifest that revokes it, and the host reading the bucket removes it.
+        _fixture.Revoke(patch, "breaks NFS");
+        Assert.Equal(0, _fixture.SyncWith(aws, Target).Exit);
+        var removed = Lpatch.Run("apply", "--config", config);
+        Assert.True(removed.Exit == 0, removed.ToString());
+        Assert.Contains("breaks NFS", removed.Output);
+        Assert.False(File.Exists(Path.Combine(stage, "lp_sample.ko")));
     }
 
     [Fact]

@@ -5,7 +5,8 @@ namespace LivePatch.EndToEnd.Tests;
 
 /// <summary>A host behind a static mirror (Debian's nginx with samples/nginx-mirror.conf over a tree written by
 /// <c>lpatch mirror sync</c>, no server of ours): a verified "not covered" for a kernel with no patch, an apply for one with
-/// a patch, and a refusal when the mirror withholds a manifest its signed coverage bin names.</summary>
+/// a patch, a refusal when the mirror withholds a manifest its signed coverage bin names, and the patch removed once a sync
+/// brings the manifest that revokes it.</summary>
 public sealed class StaticMirrorTests : IDisposable
 {
     private readonly MirrorFixture _fixture = new();
@@ -16,7 +17,7 @@ public sealed class StaticMirrorTests : IDisposable
     public void Dispose() => _fixture.Dispose();
 
     [Fact]
-    public async Task HostBehindNginx_NotCoveredThenAppliedThenWithheldRefused()
+    public async Task HostBehindNginx_NotCoveredThenAppliedThenWithheldRefusedThenRevokedRemoved()
     {
         await _fixture.Server.StartAsync();
         _fixture.Publish(Neighbour);
@@ -39,7 +40,7 @@ public sealed class StaticMirrorTests : IDisposable
         Assert.False(Directory.Exists(stage) && Directory.EnumerateFiles(stage).Any());
 
         // Now it is covered: the same mirror, synced again (only what changed), serves the patch.
-        _fixture.Publish(BuildId);
+        var patch = _fixture.Publish(BuildId);
         Assert.Contains("manifests 1, blobs 0", Synced());
         var applied = Lpatch.Run("apply", "--config", config);
         Assert.True(applied.Exit == 0, applied.ToString());
@@ -51,6 +52,14 @@ public sealed class StaticMirrorTests : IDisposable
         Assert.Equal(1, withheld.Exit);
         Assert.Contains("manifest-withheld", withheld.Output + withheld.Error);
         Assert.True(File.Exists(Path.Combine(stage, "lp_sample.ko")));
+
+        // Revoked upstream: the next sync brings the re-signed bin and the manifest that revokes it; the host removes it.
+        _fixture.Revoke(patch, "breaks NFS");
+        Synced();
+        var removed = Lpatch.Run("apply", "--config", config);
+        Assert.True(removed.Exit == 0, removed.ToString());
+        Assert.Contains("breaks NFS", removed.Output);
+        Assert.False(File.Exists(Path.Combine(stage, "lp_sample.ko")));
     }
 
     [Fact]
