@@ -82,6 +82,14 @@ public interface IRepositoryApi
     [Headers("Authorization: Bearer")]
     Task DeleteApiKeyAsync(string id, CancellationToken cancellationToken = default);
 
+    /// <summary>Imports a bundle (<c>lpatch mirror export</c>) into a site repository (admin): the server unpacks it within
+    /// its limits and verifies everything against its vendor roots before storing anything (docs/mirrors.md).</summary>
+    /// <remarks>The stream is sent as it is read, never buffered whole; a POST is retried only when it was never received
+    /// (docs: RepositoryResilience).</remarks>
+    [Post("/v1/upstream/import")]
+    [Headers("Authorization: Bearer", "Content-Type: application/zstd")]
+    Task<UpstreamSyncSummary> ImportBundleAsync([Body(BodySerializationMethod.Default)] Stream bundle, CancellationToken cancellationToken = default);
+
     /// <summary>The signed manifest (CMS, application/pkcs7-mime) for a channel and kernel build ID.</summary>
     /// <remarks>With <paramref name="ifNoneMatch"/> the server may answer 304: the host's copy is still current.</remarks>
     [Get("/v1/manifests/{channel}/{buildId}")]

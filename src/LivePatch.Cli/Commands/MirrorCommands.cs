@@ -12,6 +12,8 @@ internal static class MirrorCommands
         new("mirror", "Transparent mirrors: copies of a repository's signed read tree that hosts verify as if they came from the repository.")
         {
             Sync(time, environment),
+            MirrorBundleCommands.Export(time, environment),
+            MirrorBundleCommands.Import(time, environment),
         };
 
     private static Command Sync(TimeProvider time, RepositoryEnvironment environment)
@@ -58,7 +60,7 @@ internal static class MirrorCommands
         return command;
     }
 
-    private static IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> LoadRoots(string[] paths)
+    internal static IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> LoadRoots(string[] paths)
     {
         try
         {

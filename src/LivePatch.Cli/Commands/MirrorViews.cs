@@ -15,7 +15,11 @@ internal sealed partial class MirrorJson : JsonSerializerContext;
 /// <summary>What <c>lpatch mirror sync</c> prints: the summary as one line or JSON, and progress on a terminal.</summary>
 internal static class MirrorViews
 {
-    public static void WriteSummary(TextWriter output, MirrorSyncSummary summary, bool json)
+    /// <param name="output">Where the summary goes.</param>
+    /// <param name="summary">The run's summary.</param>
+    /// <param name="json">JSON instead of one line.</param>
+    /// <param name="verb">What the line starts with: <c>synced</c>, <c>exported</c>, <c>imported</c>.</param>
+    public static void WriteSummary(TextWriter output, MirrorSyncSummary summary, bool json, string verb = "synced")
     {
         if (json)
         {
@@ -24,7 +28,7 @@ internal static class MirrorViews
         }
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"synced {summary.Source} -> {summary.Target}: index version {summary.IndexVersion}" +
+            $"{verb} {summary.Source} -> {summary.Target}: index version {summary.IndexVersion}" +
             $"{(summary.PreviousIndexVersion is { } previous ? $" (was {previous})" : " (new copy)")}; " +
             $"copied {summary.FilesCopied} files, {Bytes(summary.BytesCopied)} " +
             $"(index {summary.Index.Copied}, bins {summary.Bins.Copied}, manifests {summary.Manifests.Copied}, blobs {summary.Blobs.Copied}); " +

@@ -27,7 +27,7 @@ internal sealed class MirrorPlan
 /// <summary>Top-down, as docs/manifests.md says a mirror syncs: the bins whose index entry changed, then the manifests those
 /// bins name with a hash the target does not hold, then the blobs those manifests name. Each document is checked against
 /// the size and SHA-256 its parent lists, then verified as a host would (signature, chain, freshness, identity).</summary>
-internal sealed class MirrorPlanner(MirrorIo io, TrustPolicy policy, TimeProvider time, MirrorStaging staging)
+internal sealed class MirrorPlanner(MirrorIo io, TrustPolicy policy, TimeProvider time, MirrorStaging staging, ulong? since = null)
 {
     private readonly CoverageBinVerifier _bins = new(policy, time);
     private readonly ManifestVerifier _manifests = new(policy, time);
@@ -42,8 +42,9 @@ internal sealed class MirrorPlanner(MirrorIo io, TrustPolicy policy, TimeProvide
             // The target's verified index vouches for the bins it names (it is written last, after them); the size check
             // catches a bin it names but does not hold (an earlier sync of other channels, a damaged copy).
             held.TryGetValue((entry.Channel, entry.Prefix), out var old);
-            if (old?.Sha256 == entry.Sha256
-                && await io.TargetSizeAsync(MirrorTree.CoveragePath(entry.Channel, entry.Prefix), cancellation).ConfigureAwait(false) == entry.Size)
+            if (entry.Version <= since
+                || (old?.Sha256 == entry.Sha256
+                    && await io.TargetSizeAsync(MirrorTree.CoveragePath(entry.Channel, entry.Prefix), cancellation).ConfigureAwait(false) == entry.Size))
             {
                 io.Skipped(MirrorFileKind.Bin);
                 continue;
@@ -79,7 +80,7 @@ internal sealed class MirrorPlanner(MirrorIo io, TrustPolicy policy, TimeProvide
     private async Task PlanManifestAsync(string repository, string channel, CoveredKernel kernel, MirrorPlan plan, CancellationToken cancellation)
     {
         var path = MirrorTree.ManifestPath(channel, kernel.BuildId);
-        if (await io.TargetHoldsAsync(path, kernel.Size, kernel.Sha256, cancellation).ConfigureAwait(false))
+        if (kernel.Version <= since || await io.TargetHoldsAsync(path, kernel.Size, kernel.Sha256, cancellation).ConfigureAwait(false))
         {
             io.Skipped(MirrorFileKind.Manifest);
             return;

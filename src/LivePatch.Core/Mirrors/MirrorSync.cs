@@ -34,7 +34,7 @@ public sealed class MirrorSync(IMirrorSource source, IMirrorTarget target, Mirro
             var selected = Select(index);
 
             // Verify every changed document before the first write, then the blobs, then write top-down in reverse.
-            var plan = await new MirrorPlanner(io, options.Policy, time, staging).PlanAsync(index, selected, previous, cancellation).ConfigureAwait(false);
+            var plan = await new MirrorPlanner(io, options.Policy, time, staging, options.SinceVersion).PlanAsync(index, selected, previous, cancellation).ConfigureAwait(false);
             await new MirrorBlobCopier(io, staging).CopyAsync(plan.Blobs, cancellation).ConfigureAwait(false);
             await WriteStagedAsync(io, MirrorFileKind.Manifest, plan.Manifests, cancellation).ConfigureAwait(false);
             await WriteStagedAsync(io, MirrorFileKind.Bin, plan.Bins, cancellation).ConfigureAwait(false);

@@ -18,6 +18,11 @@ public sealed record MirrorSyncOptions
     /// <summary>Called after each file written or deleted, on the sync's own flow (never concurrently).</summary>
     public Action<MirrorProgress>? Progress { get; init; }
 
+    /// <summary>Copy only what changed after this repository version: bins and manifests whose version is above it (and
+    /// the blobs those manifests name). For incremental bundles (<c>lpatch mirror export --since</c>), whose target holds
+    /// nothing to compare with; null copies everything the target lacks.</summary>
+    public ulong? SinceVersion { get; init; }
+
     /// <summary>Where the verified documents and blobs wait before they are written (a folder made and removed inside it);
     /// null for the system's temp folder.</summary>
     public string? StagingParent { get; init; }

@@ -34,21 +34,26 @@ public static class MirrorTree
 
     /// <summary>Whether <paramref name="path"/> is one of the four file shapes of the tree, built of valid names: what a
     /// directory or a <c>file://</c> repository may answer, and nothing else (no "..", no hidden temp file).</summary>
-    public static bool IsTreePath(string path)
+    public static bool IsTreePath(string path) => KindOf(path) is not null;
+
+    /// <summary>The kind of file <paramref name="path"/> names, or null when it is not a path of the tree (a bundle's entry,
+    /// a listed object: names that come from outside).</summary>
+    public static MirrorFileKind? KindOf(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (path == IndexPath)
         {
-            return true;
+            return MirrorFileKind.Index;
         }
 
         var parts = path.Split('/');
         return parts switch
         {
-            ["v1", "coverage", var channel, var prefix] => IsChannelName(channel) && IsHex(prefix, 2, 2),
-            ["v1", "manifests", var channel, var buildId] => IsChannelName(channel) && IsHex(buildId, 16, 128) && buildId.Length % 2 == 0,
-            ["v1", "blobs", "sha256", var sha256] => IsHex(sha256, 64, 64),
-            _ => false,
+            ["v1", "coverage", var channel, var prefix] when IsChannelName(channel) && IsHex(prefix, 2, 2) => MirrorFileKind.Bin,
+            ["v1", "manifests", var channel, var buildId] when IsChannelName(channel) && IsHex(buildId, 16, 128) && buildId.Length % 2 == 0
+                => MirrorFileKind.Manifest,
+            ["v1", "blobs", "sha256", var sha256] when IsHex(sha256, 64, 64) => MirrorFileKind.Blob,
+            _ => null,
         };
     }
 

@@ -1,14 +1,27 @@
+using LivePatch.Core;
+using LivePatch.Core.Mirrors.Bundles;
+using LivePatch.Core.Repository;
+using LivePatch.Server.Configuration;
+using LivePatch.Server.Publishing;
 using LivePatch.Server.Upstream;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
 
 namespace LivePatch.Server.Api;
 
-/// <summary>A site repository's import from its vendor, on request (admin only).</summary>
+/// <summary>A site repository's import from its vendor, on request (admin only): from the configured URL, or from a bundle
+/// carried across an air gap.</summary>
 public static class UpstreamApi
 {
+    /// <summary>What a bundle upload is sent as (<c>lpatch mirror import FILE --server URL</c>).</summary>
+    public const string BundleContentType = "application/zstd";
+
     public static IEndpointRouteBuilder MapUpstreamApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/upstream/sync", SyncAsync).WithTags("Upstream").RequireAuthorization(ApiKeysApi.AdminPolicy)
             .WithSummary("Import from LivePatch:Upstream:Url now: verify the vendor's index, bins, manifests and modules, then store them as this repository's own.");
+        app.MapPost("/v1/upstream/import", ImportAsync).WithTags("Upstream").RequireAuthorization(ApiKeysApi.AdminPolicy)
+            .WithSummary("Import a bundle (lpatch mirror export): unpacked within bounds, every blob hashed, then verified and stored like a sync.");
         return app;
     }
 
@@ -16,5 +29,47 @@ public static class UpstreamApi
     {
         var outcome = await import.SyncAsync(cancellation);
         return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value);
+    }
+
+    /// <summary>The body is the bundle, streamed to a private folder under the data directory (never held in memory), then
+    /// imported by the same code as a sync; the folder is removed whatever happens.</summary>
+    private static async Task<IResult> ImportAsync(HttpContext context, UpstreamImport import, IOptions<UpstreamOptions> upstream,
+        IOptions<RepositoryOptions> options, ILoggerFactory logs, CancellationToken cancellation)
+    {
+        if (!upstream.Value.IsConfigured)
+        {
+            return Problems.Result(new RepositoryProblem(ProblemCodes.UpstreamNotConfigured,
+                "This repository has no upstream roots to verify a bundle with: set LivePatch:Upstream:Roots."));
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = upstream.Value.MaxBundleBytes;
+        }
+
+        if (context.Request.ContentLength > upstream.Value.MaxBundleBytes)
+        {
+            return Problems.Result(new RepositoryProblem(ErrorCodes.BundleTooLarge,
+                $"The bundle is {context.Request.ContentLength} bytes; this repository takes at most {upstream.Value.MaxBundleBytes} (LivePatch:Upstream:MaxBundleBytes)."));
+        }
+
+        var staging = Directory.CreateDirectory(Path.Combine(options.Value.DataDirectory, "upstream-staging")).FullName;
+        try
+        {
+            using var bundle = await UnpackedBundle.UnpackAsync(context.Request.Body, staging,
+                new BundleLimits { MaxBlobBytes = options.Value.MaxModuleBytes }, null, cancellation);
+            var outcome = await import.ImportAsync(bundle.Source, cancellation);
+            return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value);
+        }
+        catch (LivePatchFormatException e)
+        {
+            logs.CreateLogger(typeof(UpstreamApi)).LogWarning("Bundle import refused [{Code}]: {Message}", e.Code, e.Message);
+            return Problems.Result(new RepositoryProblem(e.Error, e.Message));
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Problems.Result(new RepositoryProblem(ErrorCodes.BundleTooLarge,
+                $"The bundle is larger than this repository takes ({upstream.Value.MaxBundleBytes} bytes, LivePatch:Upstream:MaxBundleBytes)."));
+        }
     }
 }

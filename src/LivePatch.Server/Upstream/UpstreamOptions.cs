@@ -28,6 +28,10 @@ public sealed class UpstreamOptions : IValidatableObject
     /// <summary>How often the server imports from <see cref="Url"/>; zero = never by itself (imports on request only).</summary>
     public TimeSpan SyncInterval { get; set; } = TimeSpan.Zero;
 
+    /// <summary>The largest bundle <c>POST /v1/upstream/import</c> takes (bytes as sent, compressed); its unpacked size is
+    /// bounded too (<see cref="Core.Mirrors.Bundles.BundleLimits"/>).</summary>
+    public long MaxBundleBytes { get; set; } = 16L * 1024 * 1024 * 1024;
+
     /// <summary>True when the section configures a vendor to import from.</summary>
     public bool IsConfigured => Roots.Count > 0;
 
@@ -59,6 +63,11 @@ public sealed class UpstreamOptions : IValidatableObject
         if (SyncInterval < TimeSpan.Zero || (SyncInterval > TimeSpan.Zero && SyncInterval < TimeSpan.FromMinutes(1)))
         {
             yield return new($"{Section}:SyncInterval must be 00:00:00 (imports on request only) or at least 00:01:00.", [nameof(SyncInterval)]);
+        }
+
+        if (MaxBundleBytes < 1024)
+        {
+            yield return new($"{Section}:MaxBundleBytes must be at least 1024.", [nameof(MaxBundleBytes)]);
         }
 
         if (SyncInterval > TimeSpan.Zero && Url is null)
