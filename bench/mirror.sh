@@ -4,14 +4,15 @@
 #   1. full sync of the tree into a fresh folder: lpatch (Native AOT, and the Release JIT build) against
 #      `wget -x -nH -i URLS` (the same files, one keep-alive connection, no verification), ROUNDS rounds, alternating order
 #   2. incremental sync after one more kernel is published (a new manifest, bin, blob and the index), and a no-change sync
-#   3. export/import of the whole tree as a bundle (`lpatch mirror export` / `lpatch mirror import`): skipped, with a line
-#      saying so, while `lpatch mirror export --help` fails (those commands are not written yet)
+#   3. export/import of the whole tree as a bundle (`lpatch mirror export` / `lpatch mirror import`, then diff -r against the
+#      full sync): skipped, with a line saying so, when this lpatch has no `mirror export`
 # Writes bench/mirror-results.md. Not part of CI. Everything talks to 127.0.0.1 only; every loop is bounded.
 #
 #   bench/mirror.sh                       N=10000 ROUNDS=3: about 6-10 minutes on 2 cores (with the Native AOT build)
 #   N=2000 ROUNDS=1 AOT=0 bench/mirror.sh a quick look
 #
-# Settings (environment): N=10000 ROUNDS=3 AOT=1 (0: only the Release JIT lpatch, no Native AOT publish) START_TIMEOUT=120
+# Settings (environment): N=10000 ROUNDS=3 AOT=1 (0: only the Release JIT lpatch, no Native AOT publish) JIT=1 (0: not the
+#   JIT lpatch, when there is an AOT one) START_TIMEOUT=120
 #   SYNC_TIMEOUT=1800 RESULTS=bench/mirror-results.md; KEEP_ON_FAILURE=1 keeps the temp folder of a failed run.
 set -euo pipefail
 umask 022
@@ -21,6 +22,7 @@ BENCH=$REPO/bench
 N=${N:-10000}
 ROUNDS=${ROUNDS:-3}
 AOT=${AOT:-1}
+JIT=${JIT:-1}
 START_TIMEOUT=${START_TIMEOUT:-120}
 SYNC_TIMEOUT=${SYNC_TIMEOUT:-1800}
 RESULTS=${RESULTS:-$BENCH/mirror-results.md}
@@ -33,7 +35,7 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 [[ $N =~ ^[0-9]+$ ]] && [ "$N" -ge 1100 ] && [ "$N" -le 100000 ] || { echo "N must be from 1100 to 100000" >&2; exit 2; }
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] && [ "$ROUNDS" -le 20 ] || { echo "ROUNDS must be 1..20" >&2; exit 2; }
-[[ $AOT =~ ^[01]$ ]] || { echo "AOT must be 0 or 1" >&2; exit 2; }
+[[ $AOT =~ ^[01]$ ]] && [[ $JIT =~ ^[01]$ ]] && [ "$AOT$JIT" != 00 ] || { echo "AOT and JIT must be 0 or 1, not both 0" >&2; exit 2; }
 
 # ---------------------------------------------------------------- clean-up: only what this script started
 WORK=$(mktemp -d /tmp/livepatch-mirror-bench.XXXXXX)
@@ -88,6 +90,7 @@ else
   AOT_NOTE="AOT=0: only the Release JIT build of lpatch was measured."
   SIDES=(jit wget)
 fi
+if [ "$JIT" = 0 ] && [ "${SIDES[0]}" = aot ]; then SIDES=(aot wget); AOT_NOTE="${AOT_NOTE:+$AOT_NOTE }JIT=0: the Release JIT build of lpatch was not measured."; fi
 LP_SIDES=()
 for s in "${SIDES[@]}"; do [ "$s" = wget ] || LP_SIDES+=("$s"); done
 # the tmpfs profile side, when there is an AOT lpatch and /dev/shm has room for the tree (a few tens of MB)
@@ -95,6 +98,8 @@ if [ -n "${LPATCH[aot]:-}" ] && [ -d /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'N
   SHM=$(mktemp -d /dev/shm/livepatch-mirror-bench.XXXXXX)
   SIDES+=(shm)
 fi
+side_name() { case $1 in aot) echo "lpatch (Native AOT)";; jit) echo "lpatch (Release, JIT: \`dotnet lpatch.dll\`)";; wget) echo "wget";;
+  shm) echo "lpatch (Native AOT), target and staging on tmpfs (profile)";; esac; }
 MAIN=${LP_SIDES[0]} # the lpatch the targets are read from: AOT when there is one
 lpatch() { local side=$1; shift; ${LPATCH[$side]} "$@"; } # word-split on purpose: "dotnet …/lpatch.dll" or one path
 
@@ -245,7 +250,7 @@ for r in $(seq 1 "$ROUNDS"); do
     log "   $side: $(cut -d' ' -f2 <<<"$LAST") s wall, $(cut -d' ' -f3 <<<"$LAST") s user, $(cut -d' ' -f4 <<<"$LAST") s sys (server CPU $(cut -d' ' -f5 <<<"$LAST") s)"
   done
 done
-cmd "${PIN_WRK[*]} ${LPATCH[$MAIN]} mirror sync --from $BASE --to DIR --root \$DATA/keys/root.pem   # into a fresh DIR each round; the same with 'dotnet $CLI_DLL'"
+cmd "${PIN_WRK[*]} ${LPATCH[$MAIN]} mirror sync --from $BASE --to DIR --root \$DATA/keys/root.pem   # into a fresh DIR each round$( [ "${SIDES[1]}" = jit ] && echo "; the same with 'dotnet $CLI_DLL'")"
 cmd "${PIN_WRK[*]} wget -q -x -nH -P DIR -i urls.txt   # urls.txt: $BASE/PATH for every file of the synced tree ($TREE_FILES)"
 SAME_TREES="yes"
 for side in "${SIDES[@]}"; do diff -r "$WORK/ref" "$WORK/full-$side" >/dev/null || SAME_TREES="NO ($side differs)"; done
@@ -281,24 +286,43 @@ incstats() { # incstats SIDE KIND(one|none): "median min max" wall
   awk -v s="$1" -v k="$2" '$2 == s && $3 == k { print $5 }' "$WORK/inc.txt" | sort -g | awk '{ v[NR] = $1 }
     END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f %.2f %.2f", m, v[1], v[NR] }'
 }
-INC_SUMMARY=$(awk -v s="$MAIN" '$2 == s && $3 == "one" { sub(/^([^ ]+ ){8}/, ""); print; exit }' "$WORK/inc.txt")
-SAME_SUMMARY=$(awk -v s="$MAIN" '$2 == s && $3 == "none" { sub(/^([^ ]+ ){8}/, ""); print; exit }' "$WORK/inc.txt")
+INC_SUMMARY=$(awk -v s="$MAIN" '$2 == s && $3 == "one"' "$WORK/inc.txt" | head -1 | cut -d' ' -f9- | sed 's/ *$//')
+SAME_SUMMARY=$(awk -v s="$MAIN" '$2 == s && $3 == "none"' "$WORK/inc.txt" | head -1 | cut -d' ' -f9- | sed 's/ *$//')
 
-# ================================================================ 3. export/import of the bundle (placeholder)
-# PLACEHOLDER (issue 13): `lpatch mirror export --from URL --out FILE.tar.zst --root …` and `lpatch mirror import FILE --to DIR
-# --root …` are being written; until `lpatch mirror export --help` succeeds this step is skipped and the results say so.
-# When they exist: time the export of the whole tree from the server, the bundle's size, the import into a fresh folder,
-# and `diff -r` of that folder against the full sync's (no difference allowed).
-EXPORT_ROW="| export the whole tree to a bundle | — | — | — | skipped: \`lpatch mirror export\` does not exist yet |"
-IMPORT_ROW="| import the bundle into a fresh folder | — | — | — | skipped: \`lpatch mirror import\` does not exist yet |"
-EXPORT_NOTE="Not measured: \`lpatch mirror export\` / \`lpatch mirror import\` do not exist in this build (\`lpatch mirror export --help\` fails). The script runs this step once they do."
+# ================================================================ 3. export/import of the bundle
+# `lpatch mirror export --from URL --out FILE.tar.zst --root …` (the whole tree, verified, into one bundle) and
+# `lpatch mirror import FILE --to DIR --root …` (unpacked and verified again, into a fresh folder), once each; the
+# imported folder must be the full sync's folder exactly (which the incremental rounds brought to the same kernels).
+# Skipped, with a line in the results, when this lpatch has no `mirror export` (an unknown subcommand's --help prints
+# `lpatch mirror`'s help and exits 0, so the check looks for the command's own usage line).
+EXPORT_ROW="| export the whole tree to a bundle | — | — | — | skipped: \`lpatch mirror export\` does not exist in this build |"
+IMPORT_ROW="| import the bundle into a fresh folder | — | — | — | skipped: \`lpatch mirror import\` does not exist in this build |"
+EXPORT_NOTE="Not measured: this build of lpatch has no \`mirror export\` / \`mirror import\` (\`lpatch mirror export --help\` does not show it). The script runs this step once they exist."
 bench_export_import() {
-  # An unknown subcommand's --help prints `lpatch mirror`'s help and exits 0: look for the command's own usage line.
   if ! lpatch "$MAIN" mirror export --help 2>&1 | grep -q 'lpatch mirror export'; then
-    log "export/import: skipped (lpatch mirror export --help fails: the commands do not exist yet)"
+    log "export/import: skipped (lpatch mirror export --help does not show the command: it does not exist in this build)"
     return 0
   fi
-  die "export/import: the commands exist now; fill in bench_export_import in bench/mirror.sh"
+  local bundle=$WORK/bundle.tar.zst same kernels ex im
+  kernels=$((N + ROUNDS))
+  log "export of the whole tree ($kernels kernels) to a bundle, $(side_name "$MAIN")"
+  # shellcheck disable=SC2086
+  timed "export-$MAIN" "${PIN_WRK[@]}" timeout "$SYNC_TIMEOUT" ${LPATCH[$MAIN]} mirror export --from "$BASE" --out "$bundle" --root "$DATA/keys/root.pem"
+  ex=$LAST
+  BUNDLE_BYTES=$(stat -c %s "$bundle")
+  log "   $(cut -d' ' -f2 <<<"$ex") s, bundle $BUNDLE_BYTES bytes"
+  log "import of the bundle into a fresh folder"
+  # shellcheck disable=SC2086
+  timed "import-$MAIN" "${PIN_WRK[@]}" timeout "$SYNC_TIMEOUT" ${LPATCH[$MAIN]} mirror import "$bundle" --to "$WORK/imported" --root "$DATA/keys/root.pem"
+  im=$LAST
+  if diff -r "$WORK/full-$MAIN" "$WORK/imported" >"$WORK/import.diff" 2>&1; then same="no difference"; else same="**DIFFERS** ($(wc -l <"$WORK/import.diff") lines of diff)"; fi
+  log "   $(cut -d' ' -f2 <<<"$im") s; diff -r against the full sync's folder: $same"
+  EXPORT_ROW="| export the whole tree ($kernels kernels) to a bundle | **$(cut -d' ' -f2 <<<"$ex")** | $BUNDLE_BYTES | — | user $(cut -d' ' -f3 <<<"$ex") s, sys $(cut -d' ' -f4 <<<"$ex") s, server CPU $(cut -d' ' -f5 <<<"$ex") s; the tree is $(du -sb "$WORK/full-$MAIN" | cut -f1) bytes of files |"
+  IMPORT_ROW="| import the bundle into a fresh folder | **$(cut -d' ' -f2 <<<"$im")** | — | $same | user $(cut -d' ' -f3 <<<"$im") s, sys $(cut -d' ' -f4 <<<"$im") s |"
+  EXPORT_NOTE="One export and one import, $(side_name "$MAIN"), after the incremental rounds (so $kernels kernels); the export reads from the server like a sync, the import reads only the bundle. lpatch's output: export \`$(tr '\n' ' ' <"$WORK/export-$MAIN.out" | sed 's/ *$//')\`; import \`$(tr '\n' ' ' <"$WORK/import-$MAIN.out" | sed 's/ *$//')\`."
+  cmd "${PIN_WRK[*]} ${LPATCH[$MAIN]} mirror export --from $BASE --out bundle.tar.zst --root \$DATA/keys/root.pem"
+  cmd "${PIN_WRK[*]} ${LPATCH[$MAIN]} mirror import bundle.tar.zst --to imported --root \$DATA/keys/root.pem"
+  cmd "diff -r full-$MAIN imported   # $same"
 }
 bench_export_import
 
@@ -310,8 +334,6 @@ WGET_MED=$(med wget 4)
 MAIN_MED=$(med "$MAIN" 4)
 INC_MED=$(incstats "$MAIN" one | cut -d' ' -f1)
 SAME_MED=$(incstats "$MAIN" none | cut -d' ' -f1)
-side_name() { case $1 in aot) echo "lpatch (Native AOT)";; jit) echo "lpatch (Release, JIT: \`dotnet lpatch.dll\`)";; wget) echo "wget";;
-  shm) echo "lpatch (Native AOT), target and staging on tmpfs (profile)";; esac; }
 {
   cat <<EOF
 # Mirror benchmark: \`lpatch mirror sync\` of a $N-kernel repository against wget
@@ -325,7 +347,7 @@ Built from commit: \`$BUILT_FROM\`.$( [ -n "$AOT_NOTE" ] && printf '\n%s' "$AOT_
 |---|---|
 $(machine_rows)
 | wget | $(wget --version | head -1) |
-| pinning | $PINNING; the clients (lpatch, wget) on CPU 1 |
+| pinning | $( [ ${#PIN_SUT[@]} -gt 0 ] && echo "the server on CPU 0, the clients (lpatch, wget) on CPU 1 (taskset)" || echo "$PINNING") |
 | load average at start / end | $LOAD_START / $LOAD_END |
 
 The machine is shared with other builds: every number below comes from one run in which the sides alternate, so compare
@@ -352,7 +374,7 @@ section added, 10 for one with 256 KiB, 1 for one with 1 MiB (\`objcopy --add-se
 | 1 | full sync, $(side_name "$MAIN") | wget: $WGET_MED s | $MAIN_MED s ($(calc "$WGET_MED / $MAIN_MED" 2)× wget's speed) | ≤ wget | $(verdict "$MAIN_MED <= $WGET_MED") |
 | 2 | incremental sync after one publish, $(side_name "$MAIN") | — | $INC_MED s | < 2 s | $(verdict "$INC_MED < 2") |
 | 2 | no-change sync, $(side_name "$MAIN") | — | $SAME_MED s | — | — |
-| 3 | export / import of the $N-kernel bundle | — | — | — | not measured yet (below) |
+| 3 | export / import of the whole tree as a bundle | — | see section 3 | — | — |
 
 lpatch verifies every one of the $DOCS signed documents (CMS signature, chain to the pinned root, freshness, identity) and the
 size and SHA-256 of every blob before it writes anything, and writes every file durably (temp file, fsync, rename, fsync
@@ -419,7 +441,7 @@ $EXPORT_NOTE
 
 ## Settings
 
-\`N=$N ROUNDS=$ROUNDS AOT=$AOT\`. Order of the run: keys, server, module variants, the publishes; one untimed lpatch sync
+\`N=$N ROUNDS=$ROUNDS AOT=$AOT JIT=$JIT\`. Order of the run: keys, server, module variants, the publishes; one untimed lpatch sync
 (the reference tree and wget's URL list) and one untimed wget; $ROUNDS rounds of full syncs; $ROUNDS rounds of incremental and
 no-change syncs; export/import when the commands exist.
 
