@@ -4,8 +4,11 @@ namespace LivePatch.Core.Mirrors;
 
 /// <summary>A tree in a local folder as a mirror target, for a web server to serve (samples/nginx-mirror.conf).</summary>
 /// <remarks>
-/// Each file is written whole: a temp file beside it, fsync, rename, fsync of the folder (as <see cref="AtomicFile"/>),
-/// so a reader sees the old file or the new one and an acknowledged write survives a power cut. The temp file's name is
+/// Each file is written whole: a temp file beside it, fsync, rename, so a reader sees the old file or the new one and a
+/// renamed file is never one whose bytes a power cut could lose. The folders' entries (the renames) are made durable once
+/// per phase of the sync (<see cref="FlushAsync"/>: an fsync of each folder written in), before the next phase writes
+/// what names them: one folder fsync per folder and phase instead of one per file, with the same guarantee for the
+/// order on disk. The temp file's name is
 /// fixed per file (<c>.NAME.tmp</c>, hidden, never a tree path): one left by a killed sync is overwritten when that file is
 /// written again, and no web server configured as the sample serves it. Files are world-readable (0644) and folders
 /// 0755 whatever the umask: the tree is public and a web server's workers run as another user.
@@ -13,7 +16,7 @@ namespace LivePatch.Core.Mirrors;
 /// <param name="root">The tree's root folder (created as needed).</param>
 /// <param name="durable">False skips the fsyncs: still all-or-nothing per file, but a power cut may lose acknowledged
 /// writes (and so break the write order on disk). Only for throwaway trees such as tests'; as <see cref="AtomicFile.Write"/>.</param>
-public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IMirrorTarget
+public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IMirrorTarget, IMirrorBarrier
 {
     /// <summary>rw-r--r--.</summary>
     public const UnixFileMode PublicFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
@@ -22,6 +25,7 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
     public const UnixFileMode PublicFolderMode = PublicFileMode | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
 
     private readonly MirrorDirectory _tree = new(root);
+    private readonly HashSet<string> _unflushed = new(StringComparer.Ordinal);
 
     public string Description => _tree.Root;
 
@@ -54,13 +58,26 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
             File.Move(temp, file, overwrite: true);
             if (durable)
             {
-                DirectorySync.Flush(folder);
+                _unflushed.Add(folder);
             }
         }
         finally
         {
             File.Delete(temp);
         }
+    }
+
+    /// <summary>Fsyncs each folder written in since the last flush.</summary>
+    public Task FlushAsync(CancellationToken cancellation)
+    {
+        foreach (var folder in _unflushed)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            DirectorySync.Flush(folder);
+        }
+
+        _unflushed.Clear();
+        return Task.CompletedTask;
     }
 
     /// <summary>Deletes without a folder fsync: a deletion a crash undoes leaves an unreferenced file, which the next prune

@@ -74,6 +74,12 @@ internal sealed class MirrorIo(IMirrorSource source, IMirrorTarget target, Actio
         progress?.Invoke(new MirrorProgress(kind, path, _files, _bytes, _deleted));
     }
 
+    /// <summary>The end of a phase: what was written becomes durable before the next phase writes what names it.</summary>
+    public Task FlushTargetAsync(CancellationToken cancellation) => target is IMirrorBarrier barrier
+        ? Guard(async () => { await barrier.FlushAsync(cancellation).ConfigureAwait(false); return true; },
+            ErrorCodes.MirrorTargetFailed, target.Description, "(flush)", cancellation)
+        : Task.CompletedTask;
+
     public async Task DeleteAsync(MirrorFileKind kind, string path, CancellationToken cancellation)
     {
         await Guard(async () => { await target.DeleteAsync(path, cancellation).ConfigureAwait(false); return true; },

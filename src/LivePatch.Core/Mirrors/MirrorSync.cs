@@ -35,10 +35,15 @@ public sealed class MirrorSync(IMirrorSource source, IMirrorTarget target, Mirro
 
             // Verify every changed document before the first write, then the blobs, then write top-down in reverse.
             var plan = await new MirrorPlanner(io, options.Policy, time, staging, options.SinceVersion).PlanAsync(index, selected, previous, cancellation).ConfigureAwait(false);
+            // Each phase is made durable before the next writes what names it (one flush per phase, not per file).
             await new MirrorBlobCopier(io, staging).CopyAsync(plan.Blobs, cancellation).ConfigureAwait(false);
+            await io.FlushTargetAsync(cancellation).ConfigureAwait(false);
             await WriteStagedAsync(io, MirrorFileKind.Manifest, plan.Manifests, cancellation).ConfigureAwait(false);
+            await io.FlushTargetAsync(cancellation).ConfigureAwait(false);
             await WriteStagedAsync(io, MirrorFileKind.Bin, plan.Bins, cancellation).ConfigureAwait(false);
+            await io.FlushTargetAsync(cancellation).ConfigureAwait(false);
             await WriteIndexAsync(io, signedIndex, heldIndex, cancellation).ConfigureAwait(false);
+            await io.FlushTargetAsync(cancellation).ConfigureAwait(false);
 
             if (options.Prune)
             {

@@ -105,6 +105,14 @@ public interface IMirrorTarget
     IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellation);
 }
 
+/// <summary>A target whose writes become durable in batches: the sync calls <see cref="FlushAsync"/> after each phase
+/// (blobs, manifests, bins, the index), so that nothing of a phase reaches the disk before what it names.</summary>
+public interface IMirrorBarrier
+{
+    /// <summary>Makes every write so far durable (the file system's entries of the renames included).</summary>
+    Task FlushAsync(CancellationToken cancellation);
+}
+
 /// <summary>A source offered more than the reader's limit for one file.</summary>
 public sealed class MirrorSourceTooLargeException(string path, long maxBytes)
     : IOException($"{path} is larger than {maxBytes} bytes")

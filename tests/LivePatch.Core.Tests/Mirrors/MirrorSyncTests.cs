@@ -217,6 +217,19 @@ public sealed class MirrorSyncTests : IDisposable
         Assert.Equal([MirrorFileKind.Blob, MirrorFileKind.Manifest, MirrorFileKind.Bin, MirrorFileKind.Index], kinds);
     }
 
+    [Fact]
+    public async Task RunAsync_MakesEachPhaseDurableBeforeTheNextWrites()
+    {
+        await SyncAsync();
+        _upstream.Publish("stable", [KernelA]);
+        var target = new PhaseRecordingTarget(new DirectoryMirrorTarget(Target, durable: false));
+
+        var result = await new MirrorSync(new DirectoryMirrorSource(Source), target, Options(), TestPki.Clock()).RunAsync(default);
+
+        Assert.True(result.IsSuccess, result.Issue?.ToString());
+        Assert.Equal(["blob", "flush", "manifest", "flush", "bin", "flush", "index", "flush"], target.Events);
+    }
+
     private Task<MirrorSyncResult> SyncAsync(IMirrorSource? source = null, IReadOnlyCollection<string>? channels = null, bool prune = false) =>
         new MirrorSync(source ?? new DirectoryMirrorSource(Source), new DirectoryMirrorTarget(Target, durable: false),
             Options() with { Channels = channels ?? [], Prune = prune }, TestPki.Clock()).RunAsync(default);
@@ -238,5 +251,38 @@ public sealed class MirrorSyncTests : IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
             File.Copy(file, copy);
         }
+    }
+}
+
+/// <summary>Records the kinds written (one entry per run of the same kind) and the flushes in between.</summary>
+internal sealed class PhaseRecordingTarget(IMirrorTarget inner) : IMirrorTarget, IMirrorBarrier
+{
+    public List<string> Events { get; } = [];
+
+    public string Description => inner.Description;
+
+    public Task<byte[]?> ReadOrNullAsync(string path, long maxBytes, CancellationToken cancellation) => inner.ReadOrNullAsync(path, maxBytes, cancellation);
+
+    public Task<long?> SizeOrNullAsync(string path, CancellationToken cancellation) => inner.SizeOrNullAsync(path, cancellation);
+
+    public Task WriteAsync(string path, Stream content, long length, CancellationToken cancellation)
+    {
+        var kind = MirrorTree.KindOf(path)!.Value.ToString().ToLowerInvariant();
+        if (Events.Count == 0 || Events[^1] != kind)
+        {
+            Events.Add(kind);
+        }
+
+        return inner.WriteAsync(path, content, length, cancellation);
+    }
+
+    public Task DeleteAsync(string path, CancellationToken cancellation) => inner.DeleteAsync(path, cancellation);
+
+    public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellation) => inner.ListAsync(prefix, cancellation);
+
+    public Task FlushAsync(CancellationToken cancellation)
+    {
+        Events.Add("flush");
+        return Task.CompletedTask;
     }
 }
