@@ -55,15 +55,6 @@ public sealed class MirrorDirectory
     }
 
     /// <summary>The file of <paramref name="path"/> open for reading, or null when there is none.</summary>
-    public FileStream? OpenOrNull(string path)
-    {
-        try
-        {
-            return new FileStream(Resolve(path), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
-    }
+    /// <exception cref="IOException">It cannot be opened, or is not a regular file (a FIFO would block a plain open).</exception>
+    public FileStream? OpenOrNull(string path) => TreeFileOpener.OpenOrNull(Resolve(path), path);
 }

@@ -1,0 +1,69 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace LivePatch.Core.Mirrors;
+
+/// <summary>Opens a file of a tree that someone else controls (a removable medium, a share, an unpacked bundle) so that
+/// what is in a file's place cannot hang the reader: open(2) with O_NONBLOCK, then only a file that can seek (a regular
+/// file) is read.</summary>
+/// <remarks>A FIFO put where a manifest should be would block a plain open until a writer came (and lpatch runs as root,
+/// holding its run lock); a terminal would block the first read. With O_NONBLOCK the open returns at once, and neither
+/// seeks, so both are refused. A device that seeks (/dev/zero) is read like a file and stopped by the caller's size
+/// limit; what any file holds is verified after. Linux only; elsewhere a plain open.</remarks>
+internal static partial class TreeFileOpener
+{
+    private const int ReadOnlyNonBlocking = 0x800; // O_RDONLY | O_NONBLOCK (same value on every Linux architecture but sparc/alpha/mips)
+    private const int CloseOnExec = 0x80000;       // O_CLOEXEC
+    private const int NotFound = 2;                // ENOENT
+    private const int NotADirectory = 20;          // ENOTDIR: a path component is a file
+    private const int Interrupted = 4;             // EINTR
+
+    /// <summary>The open file, or null when nothing is there.</summary>
+    /// <exception cref="IOException">It cannot be opened, or is not a regular file.</exception>
+    public static FileStream? OpenOrNull(string file, string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return Managed(file);
+        }
+
+        int fd;
+        int errno;
+        do
+        {
+            fd = Open(file, ReadOnlyNonBlocking | CloseOnExec);
+            errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        }
+        while (fd < 0 && errno == Interrupted);
+
+        if (fd < 0)
+        {
+            return errno is NotFound or NotADirectory ? null
+                : throw new IOException($"{path}: open failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
+        }
+
+        var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1, isAsync: false);
+        if (!stream.CanSeek)
+        {
+            stream.Dispose();
+            throw new IOException($"{path} is not a regular file (a FIFO, socket or terminal in the tree): refused.");
+        }
+
+        return stream;
+    }
+
+    private static FileStream? Managed(string file)
+    {
+        try
+        {
+            return new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+}
