@@ -89,7 +89,7 @@ public sealed class S3MirrorTarget : IMirrorTarget, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         var key = KeyOf(path);
         var body = await ObjectBody.OfAsync(content, length, cancellation);
-        var (contentType, cacheControl) = MirrorObjectHeaders.For(path);
+        var (contentType, cacheControl) = TreeHeaders.For(path);
         var request = new PutObjectRequest
         {
             BucketName = _location.Bucket,

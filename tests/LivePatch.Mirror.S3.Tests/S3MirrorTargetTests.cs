@@ -70,8 +70,8 @@ public sealed class S3MirrorTargetTests(S3rverFixture s3) : IClassFixture<S3rver
 
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.Equal(bytes, await answer.Content.ReadAsByteArrayAsync());
-        Assert.Equal(MirrorObjectHeaders.SignedDocumentContentType, answer.Content.Headers.ContentType?.ToString());
-        Assert.Equal(MirrorObjectHeaders.SignedDocumentCacheControl, CacheControl(answer));
+        Assert.Equal(TreeHeaders.SignedDocumentContentType, answer.Content.Headers.ContentType?.ToString());
+        Assert.Equal(TreeHeaders.SignedDocumentCacheControl, CacheControl(answer));
     }
 
     [Fact]
@@ -84,8 +84,8 @@ public sealed class S3MirrorTargetTests(S3rverFixture s3) : IClassFixture<S3rver
         using var answer = await http.GetAsync(s3.Server.ObjectUrl($"{prefix}/{Blob}"));
 
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
-        Assert.Equal(MirrorObjectHeaders.BlobContentType, answer.Content.Headers.ContentType?.ToString());
-        Assert.Equal(MirrorObjectHeaders.BlobCacheControl, CacheControl(answer));
+        Assert.Equal(TreeHeaders.BlobContentType, answer.Content.Headers.ContentType?.ToString());
+        Assert.Equal(TreeHeaders.BlobCacheControl, CacheControl(answer));
     }
 
     [Fact]

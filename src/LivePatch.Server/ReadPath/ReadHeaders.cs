@@ -6,16 +6,16 @@ namespace LivePatch.Server.ReadPath;
 /// endpoints): content types, cache lifetimes, and If-None-Match against the strong ETag.</summary>
 public static class ReadHeaders
 {
-    public const string CmsContentType = "application/pkcs7-mime; smime-type=signed-data";
+    // The values are the tree's (Core's TreeHeaders), so a bucket, nginx and this server answer alike.
+    public const string CmsContentType = Core.Mirrors.TreeHeaders.SignedDocumentContentType;
 
-    public const string BlobContentType = "application/octet-stream";
+    public const string BlobContentType = Core.Mirrors.TreeHeaders.BlobContentType;
 
-    /// <summary>Manifests, coverage bins and the index: hosts poll hourly; a minute of caching lets a CDN absorb herds while a
-    /// new patch still spreads fast, and revalidation is a 304.</summary>
-    public const string SignedDocumentCacheControl = "public, max-age=60, must-revalidate";
+    /// <summary>See <see cref="Core.Mirrors.TreeHeaders.SignedDocumentCacheControl"/>.</summary>
+    public const string SignedDocumentCacheControl = Core.Mirrors.TreeHeaders.SignedDocumentCacheControl;
 
-    /// <summary>Blobs are named by their SHA-256: they never change.</summary>
-    public const string BlobCacheControl = "public, max-age=31536000, immutable";
+    /// <summary>See <see cref="Core.Mirrors.TreeHeaders.BlobCacheControl"/>.</summary>
+    public const string BlobCacheControl = Core.Mirrors.TreeHeaders.BlobCacheControl;
 
     /// <summary>RFC 9110 §13.1.2: a list of entity tags or <c>*</c>; weak comparison is allowed for If-None-Match.</summary>
     public static bool Matches(StringValues ifNoneMatch, string etag)

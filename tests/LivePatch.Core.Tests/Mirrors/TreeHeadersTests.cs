@@ -1,8 +1,8 @@
 using LivePatch.Core.Mirrors;
 
-namespace LivePatch.Mirror.S3.Tests;
+namespace LivePatch.Core.Tests.Mirrors;
 
-public sealed class MirrorObjectHeadersTests
+public sealed class TreeHeadersTests
 {
     public static TheoryData<string> Documents => new()
     {
@@ -15,7 +15,7 @@ public sealed class MirrorObjectHeadersTests
     [MemberData(nameof(Documents))]
     public void For_SignedDocument_CmsTypeAndOneMinuteRevalidated(string path)
     {
-        var (contentType, cacheControl) = MirrorObjectHeaders.For(path);
+        var (contentType, cacheControl) = TreeHeaders.For(path);
 
         Assert.Equal("application/pkcs7-mime; smime-type=signed-data", contentType);
         Assert.Equal("public, max-age=60, must-revalidate", cacheControl);
@@ -24,7 +24,7 @@ public sealed class MirrorObjectHeadersTests
     [Fact]
     public void For_Blob_OctetStreamAndImmutable()
     {
-        var (contentType, cacheControl) = MirrorObjectHeaders.For(MirrorTree.BlobPath(new string('a', 64)));
+        var (contentType, cacheControl) = TreeHeaders.For(MirrorTree.BlobPath(new string('a', 64)));
 
         Assert.Equal("application/octet-stream", contentType);
         Assert.Equal("public, max-age=31536000, immutable", cacheControl);
