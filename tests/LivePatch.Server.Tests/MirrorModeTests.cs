@@ -213,6 +213,22 @@ public sealed class MirrorModeTests(MirrorTreeFixture fixture) : IClassFixture<M
     }
 
     [Fact]
+    public async Task Manifest_FifoInItsPlace_404AtOnce()
+    {
+        var manifest = Path.Combine(_tree, Manifest);
+        File.Delete(manifest);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [manifest]))
+        {
+            await mkfifo.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20)); // a plain open waits for a writer forever
+        var response = await _mirror.GetAsync(Manifest, timeout.Token);
+
+        await PublishTests.AssertProblemAsync(response, HttpStatusCode.NotFound, "kernel-not-covered");
+    }
+
+    [Fact]
     public async Task Blob_FolderSymlinkedOutOfTree_NotServed()
     {
         var blobs = Path.Combine(_tree, "v1", "blobs", "sha256");

@@ -10,7 +10,7 @@ namespace LivePatch.Core.Mirrors;
 /// holding its run lock); a terminal would block the first read. With O_NONBLOCK the open returns at once, and neither
 /// seeks, so both are refused. A device that seeks (/dev/zero) is read like a file and stopped by the caller's size
 /// limit; what any file holds is verified after. Linux only; elsewhere a plain open.</remarks>
-internal static partial class TreeFileOpener
+public static partial class TreeFileOpener
 {
     private const int ReadOnlyNonBlocking = 0x800; // O_RDONLY | O_NONBLOCK (same value on every Linux architecture but sparc/alpha/mips)
     private const int CloseOnExec = 0x80000;       // O_CLOEXEC

@@ -81,18 +81,26 @@ public sealed class MirrorFiles
     public FileStream? OpenOrNull(string treePath)
     {
         var path = FullPath(treePath);
-        FileStream file;
-        try
-        {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        if (Directory.Exists(path))
         {
             return null;
         }
-        catch (UnauthorizedAccessException) when (Directory.Exists(path))
+
+        FileStream? file;
+        try
         {
-            return null; // .NET refuses to open a directory as a file
+            // O_NONBLOCK, and only what can seek: a FIFO in the tree must not hold a request thread forever.
+            file = TreeFileOpener.OpenOrNull(path, treePath);
+        }
+        catch (IOException e)
+        {
+            _logger.LogWarning("Refused {Path}: {Reason}", treePath, e.Message);
+            return null;
+        }
+
+        if (file is null)
+        {
+            return null;
         }
 
         if (!IsUnderTree(file, path))
