@@ -71,28 +71,56 @@ internal sealed class MirrorPlanner(MirrorIo io, TrustPolicy policy, TimeProvide
         Refuse(issue, path);
         plan.Bins.Add(new StagedFile(path, staging.Put(signed), signed.Length));
         plan.BinKernels[path] = verified.Bin!.Kernels;
+        var needed = new List<CoveredKernel>();
         foreach (var kernel in verified.Bin.Kernels)
         {
-            await PlanManifestAsync(repository, entry.Channel, kernel, plan, cancellation).ConfigureAwait(false);
+            if (kernel.Version <= since
+                || await io.TargetHoldsAsync(MirrorTree.ManifestPath(entry.Channel, kernel.BuildId), kernel.Size, kernel.Sha256, cancellation)
+                    .ConfigureAwait(false))
+            {
+                io.Skipped(MirrorFileKind.Manifest);
+                continue;
+            }
+
+            needed.Add(kernel);
+        }
+
+        // Verifying a manifest is CPU work (about 1 ms) and fetching one a round trip: a few at once use every core and
+        // overlap the waits. They join the plan in the bin's order, so the run does not depend on which finished first.
+        var manifests = new VerifiedManifest[needed.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, needed.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = ManifestsAtOnce, CancellationToken = cancellation },
+            async (i, token) => manifests[i] = await FetchManifestAsync(repository, entry.Channel, needed[i], token).ConfigureAwait(false))
+            .ConfigureAwait(false);
+        foreach (var manifest in manifests)
+        {
+            AddManifest(plan, manifest);
         }
     }
 
-    private async Task PlanManifestAsync(string repository, string channel, CoveredKernel kernel, MirrorPlan plan, CancellationToken cancellation)
+    /// <summary>At most this many manifests are fetched and verified at once (each at most the manifest cap in memory).</summary>
+    private static readonly int ManifestsAtOnce = Math.Clamp(2 * Environment.ProcessorCount, 2, 8);
+
+    private sealed record VerifiedManifest(StagedFile File, Manifest Manifest);
+
+    /// <summary>Fetched, checked against its bin entry, verified as a host would, staged; safe to run concurrently (the
+    /// verifiers, the staging folder and the I/O guard keep no per-call state).</summary>
+    private async Task<VerifiedManifest> FetchManifestAsync(string repository, string channel, CoveredKernel kernel, CancellationToken cancellation)
     {
         var path = MirrorTree.ManifestPath(channel, kernel.BuildId);
-        if (kernel.Version <= since || await io.TargetHoldsAsync(path, kernel.Size, kernel.Sha256, cancellation).ConfigureAwait(false))
-        {
-            io.Skipped(MirrorFileKind.Manifest);
-            return;
-        }
-
         var signed = await FetchAsync(path, kernel.Size, kernel.Sha256, $"coverage bin {channel}/{CoverageBin.PrefixOf(kernel.BuildId)}",
             cancellation).ConfigureAwait(false);
         var verified = _manifests.Verify(signed);
         var issue = verified.Issue ?? ManifestExpectations.CheckMatches(verified.Manifest!, repository, channel, kernel.BuildId);
         Refuse(issue, path);
-        plan.Manifests.Add(new StagedFile(path, staging.Put(signed), signed.Length));
-        plan.ManifestBlobs[path] = [.. verified.Manifest!.Patches.Select(p => p.Sha256)];
+        return new VerifiedManifest(new StagedFile(path, staging.Put(signed), signed.Length), verified.Manifest!);
+    }
+
+    private static void AddManifest(MirrorPlan plan, VerifiedManifest verified)
+    {
+        var path = verified.File.Path;
+        plan.Manifests.Add(verified.File);
+        plan.ManifestBlobs[path] = [.. verified.Manifest.Patches.Select(p => p.Sha256)];
         foreach (var patch in verified.Manifest.Patches)
         {
             if (plan.Blobs.TryGetValue(patch.Sha256, out var size) && size != patch.Size)
