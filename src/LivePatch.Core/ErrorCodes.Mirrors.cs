@@ -23,6 +23,9 @@ public static partial class ErrorCodes
     public static readonly ErrorCode MirrorTargetFailed = ErrorCode.Define("mirror-target-failed", ErrorCategory.Unreachable);
     public static readonly ErrorCode MirrorTargetUnsupported = ErrorCode.Define("mirror-target-unsupported", ErrorCategory.Invalid);
 
+    // Another sync or import is writing the same folder (it holds the folder's lock): exit 5, as lpatch's own run lock.
+    public static readonly ErrorCode MirrorTargetBusy = ErrorCode.Define("mirror-target-busy", ErrorCategory.Busy);
+
     // --channel naming a channel the source's index does not list.
     public static readonly ErrorCode MirrorChannelUnknown = ErrorCode.Define("mirror-channel-unknown", ErrorCategory.Invalid);
 }

@@ -48,6 +48,24 @@ public sealed class MirrorSyncEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task Sync_FolderAnotherSyncIsWriting_Exit5AndNothingWritten()
+    {
+        await _fixture.Server.StartAsync();
+        _fixture.Publish(Neighbour);
+        var tree = Path.Combine(_fixture.Root, "tree");
+
+        using (Core.Mirrors.MirrorFolderLock.Acquire(tree)) // what a running sync holds
+        {
+            var busy = _fixture.Sync(tree);
+            Assert.Equal(5, busy.Exit);
+            Assert.Contains("mirror-target-busy", busy.Error);
+            Assert.False(Directory.Exists(Path.Combine(tree, "v1")));
+        }
+
+        Assert.Equal(0, _fixture.Sync(tree).Exit);
+    }
+
+    [Fact]
     public async Task Sync_TamperedFolderSource_RefusedAndTargetUnchanged()
     {
         await _fixture.Server.StartAsync();

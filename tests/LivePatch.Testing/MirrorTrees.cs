@@ -9,13 +9,15 @@ namespace LivePatch.Testing;
 /// find dangling (a document naming a file that is missing or different).</summary>
 public static class MirrorTrees
 {
-    /// <summary>Every file under <paramref name="root"/> (temp files included) by relative path.</summary>
+    /// <summary>Every file under <paramref name="root"/> (temp files included, the folder's lock file not: it is no part of the
+    /// tree) by relative path.</summary>
     public static SortedDictionary<string, byte[]> Snapshot(string root)
     {
         var files = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
         if (Directory.Exists(root))
         {
-            foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+            foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+                .Where(f => Path.GetFileName(f) != Core.Mirrors.MirrorFolderLock.FileName))
             {
                 files[Path.GetRelativePath(root, file).Replace('\\', '/')] = File.ReadAllBytes(file);
             }

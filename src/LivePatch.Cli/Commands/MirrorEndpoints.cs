@@ -42,7 +42,7 @@ internal static class MirrorEndpoints
 
         var folder = LocalFolder(to, "--to");
         Directory.CreateDirectory(folder);
-        return new DirectoryMirrorTarget(folder);
+        return DirectoryMirrorTarget.Locked(folder); // one writer per folder: the second of two at once exits 5
     }
 
     /// <summary>A path, or the path of a <c>file:///</c> URL; any other URL scheme is a usage error.</summary>

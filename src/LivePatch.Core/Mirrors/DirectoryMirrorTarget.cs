@@ -16,7 +16,7 @@ namespace LivePatch.Core.Mirrors;
 /// <param name="root">The tree's root folder (created as needed).</param>
 /// <param name="durable">False skips the fsyncs: still all-or-nothing per file, but a power cut may lose acknowledged
 /// writes (and so break the write order on disk). Only for throwaway trees such as tests'; as <see cref="AtomicFile.Write"/>.</param>
-public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IMirrorTarget, IMirrorBarrier
+public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IMirrorTarget, IMirrorBarrier, IDisposable
 {
     /// <summary>rw-r--r--.</summary>
     public const UnixFileMode PublicFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
@@ -26,6 +26,19 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
 
     private readonly MirrorDirectory _tree = new(root);
     private readonly HashSet<string> _unflushed = new(StringComparer.Ordinal);
+    private MirrorFolderLock? _lock;
+
+    /// <summary>A durable target that holds the folder's <see cref="MirrorFolderLock"/> until disposed: what lpatch's
+    /// sync and import write through, so that two of them never write one folder at once.</summary>
+    /// <exception cref="LivePatchFormatException"><c>mirror-target-busy</c>: another process holds the lock.</exception>
+    public static DirectoryMirrorTarget Locked(string root)
+    {
+        var target = new DirectoryMirrorTarget(root);
+        target._lock = MirrorFolderLock.Acquire(target.Description);
+        return target;
+    }
+
+    public void Dispose() => _lock?.Dispose();
 
     public string Description => _tree.Root;
 
