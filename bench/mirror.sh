@@ -230,7 +230,8 @@ DOCS=$((IDX_N + BIN_N + MAN_N))
 log "   tree: $TREE_FILES files, $TREE_BYTES bytes ($DOCS signed documents, $BLOB_N blobs); warm-up: $(cut -d' ' -f2 <<<"$LAST") s"
 # wget is measured a first time too (untimed), so both have met the server once before the rounds
 sync_side wget "$WORK/wget-warm" || die "wget warm-up"
-diff -r "$WORK/ref" "$WORK/wget-warm" >/dev/null || die "wget's tree differs from lpatch's"
+# (the folders' lock file, .lpatch-mirror.lock, is no part of the tree: wget has none)
+diff -r -x .lpatch-mirror.lock "$WORK/ref" "$WORK/wget-warm" >/dev/null || die "wget's tree differs from lpatch's"
 rm -rf "$WORK/wget-warm"
 
 # ================================================================ 1. full sync, ROUNDS rounds, alternating order
@@ -253,7 +254,7 @@ done
 cmd "${PIN_WRK[*]} ${LPATCH[$MAIN]} mirror sync --from $BASE --to DIR --root \$DATA/keys/root.pem   # into a fresh DIR each round$( [ "${SIDES[1]}" = jit ] && echo "; the same with 'dotnet $CLI_DLL'")"
 cmd "${PIN_WRK[*]} wget -q -x -nH -P DIR -i urls.txt   # urls.txt: $BASE/PATH for every file of the synced tree ($TREE_FILES)"
 SAME_TREES="yes"
-for side in "${SIDES[@]}"; do diff -r "$WORK/ref" "$WORK/full-$side" >/dev/null || SAME_TREES="NO ($side differs)"; done
+for side in "${SIDES[@]}"; do diff -r -x .lpatch-mirror.lock "$WORK/ref" "$WORK/full-$side" >/dev/null || SAME_TREES="NO ($side differs)"; done
 cmd "diff -r ref full-SIDE   # every side's last tree against the warm-up's: $SAME_TREES"
 
 # stats SIDE COLUMN: "median min max" of COLUMN (4 wall, 5 user, 6 sys, 7 server CPU) over the rounds
