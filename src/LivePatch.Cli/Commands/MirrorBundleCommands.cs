@@ -42,7 +42,7 @@ internal static class MirrorBundleCommands
             using (owner)
             {
                 await using var bundle = new BundleWriter(parse.GetRequiredValue(output));
-                return await RunAsync(parse, options, source, bundle, parse.GetValue(json), time, "exported",
+                return await MirrorCommands.RunSyncAsync(parse, options, source, bundle, parse.GetValue(json), time, "exported",
                     () => bundle.CompleteAsync(cancellation), cancellation);
             }
         });
@@ -88,7 +88,7 @@ internal static class MirrorBundleCommands
         var target = MirrorEndpoints.OpenTarget(folder);
         using (target as IDisposable)
         {
-            return await RunAsync(parse, new MirrorSyncOptions { Policy = policy }, bundle.Source, target, json, time, "imported",
+            return await MirrorCommands.RunSyncAsync(parse, new MirrorSyncOptions { Policy = policy }, bundle.Source, target, json, time, "imported",
                 () => Task.CompletedTask, cancellation);
         }
     }
@@ -105,26 +105,6 @@ internal static class MirrorBundleCommands
                   $"{summary.Revoked} revoked, {summary.Skipped} unchanged");
             return ExitCodes.Success;
         }));
-
-    /// <summary>Runs the sync from <paramref name="source"/> to <paramref name="target"/>; <paramref name="complete"/> runs only
-    /// when everything verified and was written.</summary>
-    private static async Task<int> RunAsync(ParseResult parse, MirrorSyncOptions options, IMirrorSource source, IMirrorTarget target, bool json,
-        TimeProvider time, string verb, Func<Task> complete, CancellationToken cancellation)
-    {
-        var error = parse.InvocationConfiguration.Error;
-        var progress = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected ? new MirrorTerminalProgress(error) : null;
-        var result = await new MirrorSync(source, target, options with { Progress = progress is null ? null : progress.Report }, time).RunAsync(cancellation);
-        progress?.Done();
-        if (!result.IsSuccess)
-        {
-            error.WriteLine($"lpatch: error [{result.Issue.Code}]: {result.Issue.Message}");
-            return ErrorCategories.ExitCode(result.Issue.Error.Category);
-        }
-
-        await complete();
-        MirrorViews.WriteSummary(parse.InvocationConfiguration.Output, result.Summary, json, verb);
-        return ExitCodes.Success;
-    }
 
     private static FileStream OpenBundle(string path)
     {

@@ -76,25 +76,35 @@ internal static class MirrorCommands
     private static async Task<int> RunAsync(ParseResult parse, MirrorSyncOptions options, string from, string to, bool json,
         TimeProvider time, RepositoryEnvironment environment, CancellationToken cancellation)
     {
-        var error = parse.InvocationConfiguration.Error;
         var target = MirrorEndpoints.OpenTarget(to);
         var (source, owner) = MirrorEndpoints.OpenSource(from, environment.RetryDelay);
         using (target as IDisposable)
         using (owner)
         {
-            // In place only on a terminal; a log or a pipe gets the summary line alone.
-            var progress = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected ? new MirrorTerminalProgress(error) : null;
-            var result = await new MirrorSync(source, target, options with { Progress = progress is null ? null : progress.Report }, time)
-                .RunAsync(cancellation);
-            progress?.Done();
-            if (!result.IsSuccess)
-            {
-                error.WriteLine($"lpatch: error [{result.Issue.Code}]: {result.Issue.Message}");
-                return ErrorCategories.ExitCode(result.Issue.Error.Category);
-            }
-
-            MirrorViews.WriteSummary(parse.InvocationConfiguration.Output, result.Summary, json);
-            return ExitCodes.Success;
+            return await RunSyncAsync(parse, options, source, target, json, time, "synced", () => Task.CompletedTask, cancellation);
         }
+    }
+
+    /// <summary>Runs the sync from <paramref name="source"/> to <paramref name="target"/> with progress on a terminal, and
+    /// prints its summary or its refusal; <paramref name="complete"/> runs only when everything verified and was written
+    /// (sync, export and import alike).</summary>
+    internal static async Task<int> RunSyncAsync(ParseResult parse, MirrorSyncOptions options, IMirrorSource source, IMirrorTarget target,
+        bool json, TimeProvider time, string verb, Func<Task> complete, CancellationToken cancellation)
+    {
+        var error = parse.InvocationConfiguration.Error;
+        // In place only on a terminal; a log or a pipe gets the summary line alone.
+        var progress = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected ? new MirrorTerminalProgress(error) : null;
+        var result = await new MirrorSync(source, target, options with { Progress = progress is null ? null : progress.Report }, time)
+            .RunAsync(cancellation);
+        progress?.Done();
+        if (!result.IsSuccess)
+        {
+            error.WriteLine($"lpatch: error [{result.Issue.Code}]: {result.Issue.Message}");
+            return ErrorCategories.ExitCode(result.Issue.Error.Category);
+        }
+
+        await complete();
+        MirrorViews.WriteSummary(parse.InvocationConfiguration.Output, result.Summary, json, verb);
+        return ExitCodes.Success;
     }
 }

@@ -63,7 +63,7 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
         {
             await using (var output = AtomicFile.CreateNew(temp, PublicFileMode))
             {
-                await CopyExactlyAsync(content, output, length, path, cancellation).ConfigureAwait(false);
+                await MirrorStreams.CopyExactlyAsync(content, output, length, path, cancellation).ConfigureAwait(false);
                 output.Flush(flushToDisk: durable);
             }
 
@@ -120,23 +120,6 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
         }
 
         await Task.CompletedTask.ConfigureAwait(false);
-    }
-
-    private static async Task CopyExactlyAsync(Stream content, Stream output, long length, string path, CancellationToken cancellation)
-    {
-        var buffer = new byte[81920];
-        var left = length;
-        while (left > 0)
-        {
-            var read = await content.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), cancellation).ConfigureAwait(false);
-            if (read == 0)
-            {
-                throw new IOException($"{path}: the content ended {left} bytes before its length of {length}.");
-            }
-
-            await output.WriteAsync(buffer.AsMemory(0, read), cancellation).ConfigureAwait(false);
-            left -= read;
-        }
     }
 
     /// <summary>Creates the missing folders of <paramref name="folder"/> up from the root, each 0755 and made durable in its parent.</summary>

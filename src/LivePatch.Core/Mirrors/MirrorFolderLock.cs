@@ -18,7 +18,7 @@ public sealed partial class MirrorFolderLock : IDisposable
     private const int WouldBlock = 11;       // EWOULDBLOCK
     private const int Interrupted = 4;       // EINTR
 
-    private const int ReadWriteCreate = 0x2 | 0x40 | 0x80000; // O_RDWR | O_CREAT | O_CLOEXEC
+    private const int ReadWriteCreate = 0x2 | 0x40;           // O_RDWR | O_CREAT
     private const uint PublicFileMode = 0x1A4;                // 0644: the tree's files are world-readable too
 
     private readonly SafeFileHandle? _file;
@@ -37,14 +37,8 @@ public sealed partial class MirrorFolderLock : IDisposable
 
         // open(2) itself, not FileStream: .NET takes its own flock when it opens a file, which would decide first.
         var path = Path.Combine(folder, FileName);
-        var fd = Open(path, ReadWriteCreate, PublicFileMode);
-        if (fd < 0)
-        {
-            var openErrno = Marshal.GetLastPInvokeError();
-            throw new IOException($"open of {path} failed: {Marshal.GetPInvokeErrorMessage(openErrno)} (errno {openErrno}).");
-        }
-
-        var file = new SafeFileHandle(fd, ownsHandle: true);
+        var file = TreeFileOpener.OpenNative(path, ReadWriteCreate, PublicFileMode, out var openErrno)
+            ?? throw new IOException($"open of {path} failed: {Marshal.GetPInvokeErrorMessage(openErrno)} (errno {openErrno}).");
         int result;
         do
         {
@@ -66,9 +60,6 @@ public sealed partial class MirrorFolderLock : IDisposable
     }
 
     public void Dispose() => _file?.Dispose();
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags, uint mode);
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     private static partial int Flock(SafeFileHandle fd, int operation);

@@ -27,22 +27,14 @@ public static partial class TreeFileOpener
             return Managed(file);
         }
 
-        int fd;
-        int errno;
-        do
-        {
-            fd = Open(file, ReadOnlyNonBlocking | CloseOnExec);
-            errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
-        }
-        while (fd < 0 && errno == Interrupted);
-
-        if (fd < 0)
+        var handle = OpenNative(file, ReadOnlyNonBlocking, 0, out var errno);
+        if (handle is null)
         {
             return errno is NotFound or NotADirectory ? null
                 : throw new IOException($"{path}: open failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
         }
 
-        var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1, isAsync: false);
+        var stream = new FileStream(handle, FileAccess.Read, 1, isAsync: false);
         if (!stream.CanSeek)
         {
             stream.Dispose();
@@ -64,6 +56,20 @@ public static partial class TreeFileOpener
         }
     }
 
+    /// <summary>open(2) with O_CLOEXEC, retried on EINTR: the handle, or null and the errno (also for <see cref="MirrorFolderLock"/>).</summary>
+    internal static SafeFileHandle? OpenNative(string path, int flags, uint mode, out int errno)
+    {
+        int fd;
+        do
+        {
+            fd = Open(path, flags | CloseOnExec, mode);
+            errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        }
+        while (fd < 0 && errno == Interrupted);
+
+        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+    }
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
+    private static partial int Open(string path, int flags, uint mode);
 }

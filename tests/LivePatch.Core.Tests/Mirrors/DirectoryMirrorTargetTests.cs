@@ -30,7 +30,7 @@ public sealed class DirectoryMirrorTargetTests : IDisposable
         var target = new DirectoryMirrorTarget(_root);
         await target.WriteAsync(MirrorTree.IndexPath, new MemoryStream([9]), 1, default);
 
-        await Assert.ThrowsAsync<IOException>(() => target.WriteAsync(MirrorTree.IndexPath, new MemoryStream([1, 2]), 5, default));
+        await Assert.ThrowsAsync<EndOfStreamException>(() => target.WriteAsync(MirrorTree.IndexPath, new MemoryStream([1, 2]), 5, default));
 
         Assert.Equal([9], await target.ReadOrNullAsync(MirrorTree.IndexPath, 10, default));
         Assert.Single(Directory.EnumerateFiles(Path.Combine(_root, "v1")));

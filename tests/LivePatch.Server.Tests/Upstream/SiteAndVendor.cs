@@ -47,7 +47,9 @@ internal sealed class SiteAndVendor : IDisposable
 {
     public const string VendorId = "vendor";
 
-    public SiteAndVendor(string? vendorRoot = null)
+    /// <param name="vendorRoot">The root the site pins for its vendor (default: the vendor's).</param>
+    /// <param name="siteSettings">More settings for the site (they win over the defaults here).</param>
+    public SiteAndVendor(string? vendorRoot = null, Dictionary<string, string?>? siteSettings = null)
     {
         Vendor = new RepositoryFactory(new()
         {
@@ -58,7 +60,7 @@ internal sealed class SiteAndVendor : IDisposable
         Vendor.UseKestrel(0);
         Vendor.StartServer();
         VendorUrl = Vendor.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Site = new RepositoryFactory(new()
+        var site = new Dictionary<string, string?>
         {
             ["LivePatch:RepositoryId"] = "site",
             ["LivePatch:Signing:Certificate"] = SiteKeys.KeyFile("manifest-signing.pem"),
@@ -70,7 +72,13 @@ internal sealed class SiteAndVendor : IDisposable
             ["LivePatch:Upstream:Url"] = VendorUrl,
             ["LivePatch:Upstream:Roots:0"] = vendorRoot ?? TestKeys.KeyFile("root.pem"),
             ["LivePatch:Upstream:Channels:stable"] = "candidate",
-        });
+        };
+        foreach (var (key, value) in siteSettings ?? [])
+        {
+            site[key] = value;
+        }
+
+        Site = new RepositoryFactory(site);
     }
 
     public RepositoryFactory Vendor { get; }

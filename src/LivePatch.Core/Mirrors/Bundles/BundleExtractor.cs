@@ -79,20 +79,14 @@ public static class BundleExtractor
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await using var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-        long copied = 0;
-        if (entry.DataStream is { } data)
+        try
         {
-            var buffer = new byte[1 << 16];
-            int read;
-            while (copied < entry.Length && (read = await data.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, entry.Length - copied)), cancellation)) > 0)
-            {
-                await output.WriteAsync(buffer.AsMemory(0, read), cancellation);
-                copied += read;
-            }
+            await MirrorStreams.CopyExactlyAsync(entry.DataStream ?? Stream.Null, output, entry.Length, $"bundle entry '{entry.Name}'", cancellation);
         }
-
-        LivePatchFormatException.ThrowUnless(copied == entry.Length, ErrorCodes.BundleCorrupt,
-            $"Bundle entry '{entry.Name}' ends after {copied} of its {entry.Length} bytes: the bundle was cut short.");
+        catch (EndOfStreamException e)
+        {
+            throw new LivePatchFormatException(ErrorCodes.BundleCorrupt, $"{e.Message} The bundle was cut short.");
+        }
     }
 
     private static string Printable(string name) =>

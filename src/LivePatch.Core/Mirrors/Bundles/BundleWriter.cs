@@ -110,20 +110,7 @@ public sealed class BundleWriter : IMirrorTarget, IAsyncDisposable
         }
 
         var copy = new MemoryStream();
-        var buffer = new byte[1 << 16];
-        long left = length;
-        while (left > 0)
-        {
-            var read = await content.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), cancellation);
-            if (read == 0)
-            {
-                throw new EndOfStreamException($"the content ended {left} bytes before its declared length {length}");
-            }
-
-            copy.Write(buffer, 0, read);
-            left -= read;
-        }
-
+        await MirrorStreams.CopyExactlyAsync(content, copy, length, "bundle entry", cancellation);
         copy.Position = 0;
         return copy;
     }
