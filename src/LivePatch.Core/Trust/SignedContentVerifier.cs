@@ -23,6 +23,7 @@ public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
         ["2.16.840.1.101.3.4.2.1", "2.16.840.1.101.3.4.2.2", "2.16.840.1.101.3.4.2.3"];
 
     private readonly SignerCertificateValidator _certificates = new(policy, time);
+    private readonly KnownSigners _known = new(policy);
 
     public SignedContentResult Verify(ReadOnlySpan<byte> cms, string expectedContentTypeOid) => Verify(cms, expectedContentTypeOid, null);
 
@@ -34,6 +35,14 @@ public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
         {
             // A threshold of 0 would accept unsigned content; refuse rather than trust nothing.
             return SignedContentResult.Refused(ErrorCodes.SignerThresholdNotMet, "The signer threshold must be at least 1.");
+        }
+
+        // Documents by a signer this instance already accepted take the short path (KnownSigners: it accepts or defers).
+        var bytes = cms.ToArray();
+        var layout = SignedDataLayout.ReadOrNull(bytes);
+        if (memo is null && layout is not null && _known.TryVerify(bytes, layout, expectedContentTypeOid, time.GetUtcNow()) is { } known)
+        {
+            return known;
         }
 
         var decoded = Decode(cms, out var signedCms);
@@ -56,8 +65,19 @@ public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
             return new SignedContentResult { Content = signedCms!.ContentInfo.Content, Memo = memo };
         }
 
-        var result = CheckSigners(signedCms!);
-        return result.IsValid ? result with { Memo = SignatureMemo.For(cmsSha256, policy, signedCms!) } : result;
+        var result = CheckSigners(signedCms!, out var signerCertificates);
+        if (!result.IsValid)
+        {
+            return result;
+        }
+
+        var verified = result with { Memo = SignatureMemo.For(cmsSha256, policy, signedCms!) };
+        if (layout is not null)
+        {
+            _known.Learn(layout, signerCertificates, verified.Memo);
+        }
+
+        return verified;
     }
 
     private static VerificationIssue? Decode(ReadOnlySpan<byte> cms, out SignedCms? signedCms)
@@ -141,8 +161,10 @@ public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
             : new(ErrorCodes.CmsMalformed, "CMS digestAlgorithms does not match the signers' digest algorithms.");
     }
 
-    private SignedContentResult CheckSigners(SignedCms cms)
+    /// <summary>Checks every SignerInfo; <c>signerCertificates</c> gets, per SignerInfo in order, its certificate when trusted, else null.</summary>
+    private SignedContentResult CheckSigners(SignedCms cms, out List<X509Certificate2?> signerCertificates)
     {
+        signerCertificates = [];
         var trusted = new Dictionary<string, X509Certificate2>(StringComparer.Ordinal);
         VerificationIssue? firstUntrusted = null;
         foreach (var signerInfo in cms.SignerInfos)
@@ -158,6 +180,7 @@ public sealed class SignedContentVerifier(TrustPolicy policy, TimeProvider time)
 
                 var certificate = signerInfo.Certificate!;
                 var untrusted = _certificates.Validate(certificate, cms.Certificates);
+                signerCertificates.Add(untrusted is null ? certificate : null);
                 if (untrusted is not null)
                 {
                     firstUntrusted ??= untrusted;
