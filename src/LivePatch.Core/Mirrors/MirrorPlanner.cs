@@ -4,7 +4,7 @@ using LivePatch.Core.Trust;
 namespace LivePatch.Core.Mirrors;
 
 /// <summary>A verified document waiting in staging for its turn to be written.</summary>
-internal sealed record StagedFile(string Path, string Staged, long Size);
+internal sealed record StagedFile(string Path, StagedContent Staged, long Size);
 
 /// <summary>Everything a sync will write, all verified before the first write: the changed bins and manifests (staged), the
 /// blobs those manifests name, and what was learnt on the way that a prune needs.</summary>

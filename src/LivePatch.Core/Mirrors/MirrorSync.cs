@@ -152,7 +152,7 @@ public sealed class MirrorSync(IMirrorSource source, IMirrorTarget target, Mirro
     {
         foreach (var file in files)
         {
-            await using var staged = new FileStream(file.Staged, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+            await using var staged = file.Staged.Open();
             await io.WriteAsync(kind, file.Path, staged, file.Size, cancellation).ConfigureAwait(false);
         }
     }
