@@ -45,6 +45,41 @@ public static partial class DirectorySync
         }
     }
 
+    /// <summary>Flushes every file system buffer of the file system holding <paramref name="path"/> (syncfs(2)): the data of
+    /// many files written since, in one call instead of an fsync each.</summary>
+    /// <remarks>One flush of the journal instead of one per file: a mirror sync writes thousands of small files per phase.
+    /// syncfs reports write-back errors of the file system since Linux 5.8; on older kernels a failed write-back may go
+    /// unreported, as it also may for fsync of a file whose error was consumed elsewhere.</remarks>
+    /// <exception cref="IOException">The path cannot be opened or its file system flushed.</exception>
+    public static void FlushFileSystem(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var fd = Open(path, ReadOnly | CloseOnExec);
+        if (fd < 0)
+        {
+            throw Error("open", path);
+        }
+
+        try
+        {
+            while (SyncFs(fd) != 0)
+            {
+                if (Marshal.GetLastPInvokeError() != Interrupted)
+                {
+                    throw Error("syncfs", path);
+                }
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
     private static IOException Error(string call, string directory)
     {
         var errno = Marshal.GetLastPInvokeError();
@@ -56,6 +91,9 @@ public static partial class DirectorySync
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
+    private static partial int SyncFs(int fd);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);

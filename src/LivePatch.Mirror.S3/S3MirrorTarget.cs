@@ -35,6 +35,9 @@ public sealed class S3MirrorTarget : IMirrorTarget, IDisposable
 
     public string Description => _location.ToString();
 
+    /// <summary>Nothing to do: S3 acknowledges each PUT only once stored durably and serves it from then on.</summary>
+    public Task FlushAsync(CancellationToken cancellation) => Task.CompletedTask;
+
     /// <summary>The target for <paramref name="s3Url"/> (<c>s3://BUCKET[/PREFIX]</c>), reached with
     /// <paramref name="settings"/> or, when null, with the standard AWS environment (<see cref="S3Settings.FromProcessEnvironment"/>).
     /// A malformed URL or endpoint throws <see cref="Core.LivePatchFormatException"/> (<c>s3-url-invalid</c>); nothing is

@@ -51,6 +51,53 @@ public sealed partial class DurabilityTests : IDisposable
         Assert.Contains(calls.Skip(rename), c => c.Name == "fsync" && c.Args == folderFd);
     }
 
+    [Fact]
+    public async Task MirrorSync_EachPhase_BytesFlushedBeforeItsRenames_FoldersFsyncedAfter()
+    {
+        using var fixture = new MirrorFixture();
+        await fixture.Server.StartAsync();
+        fixture.Publish(MirrorFixture.Neighbour, "7700000000000000000000000000000000000001");
+        var tree = Path.Combine(_folder, "tree");
+        var trace = Path.Combine(_folder, "strace.txt");
+        var start = new ProcessStartInfo("strace") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])["-f", "-qq", "-e", "trace=openat,rename,renameat,renameat2,fsync,fdatasync,syncfs", "-o", trace,
+                     "dotnet", Binaries.Lpatch, .. fixture.SyncArgs(tree)])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using (var process = Process.Start(start)!)
+        {
+            var error = process.StandardError.ReadToEndAsync();
+            await process.StandardOutput.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {await error}");
+        }
+
+        var calls = File.ReadAllLines(trace).Select(l => SyscallLine().Match(l)).Where(m => m.Success)
+            .Select(m => (Name: m.Groups["name"].Value, Args: m.Groups["args"].Value, Result: m.Groups["result"].Value)).ToList();
+        var renames = Enumerable.Range(0, calls.Count)
+            .Where(i => calls[i].Name.StartsWith("rename", StringComparison.Ordinal) && calls[i].Args.Contains($"\"{tree}/", StringComparison.Ordinal))
+            .ToList();
+        Assert.True(renames.Count >= 6, "expected renames of a blob, two manifests, two bins and the index:\n" + string.Join('\n', calls));
+
+        // Every file's temp file was created, then the file system flushed (syncfs), then the temp file renamed into place.
+        foreach (var rename in renames)
+        {
+            var temp = TempName().Match(calls[rename].Args).Groups["temp"].Value;
+            var created = calls.FindLastIndex(rename, c => c.Name == "openat" && c.Args.Contains($"\"{temp}\"", StringComparison.Ordinal) && c.Args.Contains("O_CREAT", StringComparison.Ordinal));
+            Assert.True(created >= 0, $"{temp} was not created before its rename");
+            Assert.Contains(calls.Skip(created).Take(rename - created), c => c.Name == "syncfs" && c.Result == "0");
+        }
+
+        // The index is renamed last, and its folder fsynced after it.
+        var index = renames.Single(i => calls[i].Args.Contains($"\"{tree}/v1/index\"", StringComparison.Ordinal));
+        Assert.Equal(renames.Max(), index);
+        var folderFd = FdOpened(calls.Skip(index).ToList(), Path.Combine(tree, "v1"), before: calls.Count - index);
+        Assert.Contains(calls.Skip(index), c => c.Name == "fsync" && c.Args == folderFd);
+    }
+
     /// <summary>The file descriptor the last successful openat of <paramref name="path"/> before index <paramref name="before"/> returned.</summary>
     private static string FdOpened(List<(string Name, string Args, string Result)> calls, string path, int before)
     {

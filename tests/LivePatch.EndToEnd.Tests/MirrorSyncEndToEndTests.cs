@@ -23,7 +23,7 @@ public sealed class MirrorSyncEndToEndTests : IDisposable
         _fixture.Publish(kernels);
         await WaitUntilServedAsync(kernels);
 
-        // Kill it once some of the new manifests are in place (they are written before any bin, and the index last).
+        // Kill it once some of the new manifests are being written (their temp files appear before any bin, and the index is last).
         using (var sync = Start(_fixture.SyncArgs(tree)))
         {
             var manifests = Path.Combine(tree, "v1", "manifests", "stable");

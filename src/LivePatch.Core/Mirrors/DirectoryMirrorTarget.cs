@@ -4,19 +4,21 @@ namespace LivePatch.Core.Mirrors;
 
 /// <summary>A tree in a local folder as a mirror target, for a web server to serve (samples/nginx-mirror.conf).</summary>
 /// <remarks>
-/// Each file is written whole: a temp file beside it, fsync, rename, so a reader sees the old file or the new one and a
-/// renamed file is never one whose bytes a power cut could lose. The folders' entries (the renames) are made durable once
-/// per phase of the sync (<see cref="FlushAsync"/>: an fsync of each folder written in), before the next phase writes
-/// what names them: one folder fsync per folder and phase instead of one per file, with the same guarantee for the
-/// order on disk. The temp file's name is
-/// fixed per file (<c>.NAME.tmp</c>, hidden, never a tree path): one left by a killed sync is overwritten when that file is
-/// written again, and no web server configured as the sample serves it. Files are world-readable (0644) and folders
-/// 0755 whatever the umask: the tree is public and a web server's workers run as another user.
+/// Each file is written whole into a temp file beside it, and published (renamed into place) only at the end of its phase
+/// (<see cref="FlushAsync"/>), so a reader sees the old file or the new one, and a phase that fails half way publishes
+/// nothing. Durability costs one flush of the file system per phase (syncfs: every temp file's bytes reach the disk before
+/// any of them is renamed) and one fsync per folder written in (the renames), instead of an fsync per file: a full sync
+/// writes thousands of small files, and one fsync each made the disk's latency most of its time (bench/mirror.sh). The
+/// sync flushes each phase before the next writes what names it, so the order on disk holds across a power cut. The temp
+/// file's name is fixed per file (<c>.NAME.tmp</c>, hidden, never a tree path): one left by a killed sync is overwritten
+/// when that file is written again, and no web server configured as the sample serves it. Files are world-readable (0644)
+/// and folders 0755 whatever the umask: the tree is public and a web server's workers run as another user.
 /// </remarks>
 /// <param name="root">The tree's root folder (created as needed).</param>
-/// <param name="durable">False skips the fsyncs: still all-or-nothing per file, but a power cut may lose acknowledged
-/// writes (and so break the write order on disk). Only for throwaway trees such as tests'; as <see cref="AtomicFile.Write"/>.</param>
-public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IMirrorTarget, IMirrorBarrier, IDisposable
+/// <param name="durable">False skips the flushes: still all-or-nothing per file and published per phase, but a power cut may
+/// lose published files (and so break the write order on disk). Only for throwaway trees such as tests'; as
+/// <see cref="AtomicFile.Write"/>.</param>
+public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IMirrorTarget, IDisposable
 {
     /// <summary>rw-r--r--.</summary>
     public const UnixFileMode PublicFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
@@ -26,6 +28,7 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
 
     private readonly MirrorDirectory _tree = new(root);
     private readonly HashSet<string> _unflushed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _unpublished = new(StringComparer.Ordinal); // file -> its temp file
     private MirrorFolderLock? _lock;
 
     /// <summary>A durable target that holds the folder's <see cref="MirrorFolderLock"/> until disposed: what lpatch's
@@ -38,7 +41,18 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
         return target;
     }
 
-    public void Dispose() => _lock?.Dispose();
+    /// <summary>Removes the temp files of a phase that was never flushed (a failed sync publishes nothing of it), and
+    /// releases the folder lock.</summary>
+    public void Dispose()
+    {
+        foreach (var temp in _unpublished.Values)
+        {
+            File.Delete(temp);
+        }
+
+        _unpublished.Clear();
+        _lock?.Dispose();
+    }
 
     public string Description => _tree.Root;
 
@@ -51,6 +65,7 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
         return Task.FromResult<long?>(file.Exists ? file.Length : null);
     }
 
+    /// <summary>Writes the file's temp file; it is published (renamed into place) by the next <see cref="FlushAsync"/>.</summary>
     public async Task WriteAsync(string path, Stream content, long length, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(content);
@@ -64,25 +79,57 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
             await using (var output = AtomicFile.CreateNew(temp, PublicFileMode))
             {
                 await MirrorStreams.CopyExactlyAsync(content, output, length, path, cancellation).ConfigureAwait(false);
-                output.Flush(flushToDisk: durable);
             }
 
             SetMode(temp, PublicFileMode);
-            File.Move(temp, file, overwrite: true);
-            if (durable)
-            {
-                _unflushed.Add(folder);
-            }
         }
-        finally
+        catch
         {
             File.Delete(temp);
+            lock (_unpublished)
+            {
+                _unpublished.Remove(file);
+            }
+
+            throw;
+        }
+
+        lock (_unpublished)
+        {
+            _unpublished[file] = temp;
         }
     }
 
-    /// <summary>Fsyncs each folder written in since the last flush.</summary>
+    /// <summary>Publishes every file written since the last flush: their bytes made durable (one syncfs), then each renamed
+    /// into place, then each folder written in fsynced (the renames).</summary>
     public Task FlushAsync(CancellationToken cancellation)
     {
+        KeyValuePair<string, string>[] written;
+        lock (_unpublished)
+        {
+            written = [.. _unpublished];
+        }
+
+        if (durable && written.Length > 0)
+        {
+            DirectorySync.FlushFileSystem(_tree.Root);
+        }
+
+        foreach (var (file, temp) in written)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            File.Move(temp, file, overwrite: true);
+            lock (_unpublished)
+            {
+                _unpublished.Remove(file);
+            }
+
+            if (durable)
+            {
+                _unflushed.Add(Path.GetDirectoryName(file)!);
+            }
+        }
+
         foreach (var folder in _unflushed)
         {
             cancellation.ThrowIfCancellationRequested();

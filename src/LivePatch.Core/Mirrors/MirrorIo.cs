@@ -75,10 +75,9 @@ internal sealed class MirrorIo(IMirrorSource source, IMirrorTarget target, Actio
     }
 
     /// <summary>The end of a phase: what was written becomes durable before the next phase writes what names it.</summary>
-    public Task FlushTargetAsync(CancellationToken cancellation) => target is IMirrorBarrier barrier
-        ? Guard(async () => { await barrier.FlushAsync(cancellation).ConfigureAwait(false); return true; },
-            ErrorCodes.MirrorTargetFailed, target.Description, "(flush)", cancellation)
-        : Task.CompletedTask;
+    public Task FlushTargetAsync(CancellationToken cancellation) =>
+        Guard(async () => { await target.FlushAsync(cancellation).ConfigureAwait(false); return true; },
+            ErrorCodes.MirrorTargetFailed, target.Description, "(flush)", cancellation);
 
     public async Task DeleteAsync(MirrorFileKind kind, string path, CancellationToken cancellation)
     {

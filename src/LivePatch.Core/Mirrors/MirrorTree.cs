@@ -95,22 +95,20 @@ public interface IMirrorTarget
 
     /// <summary>Replaces the file at <paramref name="path"/> with <paramref name="length"/> bytes of
     /// <paramref name="content"/> (already verified) atomically and durably: a reader sees the old file or the new one,
-    /// never a part, and an acknowledged write survives a crash.</summary>
+    /// never a part, and the write survives a crash, at the latest from the next <see cref="FlushAsync"/> on (a target may
+    /// publish writes in batches).</summary>
     Task WriteAsync(string path, Stream content, long length, CancellationToken cancellation);
+
+    /// <summary>Publishes every write so far and makes it durable. The sync calls it after each phase (blobs, manifests,
+    /// bins, the index), so that what a phase names is in place and on disk before the next phase writes it; a target
+    /// whose every write is already durable when acknowledged does nothing.</summary>
+    Task FlushAsync(CancellationToken cancellation);
 
     /// <summary>Deletes the file at <paramref name="path"/>; absent is not an error.</summary>
     Task DeleteAsync(string path, CancellationToken cancellation);
 
     /// <summary>The paths of every file under <paramref name="prefix"/> (a folder of the tree such as <c>v1/blobs/</c>).</summary>
     IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellation);
-}
-
-/// <summary>A target whose writes become durable in batches: the sync calls <see cref="FlushAsync"/> after each phase
-/// (blobs, manifests, bins, the index), so that nothing of a phase reaches the disk before what it names.</summary>
-public interface IMirrorBarrier
-{
-    /// <summary>Makes every write so far durable (the file system's entries of the renames included).</summary>
-    Task FlushAsync(CancellationToken cancellation);
 }
 
 /// <summary>A source offered more than the reader's limit for one file.</summary>

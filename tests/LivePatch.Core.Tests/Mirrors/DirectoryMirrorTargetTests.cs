@@ -16,6 +16,7 @@ public sealed class DirectoryMirrorTargetTests : IDisposable
         var path = MirrorTree.ManifestPath("stable", Canned.BuildId);
 
         await target.WriteAsync(path, new MemoryStream([1, 2, 3, 4]), 3, default);
+        await target.FlushAsync(default);
 
         Assert.Equal([1, 2, 3], await target.ReadOrNullAsync(path, 10, default));
         Assert.Equal(3, await target.SizeOrNullAsync(path, default));
@@ -29,8 +30,10 @@ public sealed class DirectoryMirrorTargetTests : IDisposable
     {
         var target = new DirectoryMirrorTarget(_root);
         await target.WriteAsync(MirrorTree.IndexPath, new MemoryStream([9]), 1, default);
+        await target.FlushAsync(default);
 
         await Assert.ThrowsAsync<EndOfStreamException>(() => target.WriteAsync(MirrorTree.IndexPath, new MemoryStream([1, 2]), 5, default));
+        await target.FlushAsync(default);
 
         Assert.Equal([9], await target.ReadOrNullAsync(MirrorTree.IndexPath, 10, default));
         Assert.Single(Directory.EnumerateFiles(Path.Combine(_root, "v1")));
@@ -56,8 +59,37 @@ public sealed class DirectoryMirrorTargetTests : IDisposable
     {
         var target = new DirectoryMirrorTarget(_root);
         await target.WriteAsync(MirrorTree.IndexPath, new MemoryStream(new byte[100]), 100, default);
+        await target.FlushAsync(default);
 
         await Assert.ThrowsAsync<MirrorSourceTooLargeException>(() => target.ReadOrNullAsync(MirrorTree.IndexPath, 99, default));
         Assert.Null(await new DirectoryMirrorSource(_root).ReadOrNullAsync(MirrorTree.BlobPath(new string('a', 64)), 10, default));
+    }
+
+    [Fact]
+    public async Task WriteAsync_BeforeFlush_ReadersStillSeeTheOldFile()
+    {
+        var target = new DirectoryMirrorTarget(_root);
+        var path = MirrorTree.ManifestPath("stable", Canned.BuildId);
+        await target.WriteAsync(path, new MemoryStream([1]), 1, default);
+        await target.FlushAsync(default);
+
+        await target.WriteAsync(path, new MemoryStream([2, 2]), 2, default);
+        var beforeFlush = await target.ReadOrNullAsync(path, 10, default);
+        await target.FlushAsync(default);
+
+        Assert.Equal([1], beforeFlush);
+        Assert.Equal([2, 2], await target.ReadOrNullAsync(path, 10, default));
+        Assert.Equal([Path.Combine(_root, path)], Directory.EnumerateFiles(Path.GetDirectoryName(Path.Combine(_root, path))!));
+    }
+
+    [Fact]
+    public async Task Dispose_WritesNeverFlushed_PublishesNothingAndLeavesNoTempFile()
+    {
+        var target = new DirectoryMirrorTarget(_root);
+        await target.WriteAsync(MirrorTree.IndexPath, new MemoryStream([1]), 1, default);
+
+        target.Dispose();
+
+        Assert.Empty(Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories));
     }
 }

@@ -52,4 +52,6 @@ internal sealed class InterruptedTarget(DirectoryMirrorTarget inner, int writesB
     public Task DeleteAsync(string path, CancellationToken cancellation) => inner.DeleteAsync(path, cancellation);
 
     public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellation) => inner.ListAsync(prefix, cancellation);
+
+    public Task FlushAsync(CancellationToken cancellation) => inner.FlushAsync(cancellation);
 }

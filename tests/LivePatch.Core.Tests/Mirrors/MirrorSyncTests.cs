@@ -255,7 +255,7 @@ public sealed class MirrorSyncTests : IDisposable
 }
 
 /// <summary>Records the kinds written (one entry per run of the same kind) and the flushes in between.</summary>
-internal sealed class PhaseRecordingTarget(IMirrorTarget inner) : IMirrorTarget, IMirrorBarrier
+internal sealed class PhaseRecordingTarget(IMirrorTarget inner) : IMirrorTarget
 {
     public List<string> Events { get; } = [];
 
@@ -283,6 +283,6 @@ internal sealed class PhaseRecordingTarget(IMirrorTarget inner) : IMirrorTarget,
     public Task FlushAsync(CancellationToken cancellation)
     {
         Events.Add("flush");
-        return Task.CompletedTask;
+        return inner.FlushAsync(cancellation);
     }
 }

@@ -75,6 +75,10 @@ public sealed class BundleWriter : IMirrorTarget, IAsyncDisposable
         }
     }
 
+    /// <summary>Nothing per phase: a bundle is one file, made durable and put under its name whole by
+    /// <see cref="CompleteAsync"/>.</summary>
+    public Task FlushAsync(CancellationToken cancellation) => Task.CompletedTask;
+
     /// <summary>Ends the archive, flushes it to disk and moves it under its name.</summary>
     public async Task CompleteAsync(CancellationToken cancellation)
     {
