@@ -21,6 +21,11 @@ internal sealed class UpstreamReader(IMirrorSource source, TrustPolicy trust, Up
     /// <summary>An index lists at most 65,536 bins of about 130 bytes each, signed: 16 MiB is far above any honest one.</summary>
     public const long MaxIndexBytes = ManifestLimits.MaxSignedManifestSize;
 
+    // One verifier of each kind per import: after the first document, the vendor's signer is known and each further
+    // document costs its signature check rather than a full CMS decode (SignedContentVerifier).
+    private readonly CoverageBinVerifier _bins = new(trust, time);
+    private readonly ManifestVerifier _manifests = new(trust, time);
+
     public async Task<(RepositoryIndex Index, List<VerifiedManifest> Manifests, List<UpstreamBinEntry> Bins)> ReadAsync(CancellationToken cancellation)
     {
         var index = await ReadIndexAsync(cancellation);
@@ -66,7 +71,7 @@ internal sealed class UpstreamReader(IMirrorSource source, TrustPolicy trust, Up
     {
         var path = MirrorTree.CoveragePath(entry.Channel, entry.Prefix);
         var bytes = await FetchAsync(path, entry.Size, entry.Sha256, cancellation);
-        var verified = new CoverageBinVerifier(trust, time).Verify(bytes);
+        var verified = _bins.Verify(bytes);
         var bin = verified.Bin ?? throw Refused(verified.Issue!, path);
         if (CoverageExpectations.CheckMatches(bin, repository, entry.Channel, entry.Prefix) is { } mismatch)
         {
@@ -103,7 +108,7 @@ internal sealed class UpstreamReader(IMirrorSource source, TrustPolicy trust, Up
     {
         var path = MirrorTree.ManifestPath(channel, kernel.BuildId);
         var bytes = await FetchAsync(path, kernel.Size, kernel.Sha256, cancellation);
-        var verified = new ManifestVerifier(trust, time).Verify(bytes);
+        var verified = _manifests.Verify(bytes);
         var manifest = verified.Manifest ?? throw Refused(verified.Issue!, path);
         if (ManifestExpectations.CheckMatches(manifest, repository, channel, kernel.BuildId) is { } mismatch)
         {
