@@ -9,7 +9,8 @@ using static Microsoft.Playwright.Assertions;
 namespace LivePatch.Ui.Tests;
 
 /// <summary>The dashboard as an operator meets it: the real server, headless Chromium, a published patch.</summary>
-public sealed partial class DashboardBrowserTests(DashboardFixture fixture, ITestOutputHelper output) : IClassFixture<DashboardFixture>
+[Collection(DashboardFixture.Collection)]
+public sealed partial class DashboardBrowserTests(DashboardFixture fixture, ITestOutputHelper output)
 {
     private const string RefusedMessage = "That API key is not valid (unknown, deleted or mistyped).";
 

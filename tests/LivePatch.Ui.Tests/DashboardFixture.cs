@@ -4,10 +4,13 @@ using Microsoft.Playwright;
 
 namespace LivePatch.Ui.Tests;
 
-/// <summary>The real server process with one published patch, and headless Chromium driven by Playwright: shared by the
-/// tests of a class, each of which opens its own browser context (its own cookies).</summary>
+/// <summary>The real server process with one published patch, and headless Chromium driven by Playwright: one for every
+/// browser test (the collection <see cref="Collection"/>), each of which opens its own browser context (its own cookies).</summary>
 public sealed class DashboardFixture : IAsyncLifetime
 {
+    /// <summary>The collection every browser test class joins: one server and one browser for all of them.</summary>
+    public const string Collection = "dashboard";
+
     /// <summary>Debian's chromium: Playwright never downloads a browser here.</summary>
     public const string ChromiumPath = "/usr/bin/chromium";
 
@@ -43,6 +46,11 @@ public sealed class DashboardFixture : IAsyncLifetime
         }
 
         Directory.CreateDirectory(ScreenshotFolder);
+        foreach (var old in Directory.GetFiles(ScreenshotFolder, "*.png"))
+        {
+            File.Delete(old); // a screenshot left by an earlier run must not pass for this run's
+        }
+
         await Server.StartAsync();
         PatchId = await PublishAsync();
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"); // read by the driver it starts
@@ -96,3 +104,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         return patch.RootElement.GetProperty("id").GetInt32();
     }
 }
+
+/// <summary>Makes <see cref="DashboardFixture"/> one instance shared by every class in the collection.</summary>
+[CollectionDefinition(DashboardFixture.Collection)]
+public sealed class DashboardCollection : ICollectionFixture<DashboardFixture>;
