@@ -131,6 +131,17 @@ public sealed class LoginTests : IDisposable
         Assert.Equal(HttpStatusCode.Redirect, (await browser.Http.GetAsync("/ui")).StatusCode);
     }
 
+    [Fact]
+    public async Task Login_FormOverItsLimit_400Unread()
+    {
+        using var browser = new DashboardBrowser(_factory);
+
+        using var response = await browser.LogInAsync(AdminKey + new string(' ', 10_000)); // trimmed, the key would match
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.Http.GetAsync("/ui")).StatusCode);
+    }
+
     [Theory]
     [InlineData("https://evil.example/ui")]
     [InlineData("//evil.example/ui")]
