@@ -148,6 +148,8 @@ public sealed class LoginTests : IDisposable
     [InlineData("/\\evil.example/ui")]
     [InlineData("/v1/api-keys")]
     [InlineData("/uix")]
+    [InlineData("/ui/../v1/api-keys")]
+    [InlineData("/ui/%2e%2e/v1/api-keys")]
     public async Task Login_ReturnUrlOffTheDashboard_GoesToTheSummary(string returnUrl)
     {
         using var browser = new DashboardBrowser(_factory);

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using LivePatch.Server.Auth;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
@@ -8,7 +9,7 @@ namespace LivePatch.Server.Ui.Pages;
 /// <summary>The login: an API key in, a cookie session out (no key in it), for the roles <see cref="DashboardAccess"/> allows.</summary>
 [RequestSizeLimit(MaxFormBytes)]
 [RequestFormLimits(ValueCountLimit = 8, ValueLengthLimit = MaxFormBytes, KeyLengthLimit = 64)]
-public sealed class LoginModel(ApiKeyService keys, DashboardSessions sessions, LoginThrottle throttle, ILogger<LoginModel> logger) : PageModel
+public sealed partial class LoginModel(ApiKeyService keys, DashboardSessions sessions, LoginThrottle throttle, ILogger<LoginModel> logger) : PageModel
 {
     /// <summary>Longer than any key this server makes (about 60 characters); a longer input is refused unread.</summary>
     public const int MaxKeyLength = 256;
@@ -19,6 +20,8 @@ public sealed class LoginModel(ApiKeyService keys, DashboardSessions sessions, L
     public const string ThrottledMessage = "Too many failed logins from this address: wait a minute, then try again.";
 
     private const int MaxFormBytes = 8 * 1024;
+    private const int MaxReturnUrlLength = 2048;
+    private const string Home = "/" + DashboardRoutes.Prefix;
 
     [BindProperty]
     public string? Key { get; set; }
@@ -75,9 +78,11 @@ public sealed class LoginModel(ApiKeyService keys, DashboardSessions sessions, L
     /// <summary>Where to go after the login: the dashboard page that sent the browser here, never another site
     /// (<c>//evil.example</c>, <c>/\evil.example</c>) and never a page outside the dashboard.</summary>
     private string Target() =>
-        ReturnUrl is { Length: <= 2048 } url && Url.IsLocalUrl(url)
-            && (url == "/" + DashboardRoutes.Prefix || url.StartsWith("/" + DashboardRoutes.Prefix + "/", StringComparison.OrdinalIgnoreCase)
-                || url.StartsWith("/" + DashboardRoutes.Prefix + "?", StringComparison.OrdinalIgnoreCase))
-            ? url
-            : "/" + DashboardRoutes.Prefix;
+        ReturnUrl is { Length: <= MaxReturnUrlLength } url && Url.IsLocalUrl(url) && IsDashboardPath(url.Split('?', '#')[0]) ? url : Home;
+
+    // Segments of plain characters only: "/ui/../v1" or "/ui/%2e%2e/v1" would leave the dashboard once the browser resolves them.
+    [GeneratedRegex("^/ui(/[A-Za-z0-9_-]+)*/?$", RegexOptions.IgnoreCase)]
+    private static partial Regex DashboardPath();
+
+    private static bool IsDashboardPath(string path) => DashboardPath().IsMatch(path);
 }
