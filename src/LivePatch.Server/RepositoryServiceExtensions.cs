@@ -6,6 +6,7 @@ using LivePatch.Server.Configuration;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Publishing;
 using LivePatch.Server.Storage;
+using LivePatch.Server.Ui;
 using LivePatch.Server.Upstream;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Connections;
@@ -88,6 +89,7 @@ public static class RepositoryServiceExtensions
         });
         services.AddHealthChecks();
         services.AddOpenApi();
+        builder.AddDashboard(); // the operator's pages at /ui (Ui/)
         return builder;
     }
 
@@ -100,6 +102,7 @@ public static class RepositoryServiceExtensions
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.MapDashboard();
         app.MapReadApi();
         app.MapPatchesApi();
         app.MapApiKeysApi();

@@ -182,6 +182,8 @@ public sealed class MirrorModeTests(MirrorTreeFixture fixture) : IClassFixture<M
     [InlineData("DELETE", "v1/manifests/stable/4a5a9b0affb66c437abcd455d2738af879985fa9")]
     [InlineData("PUT", "v1/blobs/sha256/0000000000000000000000000000000000000000000000000000000000000000")]
     [InlineData("GET", "openapi/v1.json")]
+    [InlineData("GET", "ui")]
+    [InlineData("POST", "ui/login")]
     public async Task WriteOrListing_404NotFoundAndTreeUntouched(string method, string path)
     {
         var before = Snapshot();

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Options;
 
 namespace LivePatch.Server.Auth;
 
-/// <summary>Who presented an API key: its name and role.</summary>
-public sealed record ApiKeyIdentity(string Name, string Role);
+/// <summary>Who presented an API key: its id (<see cref="ApiKeyService.FindOrNull"/> finds it again), name and role.</summary>
+public sealed record ApiKeyIdentity(string Id, string Name, string Role);
 
 /// <summary>Creates, checks and removes API keys. Keys look like <c>lpk_&lt;id&gt;_&lt;secret&gt;</c>; only SHA-256 of the whole key is stored.</summary>
 /// <remarks>
@@ -43,13 +43,26 @@ public sealed partial class ApiKeyService(RepositoryDatabase db, IOptions<Reposi
         {
             if (CryptographicOperations.FixedTimeEquals(hash, Convert.FromHexString(configured.Sha256)))
             {
-                return new ApiKeyIdentity(configured.Name, configured.Role);
+                return Identity(configured);
             }
         }
 
         var doc = IdOf(presented) is { } id ? db.ApiKeys.FindById(id) : null;
         var matches = CryptographicOperations.FixedTimeEquals(hash, doc?.SecretHash ?? NoKey);
-        return matches && doc is not null ? new ApiKeyIdentity(doc.Name, doc.Role) : null;
+        return matches && doc is not null ? Identity(doc) : null;
+    }
+
+    /// <summary>The key with this id as it is now, or null when it no longer exists (deleted, or taken out of the
+    /// configuration): what a dashboard session checks on every request, holding the id but never the key.</summary>
+    public ApiKeyIdentity? FindOrNull(string id)
+    {
+        if (options.Value.ApiKeys.FirstOrDefault(k => k.Id == id) is { } configured)
+        {
+            return Identity(configured);
+        }
+
+        return id.StartsWith(ConfiguredApiKey.IdPrefix, StringComparison.Ordinal) ? null
+            : db.ApiKeys.FindById(id) is { } doc ? Identity(doc) : null;
     }
 
     public IReadOnlyList<ApiKeyInfo> List() => db.ApiKeys.FindAll().OrderBy(k => k.CreatedMs).Select(ToInfo).ToList();
@@ -93,6 +106,10 @@ public sealed partial class ApiKeyService(RepositoryDatabase db, IOptions<Reposi
 
     private static string? IdOf(string key) =>
         key.StartsWith(Prefix, StringComparison.Ordinal) && key.IndexOf('_', Prefix.Length) is var end and > 0 ? key[Prefix.Length..end] : null;
+
+    private static ApiKeyIdentity Identity(ConfiguredApiKey key) => new(key.Id, key.Name, key.Role);
+
+    private static ApiKeyIdentity Identity(ApiKeyDocument doc) => new(doc.Id, doc.Name, doc.Role);
 
     private static ApiKeyInfo ToInfo(ApiKeyDocument doc) => new()
     {

@@ -141,6 +141,13 @@ public sealed class ConfiguredApiKey
 
     public string Sha256 { get; set; } = "";
 
+    /// <summary>What keys made through the API never start with (their ids are hex).</summary>
+    public const string IdPrefix = "config-";
+
+    /// <summary>An id for the key, as the API's keys have one: from its hash, so that a key replaced under the same name
+    /// is another key (a dashboard session of the old one ends).</summary>
+    public string Id => IdPrefix + Sha256[..Math.Min(16, Sha256.Length)].ToLowerInvariant();
+
     public bool IsValid => Auth.ApiKeyService.IsValidName(Name) && Core.Repository.RepositoryRoles.IsKnown(Role)
         && Sha256.Length == 64 && Sha256.All(Uri.IsHexDigit);
 }

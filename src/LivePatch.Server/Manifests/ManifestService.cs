@@ -163,6 +163,19 @@ public sealed class ManifestService
         }
     }
 
+    /// <summary>How many manifests are served, and when the first of them expires (null when there are none).</summary>
+    /// <remarks>Reads every manifest's facts (in memory): for the dashboard's summary, not for the read path.</remarks>
+    public (int Count, DateTimeOffset? EarliestExpiry) ServedSummary()
+    {
+        var (count, earliest) = (0, long.MaxValue);
+        foreach (var facts in _served.Values)
+        {
+            (count, earliest) = (count + 1, Math.Min(earliest, facts.ExpiresMs));
+        }
+
+        return (count, count == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(earliest));
+    }
+
     /// <summary>Build IDs whose stored manifest has less than half its lifetime left.</summary>
     public IReadOnlyList<string> DueForResigning()
     {

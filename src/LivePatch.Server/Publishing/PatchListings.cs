@@ -86,6 +86,10 @@ public sealed class PatchListings(RepositoryDatabase db, KernelCatalog kernels, 
         };
     }
 
+    /// <summary>One kernel as the kernel listing shows it, or null when no patch targets it.</summary>
+    public KernelInfo? KernelOrNull(string buildId) =>
+        BuildId.TryParse(buildId, out var id) && kernels.FindOrNull(id.Hex) is { } kernel ? ToInfo(kernel) : null;
+
     // Every patch after the cursor, in id order through the primary key index; PageOf stops reading where the page ends.
     private IEnumerable<PatchDocument> PatchesAfter(int afterId) => PatchesAfterQuery(afterId).Limit(MaxPatchesReadPerPage + 1).ToEnumerable();
 

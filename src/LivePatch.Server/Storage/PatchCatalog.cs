@@ -50,6 +50,15 @@ internal sealed class PatchCatalog
         }
     }
 
+    /// <summary>How many patches there are, and how many kernels they target between them.</summary>
+    public (int Patches, int Kernels) Counts()
+    {
+        lock (_gate)
+        {
+            return (_byId.Count, _byKernel.Count);
+        }
+    }
+
     /// <summary>Adds or replaces a document.</summary>
     public void Store(PatchDocument doc)
     {

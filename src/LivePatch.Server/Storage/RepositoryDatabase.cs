@@ -75,6 +75,9 @@ public sealed class RepositoryDatabase : IDisposable
     /// <summary>Every patch, from memory (<see cref="PatchCatalog"/>): read them, never change them.</summary>
     public List<PatchDocument> AllPatches() => _catalog.All();
 
+    /// <summary>How many patches are stored and how many kernels they target, from memory (<see cref="PatchCatalog"/>).</summary>
+    public (int Patches, int Kernels) PatchCounts() => _catalog.Counts();
+
     /// <summary>Stores a new patch; its id is set. The catalog has it at once (the transaction's own renders read it) and
     /// loses it again if the transaction rolls back.</summary>
     public void InsertPatch(PatchDocument doc)

@@ -1,0 +1,14 @@
+using LivePatch.Core.Repository;
+
+namespace LivePatch.Server.Ui;
+
+/// <summary>Who may open the dashboard: the one place that decides it, for the login and for every request after it.</summary>
+public static class DashboardAccess
+{
+    /// <summary>The authorization policy every dashboard page but the login requires.</summary>
+    public const string Policy = "dashboard";
+
+    /// <summary>Whether an API key of <paramref name="role"/> may see the dashboard. Admins only: publishers publish
+    /// from CI and have no use for a session in a browser.</summary>
+    public static bool MayView(string? role) => role is RepositoryRoles.Admin;
+}
