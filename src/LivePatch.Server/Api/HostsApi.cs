@@ -24,6 +24,7 @@ public static class HostsApi
     public static IEndpointRouteBuilder MapHostsApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/reports", ReportAsync).WithTags("Hosts").RequireAuthorization(ReporterPolicy)
+            .Accepts<HostReport>("application/json") // read by hand (bounded), so the OpenAPI document is told what it is
             .WithSummary("A host's report after a check or apply (JSON, at most 64 KiB; one per host per LivePatch:Reports:MinInterval).");
         var hosts = app.MapGroup("/v1/hosts").WithTags("Hosts").RequireAuthorization(ViewerPolicy);
         hosts.MapGet("/", List).WithSummary("A page of reporting hosts in machine id order, optionally of one kernel, channel and/or state (limit, after).");

@@ -225,6 +225,22 @@ public sealed class HostReportsTests : IDisposable
         Assert.Single(store.History(FleetServer.MachineId("a"), 10));
     }
 
+    [Theory]
+    [InlineData("LivePatch:Reports:ForgetAfter", "00:30:00", "LivePatch:Reports:ForgetAfter")]
+    [InlineData("LivePatch:Reports:StaleAfter", "40.00:00:00", "LivePatch:Reports:ForgetAfter")]
+    [InlineData("LivePatch:Reports:History", "0", "LivePatch:Reports:History")]
+    [InlineData("LivePatch:Reports:MinInterval", "00:00:00", "LivePatch:Reports:MinInterval")]
+    [InlineData("LivePatch:Reports:MaxHosts", "0", "LivePatch:Reports:MaxHosts")]
+    [InlineData("LivePatch:Reports:NewHostsPerKeyPerMinute", "-1", "LivePatch:Reports:NewHostsPerKeyPerMinute")]
+    public void Start_BadReportsSetting_StopsNamingIt(string key, string value, string message)
+    {
+        using var factory = new RepositoryFactory(new() { [key] = value });
+
+        var e = Assert.ThrowsAny<Exception>(() => factory.Services);
+
+        Assert.Contains(message, e.ToString(), StringComparison.Ordinal);
+    }
+
     private static ReportedPatch Patch(params string[] cves) => new() { Name = "lp_sample", Level = 1, Sha256 = new string('a', 64), Cves = cves };
 
     private static string Json(Func<HostReport, HostReport> change) =>
