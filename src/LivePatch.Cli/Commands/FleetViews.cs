@@ -53,7 +53,7 @@ internal static class FleetViews
     {
         output.WriteLine($"hosts: {s.Hosts} on {s.Kernels} kernel build(s)");
         output.WriteLine($"covered: {s.Covered} ({s.Coverage.ToString("0.#", CultureInfo.InvariantCulture)}%) run a kernel with a live patch in their channel");
-        output.WriteLine($"stale: {s.Stale} without a report for longer than the server's StaleAfter");
+        output.WriteLine($"silent: {s.Stale} without a report for longer than the server's StaleAfter (stale, whatever their state below)");
         foreach (var state in HostStates.All)
         {
             output.WriteLine($"{state}: {s.States.GetValueOrDefault(state)}");
