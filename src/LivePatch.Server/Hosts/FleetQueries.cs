@@ -19,6 +19,13 @@ public sealed partial class FleetQueries(HostStore store, RepositoryDatabase db,
     /// empty) with a cursor rather than reading on through the fleet.</summary>
     public const int MaxHostsReadPerPage = PageLimits.MaxLimit;
 
+    /// <summary>CVE ids the hosts one page reads may list between them before the page ends (a page always holds one host): a
+    /// report may carry 32 patches of 256 CVE ids each, and a page of 1000 such hosts would be 64 MB.</summary>
+    public const int MaxCvesReadPerPage = 100_000;
+
+    /// <summary>Test seam: <see cref="MaxCvesReadPerPage"/>, lower in a test than a hundred thousand CVE ids' worth of reports.</summary>
+    internal int CvesReadPerPage { get; set; } = MaxCvesReadPerPage;
+
     private readonly ReportsOptions _reports = reports.Value;
 
     /// <summary>A page of hosts in machine id order, optionally of one kernel, channel and/or state (the host's first state).</summary>
@@ -37,15 +44,15 @@ public sealed partial class FleetQueries(HostStore store, RepositoryDatabase db,
         var buildId = kernel is null ? null : BuildId.Parse(kernel).Hex;
         var cache = new KernelPatchCache(db);
         var now = time.GetUtcNow();
-        var (items, read, last) = (new List<HostInfo>(), 0, (string?)null);
+        var (items, read, cves, last) = (new List<HostInfo>(), 0, 0, (string?)null);
         foreach (var host in store.After(after, MaxHostsReadPerPage + 1))
         {
-            if (items.Count == count || read == MaxHostsReadPerPage)
+            if (items.Count == count || read == MaxHostsReadPerPage || cves >= CvesReadPerPage)
             {
                 return new ListPage<HostInfo> { Items = items, Next = last };
             }
 
-            (read, last) = (read + 1, host.Id);
+            (read, cves, last) = (read + 1, cves + host.Last.Applied.Sum(a => a.Cves.Count), host.Id);
             if ((buildId is null || host.Last.BuildId == buildId) && (channel is null || host.Last.Channel == channel)
                 && ToInfo(host, cache.For(host.Last.BuildId), now) is var info && (state is null || info.State == state))
             {

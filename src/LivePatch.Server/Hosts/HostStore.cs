@@ -42,9 +42,9 @@ public sealed class HostStore
     public HostDocument? DocumentOrNull(string machineId) => _db.Hosts.FindById(machineId);
 
     /// <summary>At most <paramref name="count"/> hosts whose machine id sorts after <paramref name="after"/> (all when null),
-    /// in machine id order: a range of the primary key index, read in its own order.</summary>
-    public List<HostDocument> After(string? after, int count) =>
-        _db.Hosts.Query().Where("_id > @0", after is null ? BsonValue.MinValue : new BsonValue(after)).OrderBy("_id").Limit(count).ToList();
+    /// in machine id order: a range of the primary key index, read in its own order and only as far as the caller reads.</summary>
+    public IEnumerable<HostDocument> After(string? after, int count) =>
+        _db.Hosts.Query().Where("_id > @0", after is null ? BsonValue.MinValue : new BsonValue(after)).OrderBy("_id").Limit(count).ToEnumerable();
 
     /// <summary>A host's most recent reports, newest first.</summary>
     public List<HostReportData> History(string machineId, int count) =>

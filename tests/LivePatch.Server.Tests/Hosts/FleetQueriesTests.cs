@@ -1,5 +1,7 @@
 using System.Net;
 using LivePatch.Core.Repository;
+using LivePatch.Server.Hosts;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LivePatch.Server.Tests.Hosts;
 
@@ -74,6 +76,27 @@ public sealed class FleetQueriesTests : IDisposable
         var ids = pages.SelectMany(p => p.Items).Select(h => h.MachineId).ToList();
         Assert.Equal(new[] { "a", "b", "c" }.Select(FleetServer.MachineId).Order(StringComparer.Ordinal), ids);
         Assert.Null(pages[^1].Next);
+    }
+
+    [Fact]
+    public async Task Hosts_PageReadsItsShareOfCves_EndsShortWithNext()
+    {
+        using var admin = await _server.ClientWithRoleAsync(RepositoryRoles.Admin);
+        var patch = new PatchInfo
+        {
+            Id = 1, Name = "lp_sample", Level = 1, Sha256 = new string('a', 64), Size = 1, Signer = "x", KernelRelease = "6.1", BuildIds = [], Channels = [],
+            Replace = true, Published = DateTimeOffset.UtcNow, Cves = ["CVE-2024-0001", "CVE-2024-0002"],
+        };
+        foreach (var seed in new[] { "a", "b", "c" })
+        {
+            await FleetServer.PostOkAsync(admin, FleetServer.Report(seed, applied: [patch]));
+        }
+
+        _server.Repository.Services.GetRequiredService<FleetQueries>().CvesReadPerPage = 3;
+        var pages = await Listings.PagesAsync<HostInfo>(admin, "/v1/hosts");
+
+        Assert.Equal([2, 1], pages.Select(p => p.Items.Count));
+        Assert.Equal(3, pages.SelectMany(p => p.Items).Select(h => h.MachineId).Distinct().Count());
     }
 
     [Theory]
