@@ -17,7 +17,8 @@ internal static class LpatchCommand
     {
         var root = new RootCommand(
             "lpatch: signed Linux kernel live patches. Reads kernel build IDs, inspects, signs and verifies " +
-            "livepatch modules, makes key sets, signs or verifies repository manifests, publishes to a repository and keeps verified mirrors of one.\n" +
+            "livepatch modules, makes key sets, signs or verifies repository manifests, publishes to a repository, asks it about the reporting hosts " +
+            "and keeps verified mirrors of one.\n" +
             "Exit codes: 0 success, 1 verification refused, 2 usage or unreadable input, 3 no repository reachable, 4 loader failed, " +
             "5 another lpatch run holds the lock, 6 internal error.");
         root.Subcommands.Add(KernelCommands.Build());
@@ -30,6 +31,10 @@ internal static class LpatchCommand
         }
 
         root.Subcommands.Add(MirrorCommands.Build(time ?? TimeProvider.System, repository ?? RepositoryEnvironment.Process));
+        foreach (var command in FleetCommands.Build(repository ?? RepositoryEnvironment.Process))
+        {
+            root.Subcommands.Add(command);
+        }
 
         return root;
     }

@@ -90,6 +90,47 @@ public interface IRepositoryApi
     [Headers("Authorization: Bearer", "Content-Type: application/zstd")]
     Task<UpstreamSyncSummary> ImportBundleAsync([Body(BodySerializationMethod.Default)] Stream bundle, CancellationToken cancellationToken = default);
 
+    /// <summary>Sends this host's report (reporter or admin key; docs/reports.md). Not retried by the pipeline: the caller
+    /// decides (<see cref="Reports.HostReporter"/>).</summary>
+    [Post("/v1/reports")]
+    [Headers("Authorization: Bearer")]
+    Task SendReportAsync([Body] HostReport report, CancellationToken cancellationToken = default);
+
+    /// <summary>One page of the reporting hosts in machine id order (viewer or admin); <see cref="Reports.FleetListing.AllHostsAsync"/>
+    /// reads every page.</summary>
+    /// <param name="kernel">Only hosts running this build ID.</param>
+    /// <param name="channel">Only hosts following this channel.</param>
+    /// <param name="state">Only hosts whose first state is this one.</param>
+    /// <param name="after">The <c>next</c> of the page before; null for the first page.</param>
+    /// <param name="limit">Hosts per page, 1 to <see cref="PageLimits.MaxLimit"/>; null for the server's default.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Get("/v1/hosts")]
+    [Headers("Authorization: Bearer")]
+    Task<ListPage<HostInfo>> ListHostsAsync(
+        [AliasAs("kernel")] string? kernel = null,
+        [AliasAs("channel")] string? channel = null,
+        [AliasAs("state")] string? state = null,
+        [AliasAs("after")] string? after = null,
+        [AliasAs("limit")] int? limit = null,
+        CancellationToken cancellationToken = default);
+
+    [Get("/v1/hosts/{machineId}")]
+    [Headers("Authorization: Bearer")]
+    Task<HostDetail> GetHostAsync(string machineId, CancellationToken cancellationToken = default);
+
+    [Get("/v1/hosts/summary")]
+    [Headers("Authorization: Bearer")]
+    Task<FleetSummary> GetFleetSummaryAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Which kernels have a fix for the CVE and which reporting hosts are exposed (viewer or admin).</summary>
+    [Get("/v1/cves/{id}")]
+    [Headers("Authorization: Bearer")]
+    Task<CveExposure> GetCveAsync(string id, CancellationToken cancellationToken = default);
+
+    [Get("/v1/patches/{id}/health")]
+    [Headers("Authorization: Bearer")]
+    Task<PatchHealth> GetPatchHealthAsync(int id, CancellationToken cancellationToken = default);
+
     /// <summary>The signed manifest (CMS, application/pkcs7-mime) for a channel and kernel build ID.</summary>
     /// <remarks>With <paramref name="ifNoneMatch"/> the server may answer 304: the host's copy is still current.</remarks>
     [Get("/v1/manifests/{channel}/{buildId}")]

@@ -37,6 +37,9 @@ public enum ErrorCategory
     /// <summary>Another lpatch run holds the lock: exit 5, HTTP 503.</summary>
     Busy,
 
+    /// <summary>Too many requests: try again later (the answer's Retry-After says when): exit 3, HTTP 429.</summary>
+    RateLimited,
+
     /// <summary>A bug: exit 6, HTTP 500.</summary>
     Internal,
 }
@@ -50,7 +53,7 @@ public static class ErrorCategories
         ErrorCategory.Refused => 1,
         ErrorCategory.Invalid or ErrorCategory.Configuration or ErrorCategory.Unauthenticated or ErrorCategory.Forbidden
             or ErrorCategory.NotFound or ErrorCategory.Conflict or ErrorCategory.TooLarge => 2,
-        ErrorCategory.Unreachable => 3,
+        ErrorCategory.Unreachable or ErrorCategory.RateLimited => 3, // nothing wrong with the request: come back later
         ErrorCategory.Loader => 4,
         ErrorCategory.Busy => 5,
         ErrorCategory.Internal => 6,
@@ -70,6 +73,7 @@ public static class ErrorCategories
         ErrorCategory.Unreachable => 502,
         ErrorCategory.Loader or ErrorCategory.Internal => 500,
         ErrorCategory.Busy => 503,
+        ErrorCategory.RateLimited => 429,
         _ => throw new ArgumentOutOfRangeException(nameof(category), category, null),
     };
 
@@ -77,6 +81,7 @@ public static class ErrorCategories
     public static ErrorCategory FromHttpStatus(int status) => status switch
     {
         422 => ErrorCategory.Refused,
+        429 => ErrorCategory.RateLimited,
         >= 500 => ErrorCategory.Unreachable, // still failing after retries: no working repository
         _ => ErrorCategory.Invalid,
     };

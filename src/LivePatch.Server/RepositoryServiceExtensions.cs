@@ -3,6 +3,7 @@ using LivePatch.Core.Repository;
 using LivePatch.Server.Api;
 using LivePatch.Server.Auth;
 using LivePatch.Server.Configuration;
+using LivePatch.Server.Hosts;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Publishing;
 using LivePatch.Server.Storage;
@@ -69,6 +70,7 @@ public static class RepositoryServiceExtensions
         services.AddHostedService<RepositoryStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<ResignService>());
         AddUpstream(services);
+        services.AddHostReports();
         // The import logs one line per run; the HTTP client and Polly would log every GET (hundreds per run) at Information.
         builder.Logging.AddFilter($"System.Net.Http.HttpClient.{HttpMirrorSource.HttpClientName}", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
@@ -77,7 +79,9 @@ public static class RepositoryServiceExtensions
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(PatchesApi.PublisherPolicy, p => p.RequireRole(RepositoryRoles.Publisher, RepositoryRoles.Admin))
-            .AddPolicy(ApiKeysApi.AdminPolicy, p => p.RequireRole(RepositoryRoles.Admin));
+            .AddPolicy(ApiKeysApi.AdminPolicy, p => p.RequireRole(RepositoryRoles.Admin))
+            .AddPolicy(HostsApi.ReporterPolicy, p => p.RequireRole(RepositoryRoles.Reporter, RepositoryRoles.Admin))
+            .AddPolicy(HostsApi.ViewerPolicy, p => p.RequireRole(RepositoryRoles.Viewer, RepositoryRoles.Admin));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = RequestProblems.AddCode);
         services.AddExceptionHandler<RequestBodyExceptionHandler>();
         // The same answer in every environment: a body that does not bind throws, and the handler above explains it.
@@ -107,6 +111,7 @@ public static class RepositoryServiceExtensions
         app.MapPatchesApi();
         app.MapApiKeysApi();
         app.MapUpstreamApi();
+        app.MapHostsApi();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         app.MapScalarApiReference(); // browsable API reference at /scalar

@@ -30,8 +30,13 @@ internal static class ApiKeyCommands
     {
         var server = new ServerOptions();
         var name = new Argument<string>("NAME") { Description = "Who or what uses the key, such as ci-kernel-team." };
-        var role = new Option<string>("--role") { Description = "publisher (publish, promote, revoke) or admin (also API keys).", Required = true };
-        role.AcceptOnlyFromAmong(RepositoryRoles.Publisher, RepositoryRoles.Admin);
+        var role = new Option<string>("--role")
+        {
+            Description = "publisher (publish, promote, revoke), admin (everything, also API keys), reporter (only host reports: the key " +
+                "hosts hold) or viewer (only the fleet questions: hosts, CVEs, patch health).",
+            Required = true,
+        };
+        role.AcceptOnlyFromAmong([.. RepositoryRoles.All]);
         var command = new Command("create", "Create an API key; its secret is printed once, here, and cannot be shown again.") { name, role };
         command.SetAction(parse => RepositoryCall.Run(parse, server, environment, async (api, output) =>
         {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using LivePatch.Client.Host;
+using LivePatch.Client.Reports;
 using LivePatch.Client.Updates;
 
 namespace LivePatch.Cli.Commands;
@@ -57,6 +58,7 @@ internal static class DaemonCommand
             }
 
             output.WriteLine($"lpatch daemon: {time.GetUtcNow():u} {(result.Failure is { } f ? $"failed [{f.Code}]: {f.Message}" : $"{result.ActionName}: {result.Message}")}");
+            await HostReportOutput.SendAsync(parse.InvocationConfiguration.Error, host, time, HostReporter.Daemon, result, host.Engine.State);
             failures = result.Succeeded ? 0 : failures + 1;
             wait = failures == 0
                 ? host.Options.Interval + Jitter(host.Options.RandomDelay)

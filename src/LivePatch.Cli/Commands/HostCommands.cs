@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using LivePatch.Client;
 using LivePatch.Client.Host;
+using LivePatch.Client.Reports;
 using LivePatch.Client.Updates;
 
 namespace LivePatch.Cli.Commands;
@@ -60,7 +61,9 @@ internal static class HostCommands
         {
             var host = HostClient.Create(parse.GetRequiredValue(config), time);
             var result = await host.Engine.CheckAsync(cancellation);
-            return HostViews.WriteResult(parse, result, parse.GetValue(json));
+            var exit = HostViews.WriteResult(parse, result, parse.GetValue(json));
+            await HostReportOutput.SendAsync(parse.InvocationConfiguration.Error, host, time, HostReporter.Check, result, host.Engine.State);
+            return exit;
         });
         return command;
     }
@@ -87,13 +90,22 @@ internal static class HostCommands
             var host = HostClient.Create(parse.GetRequiredValue(config), time);
             if (parse.GetValue(boot))
             {
-                return HostViews.WriteResult(parse, await host.Boot.ApplyAsync(cancellation), parse.GetValue(json));
+                var restored = await host.Boot.ApplyAsync(cancellation);
+                var bootExit = HostViews.WriteResult(parse, restored, parse.GetValue(json));
+                await HostReportOutput.SendAsync(parse.InvocationConfiguration.Error, host, time, HostReporter.Boot, restored, host.Boot.State);
+                return bootExit;
             }
 
             var progress = Console.IsErrorRedirected ? null : new TerminalProgress(parse.InvocationConfiguration.Error);
             var result = await host.Engine.ApplyAsync(parse.GetValue(dryRun), progress, cancellation);
             progress?.Done();
-            return HostViews.WriteResult(parse, result, parse.GetValue(json));
+            var exit = HostViews.WriteResult(parse, result, parse.GetValue(json));
+            if (!parse.GetValue(dryRun)) // a dry run changes nothing, so it has nothing to report
+            {
+                await HostReportOutput.SendAsync(parse.InvocationConfiguration.Error, host, time, HostReporter.Apply, result, host.Engine.State);
+            }
+
+            return exit;
         });
         return command;
     }

@@ -5,7 +5,11 @@ namespace LivePatch.Cli.Commands;
 /// <summary>What <c>lpatch status --json</c> prints.</summary>
 internal sealed record StatusView(KernelView? Kernel, string? KernelError, IReadOnlyList<AppliedView> Applied,
     IReadOnlyList<string> LoadedNotRecorded, LastCheckView? LastCheck, IReadOnlyList<QuarantineView> Quarantined, string? AutoApplyDisabled,
-    IReadOnlyList<string> Holds, IReadOnlyList<RevocationView> Revocations, NotCoveredView? NotCovered);
+    IReadOnlyList<string> Holds, IReadOnlyList<RevocationView> Revocations, NotCoveredView? NotCovered, ReportView? Report = null);
+
+/// <summary>Host reports: off (no <c>report</c> in client.json), never made yet, or the last one: <c>outcome</c> is <c>sent</c>,
+/// <c>failed</c> or <c>skipped</c>, with the warning's code.</summary>
+internal sealed record ReportView(bool Enabled, string? Url, DateTimeOffset? At, string? Outcome, string? Code, string? Message, string? MachineId, string? Command);
 
 /// <summary>A verified "not covered": repository, channel and kernel, the coverage bin that said so, when it was signed
 /// (<c>issued</c>: what the answer is true as of) and when this host checked (<c>at</c>).</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using LivePatch.Client;
 using LivePatch.Client.Host;
+using LivePatch.Client.Reports;
 using LivePatch.Client.Updates;
 using LivePatch.Core;
 using LivePatch.Core.Manifests;
@@ -34,7 +35,8 @@ internal static class HostViews
         var disabled = AutoApplySwitch.IsDisabled(host.Options, out var why) ? why : null;
         var revocations = state.Revocations.Select(r => new RevocationView(r.Name, r.Level, r.Sha256, r.Reason, r.RevokedAt, r.WasApplied)).ToList();
         var notCovered = state.NotCovered is { } n ? NotCovered(n, kernel is null || kernel.BuildId == n.BuildId) : null;
-        return new StatusView(kernel, kernelError, applied, unknown, last, quarantined, disabled, state.Holds, revocations, notCovered);
+        return new StatusView(kernel, kernelError, applied, unknown, last, quarantined, disabled, state.Holds, revocations, notCovered,
+            ReportOf(host.Options));
     }
 
     /// <summary>Everything here may have come from a repository: printed with control characters escaped (<see cref="DisplayText"/>).</summary>
@@ -81,6 +83,25 @@ internal static class HostViews
         {
             output.WriteLine($"auto-apply:   off ({why})");
         }
+
+        output.WriteLine(s.Report switch
+        {
+            null or { Enabled: false } => "report:       off",
+            { At: null } => $"report:       on, to {s.Report.Url}; none made yet",
+            { Outcome: ReportRecord.Sent } r => $"report:       sent {r.At:u} after {r.Command} to {r.Url} as host {r.MachineId}",
+            var r => $"report:       {r.Outcome} {r.At:u} after {r.Command} [{r.Code}]: {r.Message}",
+        });
+    }
+
+    private static ReportView ReportOf(ClientOptions options)
+    {
+        if (options.Report is null)
+        {
+            return new ReportView(false, null, null, null, null, null, null, null);
+        }
+
+        var last = ReportRecordFile.LastOrNull(options.StateDirectory);
+        return new ReportView(true, options.Report.Url, last?.At, last?.Outcome, last?.Code, last?.Message, last?.MachineId, last?.Command);
     }
 
     public static int WriteResult(ParseResult parse, UpdateResult result, bool json)

@@ -108,7 +108,8 @@ internal static class RepositoryCall
             { Status: HttpStatusCode.Unauthorized } =>
                 $"this needs an API key: pass --api-key KEY or set {RepositoryEnvironment.ApiKeyVariable}.",
             { Status: HttpStatusCode.Forbidden } =>
-                "the API key's role may not do this (publish, promote and revoke need publisher; api-keys and patches delete need admin).",
+                "the API key's role may not do this (publish, promote and revoke need publisher; api-keys and patches delete need admin; " +
+                "hosts and cve need viewer).",
             { Code: "duplicate-module" } =>
                 "the repository already has this module for that kernel; if an earlier attempt timed out, it was published then " +
                 "(see 'lpatch patches list --build-id ID').",

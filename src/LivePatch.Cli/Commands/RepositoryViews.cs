@@ -49,9 +49,9 @@ internal static class RepositoryViews
         ? $"revoked {Time(revoked.RevokedAt)}: {revoked.Reason}"
         : "active";
 
-    private static string Time(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    internal static string Time(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    private static void WriteTable(TextWriter output, string[] header, IEnumerable<string[]> rows)
+    internal static void WriteTable(TextWriter output, string[] header, IEnumerable<string[]> rows)
     {
         var all = rows.Prepend(header).ToList();
         var widths = header.Select((_, column) => all.Max(row => row[column].Length)).ToArray();

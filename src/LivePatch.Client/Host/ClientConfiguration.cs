@@ -66,6 +66,7 @@ public static class ClientConfiguration
         ValidateLimits(o, problems);
         ValidateTimes(o, problems);
         ValidateRetries(o, problems);
+        o.Report?.Validate(problems);
         if (problems.Count > 0)
         {
             throw new ClientConfigurationException($"{source}: {string.Join("; ", problems)}.");

@@ -79,4 +79,7 @@ public sealed class ClientOptions
 
     /// <summary>First back-off delay between retries; later ones grow exponentially, with jitter.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Where to send a host report after each run (docs/reports.md); null (the default): no reports.</summary>
+    public Reports.ReportOptions? Report { get; set; }
 }

@@ -42,6 +42,11 @@ public static class ClientErrorCodes
     public static readonly ErrorCode InputUnreadable = new("input-unreadable", ErrorCategory.Invalid);
     public static readonly ErrorCode Internal = new("internal", ErrorCategory.Internal);
 
+    // Host reports (docs/reports.md): printed as warnings, never an exit code; a report never changes how a run ends.
+    public static readonly ErrorCode ReportFailed = new("report-failed", ErrorCategory.Unreachable);
+    public static readonly ErrorCode ReportMachineIdInvalid = new("report-machine-id-invalid", ErrorCategory.Configuration);
+    public static readonly ErrorCode ReportTokenInvalid = new("report-token-invalid", ErrorCategory.Configuration);
+
     /// <summary>A loader's code (<see cref="Loading.LoaderErrorCodes"/>): a loader failure, but for removing what is not applied,
     /// which says the operator's command was wrong.</summary>
     public static ErrorCode OfLoader(string? code) => code == Loading.LoaderErrorCodes.NotApplied

@@ -53,6 +53,10 @@ public static class ManifestLimits
     public static bool IsProse(string value, int max) =>
         value.Length <= max && !value.Any(c => IsControl(c) && c is not ('\n' or '\t'));
 
+    /// <summary>True when <paramref name="value"/> is a CVE id as manifests carry them (<c>CVE-2024-1086</c>, ASCII digits):
+    /// the one rule for every place a CVE id comes in (host reports, fleet queries).</summary>
+    public static bool IsCveId(string? value) => value is not null && ManifestRules.IsCveId(value);
+
     /// <summary>C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F).</summary>
     internal static bool IsControl(char c) => c is <= '\u001f' or (>= '\u007f' and <= '\u009f');
 }
@@ -158,6 +162,8 @@ internal static partial class ManifestRules
     /// <summary>ASCII digits only (<c>\d</c> would accept Arabic-Indic and other digits); <c>\z</c>, since <c>$</c> allows a final newline.</summary>
     [GeneratedRegex(@"^CVE-[0-9]{4}-[0-9]{4,19}\z", RegexOptions.CultureInvariant)]
     private static partial Regex CveId();
+
+    internal static bool IsCveId(string value) => CveId().IsMatch(value);
 
     private static void RequireVersion(ulong version, ErrorCode code, string path) =>
         Require(version <= ManifestLimits.MaxVersion, code, $"{path}: must be at most {ManifestLimits.MaxVersion} (2^53 - 1).");

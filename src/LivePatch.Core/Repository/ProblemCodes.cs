@@ -79,4 +79,14 @@ public static class ProblemCodes
     public static readonly ErrorCode UpstreamRollback = ErrorCode.Define("upstream-rollback", ErrorCategory.Refused);
     public static readonly ErrorCode UpstreamWrongRepository = ErrorCode.Define("upstream-wrong-repository", ErrorCategory.Refused);
     public static readonly ErrorCode UpstreamModuleMismatch = ErrorCode.Define("upstream-module-mismatch", ErrorCategory.Refused);
+
+    // Host reports (POST /v1/reports) and the fleet questions (GET /v1/hosts, /v1/cves/{id}, /v1/patches/{id}/health).
+    public static readonly ErrorCode ReportTooLarge = ErrorCode.Define("report-too-large", ErrorCategory.TooLarge);
+    public static readonly ErrorCode ReportInvalid = ErrorCode.Define("report-invalid", ErrorCategory.Invalid);
+    public static readonly ErrorCode ReportRateLimited = ErrorCode.Define("report-rate-limited", ErrorCategory.RateLimited);
+    // Conflict, not RateLimited: waiting does not help until hosts are forgotten (LivePatch:Reports:ForgetAfter) or the bound is raised.
+    public static readonly ErrorCode HostLimitReached = ErrorCode.Define("host-limit-reached", ErrorCategory.Conflict);
+    public static readonly ErrorCode MachineIdInvalid = ErrorCode.Define("machine-id-invalid", ErrorCategory.Invalid);
+    public static readonly ErrorCode HostNotFound = ErrorCode.Define("host-not-found", ErrorCategory.NotFound);
+    public static readonly ErrorCode HostStateInvalid = ErrorCode.Define("host-state-invalid", ErrorCategory.Invalid);
 }

@@ -17,4 +17,10 @@ namespace LivePatch.Core.Repository;
 [JsonSerializable(typeof(IReadOnlyList<ApiKeyInfo>))]
 [JsonSerializable(typeof(ProblemInfo))]
 [JsonSerializable(typeof(UpstreamSyncSummary))]
+[JsonSerializable(typeof(HostReport))]
+[JsonSerializable(typeof(ListPage<HostInfo>))]
+[JsonSerializable(typeof(HostDetail))]
+[JsonSerializable(typeof(FleetSummary))]
+[JsonSerializable(typeof(CveExposure))]
+[JsonSerializable(typeof(PatchHealth))]
 public sealed partial class RepositoryJsonContext : JsonSerializerContext;

@@ -27,7 +27,7 @@ public static class ApiKeysApi
 
         if (!RepositoryRoles.IsKnown(body.Role))
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.ApiKeyInvalid, "Give a role: 'publisher' or 'admin'."));
+            return Problems.Result(new RepositoryProblem(ProblemCodes.ApiKeyInvalid, $"Give a role: {string.Join(", ", RepositoryRoles.All.Select(r => $"'{r}'"))}."));
         }
 
         var created = service.Create(body.Name, body.Role);

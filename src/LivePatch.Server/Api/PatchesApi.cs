@@ -129,9 +129,10 @@ public static class PatchesApi
     private static IResult Get(int id, PatchService service, ClaimsPrincipal user) =>
         service.GetOrNull(id) is { } patch ? TypedResults.Ok(ForReader(patch, user)) : Problems.Result(new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}."));
 
-    /// <summary>Listings are anonymous; who published (an API key's name) is shown only to a caller with a valid key.</summary>
+    /// <summary>Listings are anonymous; who published (an API key's name) is shown only to a caller with a valid key, and not to a
+    /// reporter key, which sits on every host.</summary>
     private static PatchInfo ForReader(PatchInfo patch, ClaimsPrincipal user) =>
-        user.Identity?.IsAuthenticated == true ? patch : patch with { Publisher = null };
+        user.Identity?.IsAuthenticated == true && !user.IsInRole(RepositoryRoles.Reporter) ? patch : patch with { Publisher = null };
 
     private static IResult Promote(int id, PromoteRequest body, PatchService service) => ToResult(service.Promote(id, body.Channel));
 

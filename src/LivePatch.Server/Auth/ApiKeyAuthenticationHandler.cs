@@ -48,5 +48,6 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         Problems.Write(Context, new RepositoryProblem(ProblemCodes.Forbidden,
-            "This API key's role may not do this: publishing needs 'publisher' or 'admin', managing API keys needs 'admin'."));
+            "This API key's role may not do this: publishing needs 'publisher' or 'admin', managing API keys needs 'admin', " +
+            "host reports need 'reporter' or 'admin', the fleet questions (hosts, CVEs, patch health) 'viewer' or 'admin'."));
 }

@@ -87,7 +87,7 @@ public sealed partial class RepositoryOptions : IValidatableObject
 
         foreach (var key in ApiKeys.Where(k => !k.IsValid))
         {
-            yield return new($"LivePatch:ApiKeys: '{key.Name}' needs a Name ({Auth.ApiKeyService.NameRule}), a Role (publisher or admin) and Sha256 (64 hex digits).", [nameof(ApiKeys)]);
+            yield return new($"LivePatch:ApiKeys: '{key.Name}' needs a Name ({Auth.ApiKeyService.NameRule}), a Role ({string.Join(", ", Core.Repository.RepositoryRoles.All)}) and Sha256 (64 hex digits).", [nameof(ApiKeys)]);
         }
     }
 

@@ -1,4 +1,5 @@
 using LiteDB;
+using LivePatch.Server.Hosts;
 
 namespace LivePatch.Server.Storage;
 
@@ -24,6 +25,8 @@ public sealed class RepositoryDatabase : IDisposable
         mapper.ToDocument(new PendingBinDocument());
         mapper.ToDocument(new UpstreamDocument { Bins = [new UpstreamBinEntry()] });
         mapper.ToDocument(new UpstreamKernelDocument());
+        mapper.ToDocument(new HostDocument { Last = HostStore.MappingSample(), Removed = [new()] });
+        mapper.ToDocument(new HostReportDocument { Report = HostStore.MappingSample() });
 
         // Direct connection: one process owns the file; LiteDB's journal makes each commit all-or-nothing.
         _open = () => new LiteDatabase(new ConnectionString
@@ -144,6 +147,12 @@ public sealed class RepositoryDatabase : IDisposable
 
     /// <summary>The vendor manifest versions a site repository imported (<see cref="UpstreamKernelDocument"/>).</summary>
     public ILiteCollection<UpstreamKernelDocument> UpstreamKernels => Database.GetCollection<UpstreamKernelDocument>("upstreamkernels");
+
+    /// <summary>Each reporting host with its last report (<see cref="HostStore"/>).</summary>
+    public ILiteCollection<HostDocument> Hosts => Database.GetCollection<HostDocument>("hosts");
+
+    /// <summary>The recent reports of each host, a bounded number per host (<see cref="HostStore"/>).</summary>
+    public ILiteCollection<HostReportDocument> HostReports => Database.GetCollection<HostReportDocument>("host_reports");
 
     private ILiteCollection<CounterDocument> Counters => Database.GetCollection<CounterDocument>("counters");
 

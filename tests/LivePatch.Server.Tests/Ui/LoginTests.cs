@@ -87,20 +87,35 @@ public sealed class LoginTests : IDisposable
         Assert.Equal(refused.Length, _log.Messages.Count(m => m.StartsWith("Dashboard login refused from", StringComparison.Ordinal)));
     }
 
-    [Fact]
-    public async Task Login_PublisherKey_RefusedForItsRole()
+    [Theory]
+    [InlineData("publisher")]
+    [InlineData("reporter")]
+    public async Task Login_PublisherOrReporterKey_RefusedForItsRole(string role)
     {
         using var browser = new DashboardBrowser(_factory);
 
+        using var response = await browser.LogInAsync(await CreateKeyAsync(role));
+
+        Assert.Contains($"role ('{role}') may not open the dashboard", DashboardBrowser.AlertOf(await response.Content.ReadAsStringAsync()));
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.Http.GetAsync("/ui")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Login_ViewerKey_OpensTheDashboard()
+    {
+        using var browser = new DashboardBrowser(_factory);
+
+        (await browser.LogInAsync(await CreateKeyAsync("viewer"))).Dispose();
+
+        Assert.Equal(HttpStatusCode.OK, (await browser.Http.GetAsync("/ui")).StatusCode);
+    }
+
+    private async Task<string> CreateKeyAsync(string role)
+    {
         using var admin = _factory.CreateClient();
         admin.DefaultRequestHeaders.Authorization = new("Bearer", AdminKey);
-        var created = await admin.PostAsJsonAsync("/v1/api-keys", new Core.Repository.CreateApiKeyRequest("ci", "publisher"));
-        var publisher = (await created.Content.ReadFromJsonAsync<Core.Repository.ApiKeyInfo>())!.Secret!;
-
-        using var response = await browser.LogInAsync(publisher);
-
-        Assert.Contains("role ('publisher') may not open the dashboard", DashboardBrowser.AlertOf(await response.Content.ReadAsStringAsync()));
-        Assert.Equal(HttpStatusCode.Redirect, (await browser.Http.GetAsync("/ui")).StatusCode);
+        using var created = await admin.PostAsJsonAsync("/v1/api-keys", new Core.Repository.CreateApiKeyRequest($"k-{role}", role));
+        return (await created.Content.ReadFromJsonAsync<Core.Repository.ApiKeyInfo>())!.Secret!;
     }
 
     [Fact]
