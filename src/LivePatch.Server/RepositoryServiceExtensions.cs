@@ -3,6 +3,7 @@ using LivePatch.Core.Repository;
 using LivePatch.Server.Api;
 using LivePatch.Server.Auth;
 using LivePatch.Server.Configuration;
+using LivePatch.Server.Health;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Publishing;
 using LivePatch.Server.Storage;
@@ -86,7 +87,7 @@ public static class RepositoryServiceExtensions
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, RepositoryJsonContext.Default);
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
         });
-        services.AddHealthChecks();
+        AddReadinessChecks(builder);
         services.AddOpenApi();
         return builder;
     }
@@ -104,7 +105,7 @@ public static class RepositoryServiceExtensions
         app.MapPatchesApi();
         app.MapApiKeysApi();
         app.MapUpstreamApi();
-        app.MapHealthChecks("/healthz");
+        app.MapHealthEndpoints();
         app.MapOpenApi();
         app.MapScalarApiReference(); // browsable API reference at /scalar
         return app;
@@ -128,6 +129,21 @@ public static class RepositoryServiceExtensions
         });
         services.AddSingleton<UpstreamImport>();
         services.AddHostedService<UpstreamSyncService>();
+    }
+
+    /// <summary>What <c>/readyz</c> checks in the repository mode (docs/api.md, "Health").</summary>
+    private static void AddReadinessChecks(WebApplicationBuilder builder)
+    {
+        // Blocking I/O gets a time-out: a hung disk makes the check Unhealthy instead of holding /readyz.
+        var io = TimeSpan.FromSeconds(5);
+        builder.AddReadiness()
+            .AddCheck<DatabaseHealthCheck>("database", timeout: io)
+            .AddCheck<BlobStoreHealthCheck>("blob-store", timeout: io)
+            .AddCheck<SigningChainHealthCheck>("signing-certificate")
+            .AddCheck<ResignBacklogHealthCheck>("resign-backlog");
+        // The checks keep state (a probe under way): one instance each, not one per run.
+        builder.Services.AddSingleton<DatabaseHealthCheck>();
+        builder.Services.AddSingleton<BlobStoreHealthCheck>();
     }
 
     private static RepositoryOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<RepositoryOptions>>().Value;
