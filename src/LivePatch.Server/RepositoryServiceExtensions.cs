@@ -12,7 +12,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
-using Scalar.AspNetCore;
 
 namespace LivePatch.Server;
 
@@ -88,7 +87,7 @@ public static class RepositoryServiceExtensions
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
         });
         AddReadinessChecks(builder);
-        services.AddOpenApi();
+        services.AddApiDescription();
         return builder;
     }
 
@@ -106,8 +105,7 @@ public static class RepositoryServiceExtensions
         app.MapApiKeysApi();
         app.MapUpstreamApi();
         app.MapHealthEndpoints();
-        app.MapOpenApi();
-        app.MapScalarApiReference(); // browsable API reference at /scalar
+        app.MapApiDescription();
         return app;
     }
 

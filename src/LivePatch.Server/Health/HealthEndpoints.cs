@@ -35,6 +35,7 @@ public static class HealthEndpoints
     {
         var health = app.MapGroup("").WithTags("Health");
         health.MapGet(LivenessPath, Live)
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
             .WithSummary("Liveness: the process answers. No check and no I/O; always 200 'Healthy' while it runs.");
         health.MapGet(ReadinessPath, ReadyAsync)
             .Produces<ReadinessBody>(StatusCodes.Status200OK)
