@@ -24,7 +24,8 @@ public sealed class ReadinessReports(HealthCheckService checks, TimeProvider tim
         {
             if (_current is null || (_current.IsCompleted && (!_current.IsCompletedSuccessfully || time.GetUtcNow() - _current.Result.Checked >= MaxAge)))
             {
-                _current = RunAsync();
+                // Off the lock: a check's synchronous part (the backlog counts every document) must not hold other callers.
+                _current = Task.Run(RunAsync);
             }
 
             return _current;
