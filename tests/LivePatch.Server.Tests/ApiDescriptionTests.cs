@@ -92,12 +92,15 @@ public sealed partial class ApiDescriptionTests : IDisposable
         var root = document.RootElement;
 
         var body = root.GetProperty("paths").GetProperty("/v1/patches").GetProperty("post").GetProperty("requestBody").GetProperty("content");
-        var reference = body.GetProperty("multipart/form-data").GetProperty("schema").GetProperty("$ref").GetString()!;
-        var form = root.GetProperty("components").GetProperty("schemas").GetProperty(reference.Split('/')[^1]);
+        var schema = body.GetProperty("multipart/form-data").GetProperty("schema");
+        var form = schema.TryGetProperty("$ref", out var reference)
+            ? root.GetProperty("components").GetProperty("schemas").GetProperty(reference.GetString()!.Split('/')[^1])
+            : schema;
 
         Assert.Equal(["module", "buildId"], form.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["module", "buildId", "channel", "level", "cve", "severity", "description", "replace"],
             form.GetProperty("properties").EnumerateObject().Select(p => p.Name));
+        Assert.Equal("binary", form.GetProperty("properties").GetProperty("module").GetProperty("format").GetString());
     }
 
     [Theory]

@@ -20,6 +20,7 @@ public static class ApiDescription
     {
         o.AddDocumentTransformer(DescribeDocument);
         o.AddOperationTransformer(RequireKeyWhereAuthorized);
+        o.AddOperationTransformer(DescribeRequestBody);
         o.AddSchemaTransformer(AddProblemCode);
     });
 
@@ -68,6 +69,22 @@ public static class ApiDescription
         return Task.CompletedTask;
     }
 
+    /// <summary>The body of an endpoint that reads it itself (<see cref="RequestBodyDescription"/>).</summary>
+    private static async Task DescribeRequestBody(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellation)
+    {
+        if (context.Description.ActionDescriptor.EndpointMetadata.OfType<RequestBodyDescription>().FirstOrDefault() is not { } body)
+        {
+            return;
+        }
+
+        var schema = await context.GetOrCreateSchemaAsync(body.Type, null, cancellation);
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Content = new Dictionary<string, OpenApiMediaType> { [body.ContentType] = new() { Schema = schema } },
+        };
+    }
+
     /// <summary>Every problem the server writes carries the stable <c>code</c> member (<see cref="Problems"/>).</summary>
     private static Task AddProblemCode(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellation)
     {
@@ -84,3 +101,7 @@ public static class ApiDescription
         return Task.CompletedTask;
     }
 }
+
+/// <summary>Describes, for the OpenAPI document only, the body of an endpoint that reads it itself: unlike <c>Accepts</c>,
+/// it does not make routing answer 415 to another content type, so the endpoint's own problem (with its code) answers.</summary>
+public sealed record RequestBodyDescription(Type Type, string ContentType);

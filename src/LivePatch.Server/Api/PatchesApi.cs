@@ -22,7 +22,7 @@ public static class PatchesApi
             .DisableAntiforgery() // bearer-key API: no cookies, so no cross-site request forgery
             .WithMetadata(new RequestSizeLimitAttribute(maxModuleBytes + (1 << 20)))
             .WithFormOptions(multipartBodyLengthLimit: maxModuleBytes + (1 << 20), valueCountLimit: PublishValidator.MaxBuildIdsPerPublish + 1000)
-            .Accepts<PublishForm>("multipart/form-data")
+            .WithMetadata(new RequestBodyDescription(typeof(PublishForm), "multipart/form-data"))
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
                 StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Publish a signed livepatch module for kernel builds (multipart form; checks and codes: docs/api.md, Writes).");

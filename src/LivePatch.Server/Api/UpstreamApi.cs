@@ -31,7 +31,7 @@ public static class UpstreamApi
             .ProducesProblems(ImportProblems)
             .WithSummary("Import from LivePatch:Upstream:Url now: verify the vendor's index, bins, manifests and modules, then store them as this repository's own.");
         upstream.MapPost("/import", ImportAsync)
-            .Accepts<Stream>(BundleContentType)
+            .WithMetadata(new RequestBodyDescription(typeof(Stream), BundleContentType))
             .ProducesProblems(ImportProblems)
             .WithSummary("Import a bundle (lpatch mirror export): unpacked within bounds, every blob hashed, then verified and stored like a sync.");
         return app;
