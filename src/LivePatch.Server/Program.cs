@@ -1,6 +1,13 @@
 using LivePatch.Server;
 using LivePatch.Server.Configuration;
+using LivePatch.Server.Health;
 using LivePatch.Server.Mirror;
+
+// The container's HEALTHCHECK: the same binary asks /healthz of the server beside it (no curl in the image).
+if (args is [HealthProbe.Argument, .. var probeArgs])
+{
+    return await HealthProbe.RunAsync(probeArgs, Console.Error);
+}
 
 try
 {
@@ -9,7 +16,7 @@ try
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
     if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
     {
-        builder.WebHost.UseUrls("http://127.0.0.1:5080");
+        builder.WebHost.UseUrls(ServerDefaults.Url);
     }
 
     builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);

@@ -4,6 +4,7 @@ using LivePatch.Server.Api;
 using LivePatch.Server.Auth;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Hosts;
+using LivePatch.Server.Health;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Publishing;
 using LivePatch.Server.Storage;
@@ -13,7 +14,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
-using Scalar.AspNetCore;
 
 namespace LivePatch.Server;
 
@@ -91,8 +91,8 @@ public static class RepositoryServiceExtensions
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, RepositoryJsonContext.Default);
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
         });
-        services.AddHealthChecks();
-        services.AddOpenApi();
+        AddReadinessChecks(builder);
+        services.AddApiDescription();
         builder.AddDashboard(); // the operator's pages at /ui (Ui/)
         return builder;
     }
@@ -112,9 +112,8 @@ public static class RepositoryServiceExtensions
         app.MapApiKeysApi();
         app.MapUpstreamApi();
         app.MapHostsApi();
-        app.MapHealthChecks("/healthz");
-        app.MapOpenApi();
-        app.MapScalarApiReference(); // browsable API reference at /scalar
+        app.MapHealthEndpoints();
+        app.MapApiDescription();
         return app;
     }
 
@@ -136,6 +135,21 @@ public static class RepositoryServiceExtensions
         });
         services.AddSingleton<UpstreamImport>();
         services.AddHostedService<UpstreamSyncService>();
+    }
+
+    /// <summary>What <c>/readyz</c> checks in the repository mode (docs/api.md, "Health").</summary>
+    private static void AddReadinessChecks(WebApplicationBuilder builder)
+    {
+        // Blocking I/O gets a time-out: a hung disk makes the check Unhealthy instead of holding /readyz.
+        var io = TimeSpan.FromSeconds(5);
+        builder.AddReadiness()
+            .AddCheck<DatabaseHealthCheck>("database", timeout: io)
+            .AddCheck<BlobStoreHealthCheck>("blob-store", timeout: io)
+            .AddCheck<SigningChainHealthCheck>("signing-certificate")
+            .AddCheck<ResignBacklogHealthCheck>("resign-backlog");
+        // The checks keep state (a probe under way): one instance each, not one per run.
+        builder.Services.AddSingleton<DatabaseHealthCheck>();
+        builder.Services.AddSingleton<BlobStoreHealthCheck>();
     }
 
     private static RepositoryOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<RepositoryOptions>>().Value;

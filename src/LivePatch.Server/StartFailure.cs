@@ -18,7 +18,11 @@ public static class StartFailure
     {
         OptionsValidationException e => LogText.Printable(string.Join(" ", e.Failures.Select(Cleaned))),
         IOException { InnerException: AddressInUseException } or IOException { InnerException: SocketException } =>
-            LogText.Printable($"{exception.Message} Choose a free address with --urls or ASPNETCORE_URLS (default http://127.0.0.1:5080), or stop what holds it."),
+            LogText.Printable($"{exception.Message} Choose a free address with --urls or ASPNETCORE_URLS (default {ServerDefaults.Url}), or stop what holds it."),
+        // A value the configuration binder cannot convert (a word where a number, duration or true/false goes): its message
+        // names the value and the setting.
+        InvalidOperationException { Source: "Microsoft.Extensions.Configuration.Binder", InnerException: { } inner } e =>
+            LogText.Printable($"{e.Message} {inner.Message}"),
         AggregateException { InnerExceptions.Count: 1 } e => MessageOrNull(e.InnerExceptions[0]),
         _ => null,
     };

@@ -8,13 +8,13 @@ internal sealed record ProcessRun(int Exit, string Output, string Error)
     public override string ToString() => $"exit {Exit}\nstdout:\n{Output}\nstderr:\n{Error}";
 }
 
-/// <summary>Runs the real <c>lpatch</c> as a child process.</summary>
-internal static class Lpatch
+/// <summary>Runs one of the real binaries (<see cref="Binaries"/>) to its end as a child process.</summary>
+internal static class DotnetProcess
 {
-    public static ProcessRun Run(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static ProcessRun Run(string dll, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Binaries.Lpatch);
+        start.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -31,11 +31,18 @@ internal static class Lpatch
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"lpatch {string.Join(' ', args)} did not finish in 2 minutes");
+            throw new TimeoutException($"{Path.GetFileNameWithoutExtension(dll)} {string.Join(' ', args)} did not finish in 2 minutes");
         }
 
         return new ProcessRun(process.ExitCode, output.Result, error.Result);
     }
+}
+
+/// <summary>Runs the real <c>lpatch</c> as a child process.</summary>
+internal static class Lpatch
+{
+    public static ProcessRun Run(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        DotnetProcess.Run(Binaries.Lpatch, environment, args);
 
     public static ProcessRun Run(params string[] args) => Run(null, args);
 }

@@ -157,13 +157,26 @@ public sealed class MirrorModeTests(MirrorTreeFixture fixture) : IClassFixture<M
     }
 
     [Fact]
-    public async Task Index_RemovedFromTree_404NotFoundAndUnhealthy()
+    public async Task Index_RemovedFromTree_404NotFoundAndNotReadyButLive()
     {
-        Assert.Equal("Healthy", await _mirror.GetStringAsync("healthz"));
         File.Delete(Path.Combine(_tree, "v1", "index"));
 
         await PublishTests.AssertProblemAsync(await _mirror.GetAsync("v1/index"), HttpStatusCode.NotFound, "not-found");
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await _mirror.GetAsync("healthz")).StatusCode);
+        var ready = await _mirror.GetAsync("readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Equal(("mirror-tree", "Unhealthy"), await SingleCheckAsync(ready));
+        Assert.DoesNotContain(_tree, await ready.Content.ReadAsStringAsync()); // the tree's path is for the log, not for anonymous callers
+        Assert.Equal("Healthy", await _mirror.GetStringAsync("healthz")); // the process is fine: no restart wanted
+    }
+
+    [Fact]
+    public async Task Readyz_IndexReplacedByFolder_503NotReady()
+    {
+        var index = Path.Combine(_tree, "v1", "index");
+        File.Delete(index);
+        Directory.CreateDirectory(index);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await _mirror.GetAsync("readyz")).StatusCode);
     }
 
     [Theory]
@@ -326,6 +339,22 @@ public sealed class MirrorModeTests(MirrorTreeFixture fixture) : IClassFixture<M
     public async Task Healthz_Healthy()
     {
         Assert.Equal("Healthy", await _mirror.GetStringAsync("healthz"));
+    }
+
+    [Fact]
+    public async Task Readyz_TreeReadable_200MirrorTreeHealthy()
+    {
+        var response = await _mirror.GetAsync("readyz");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(("mirror-tree", "Healthy"), await SingleCheckAsync(response));
+    }
+
+    private static async Task<(string Name, string Status)> SingleCheckAsync(HttpResponseMessage readyz)
+    {
+        using var body = System.Text.Json.JsonDocument.Parse(await readyz.Content.ReadAsStringAsync());
+        var check = Assert.Single(body.RootElement.GetProperty("checks").EnumerateArray());
+        return (check.GetProperty("name").GetString()!, check.GetProperty("status").GetString()!);
     }
 
     private static Task<HttpResponseMessage> SendRangeAsync(HttpClient client, RangeHeaderValue range)

@@ -11,6 +11,9 @@ public sealed class StartupProcessTests
     [InlineData("LivePatch__RepositoryId", "Has Spaces", "LivePatch:RepositoryId")]
     [InlineData("LivePatch__ManifestLifetime", "00:01:00", "LivePatch:ManifestLifetime")]
     [InlineData("LivePatch__Signing__Key", "/nonexistent/manifest-signing.key", "LivePatch:Signing:Key")]
+    [InlineData("LivePatch__PublicUrl", "ftp://patches.test/", "LivePatch:PublicUrl")]
+    [InlineData("LivePatch__PublicUrl", "https://patches.test/?from=header", "LivePatch:PublicUrl")]
+    [InlineData("LivePatch__ApiReference", "sometimes", "LivePatch:ApiReference")]
     public void Start_BadSetting_Exit1OneLineNamingIt(string variable, string value, string setting)
     {
         var data = Directory.CreateTempSubdirectory("lpatch-start-").FullName;

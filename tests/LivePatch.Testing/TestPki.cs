@@ -54,6 +54,28 @@ public sealed class TestPki
 
     public static FakeTimeProvider Clock() => new(Now);
 
+    /// <summary>A manifest signer under the intermediate, valid from <paramref name="notBefore"/> to <paramref name="notAfter"/>:
+    /// a signing certificate about to expire, for a server that must say so before hosts refuse it.</summary>
+    public SigningIdentity ManifestSignerValid(DateTimeOffset notBefore, DateTimeOffset notAfter) =>
+        Identity(CreateLeaf("Short-lived signer", Intermediate, notBefore, notAfter), Intermediate);
+
+    /// <summary>Writes <paramref name="signer"/> as a server is configured with it: certificate, PKCS#8 key, intermediates and
+    /// this PKI's root, as PEM files in <paramref name="folder"/>.</summary>
+    public PemFiles WritePem(SigningIdentity signer, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var files = new PemFiles(Path.Combine(folder, "signer.pem"), Path.Combine(folder, "signer.key"), Path.Combine(folder, "chain.pem"), Path.Combine(folder, "root.pem"));
+        File.WriteAllText(files.Certificate, signer.Certificate.ExportCertificatePem());
+        using (var key = signer.Certificate.GetECDsaPrivateKey() ?? throw new InvalidOperationException("an ECDSA signer with its key"))
+        {
+            File.WriteAllText(files.Key, key.ExportPkcs8PrivateKeyPem());
+        }
+
+        File.WriteAllText(files.Chain, string.Concat(signer.Intermediates.Select(c => c.ExportCertificatePem() + "\n")));
+        File.WriteAllText(files.Root, RootPem());
+        return files;
+    }
+
     public TrustPolicy Policy(int threshold = 1) => new() { Roots = [Root], SignerThreshold = threshold };
 
     /// <summary>The root with its public part only, as a client would load it from PEM.</summary>
@@ -121,3 +143,6 @@ public sealed class TestPki
         return serial;
     }
 }
+
+/// <summary>Where <see cref="TestPki.WritePem"/> put a signer's files.</summary>
+public sealed record PemFiles(string Certificate, string Key, string Chain, string Root);

@@ -1,6 +1,7 @@
 using LivePatch.Core.Repository;
 using LivePatch.Server.Auth;
 using LivePatch.Server.Publishing;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace LivePatch.Server.Api;
 
@@ -11,14 +12,15 @@ public static class ApiKeysApi
 
     public static IEndpointRouteBuilder MapApiKeysApi(this IEndpointRouteBuilder app)
     {
-        var keys = app.MapGroup("/v1/api-keys").WithTags("API keys").RequireAuthorization(AdminPolicy);
+        var keys = app.MapGroup("/v1/api-keys").WithTags("API keys").RequireApiKey(AdminPolicy);
         keys.MapGet("/", (ApiKeyService service) => TypedResults.Ok(service.List())).WithSummary("List API keys (never their secrets).");
-        keys.MapPost("/", Create).WithSummary("Create an API key; the answer carries its secret, once.");
-        keys.MapDelete("/{id}", Delete).WithSummary("Delete an API key.");
+        keys.MapPost("/", Create).ProducesProblems(StatusCodes.Status400BadRequest).WithSummary("Create an API key; the answer carries its secret, once.");
+        keys.MapDelete("/{id}", Delete).ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
+            .WithSummary("Delete an API key (not the last admin key).");
         return app;
     }
 
-    private static IResult Create(CreateApiKeyRequest body, ApiKeyService service)
+    private static Results<Created<ApiKeyInfo>, ProblemHttpResult> Create(CreateApiKeyRequest body, ApiKeyService service)
     {
         if (!ApiKeyService.IsValidName(body.Name))
         {
@@ -34,6 +36,6 @@ public static class ApiKeysApi
         return TypedResults.Created($"/v1/api-keys/{created.Id}", created);
     }
 
-    private static IResult Delete(string id, ApiKeyService service) =>
+    private static Results<NoContent, ProblemHttpResult> Delete(string id, ApiKeyService service) =>
         service.Delete(id) is { } problem ? Problems.Result(problem) : TypedResults.NoContent();
 }

@@ -23,18 +23,26 @@ public static class HostsApi
 
     public static IEndpointRouteBuilder MapHostsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/reports", ReportAsync).WithTags("Hosts").RequireAuthorization(ReporterPolicy)
-            .Accepts<HostReport>("application/json") // read by hand (bounded), so the OpenAPI document is told what it is
+        app.MapPost("/v1/reports", ReportAsync).WithTags("Hosts").RequireApiKey(ReporterPolicy)
+            // read by hand (bounded): described for the OpenAPI document only, as Accepts would make routing answer 415 itself
+            .WithMetadata(new RequestBodyDescription(typeof(HostReport), "application/json"))
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge,
+                StatusCodes.Status429TooManyRequests)
             .WithSummary("A host's report after a check or apply (JSON, at most 64 KiB; one per host per LivePatch:Reports:MinInterval).");
-        var hosts = app.MapGroup("/v1/hosts").WithTags("Hosts").RequireAuthorization(ViewerPolicy);
-        hosts.MapGet("/", List).WithSummary("A page of reporting hosts in machine id order, optionally of one kernel, channel and/or state (limit, after).");
+        var hosts = app.MapGroup("/v1/hosts").WithTags("Hosts").RequireApiKey(ViewerPolicy);
+        hosts.MapGet("/", List).Produces<ListPage<HostInfo>>().ProducesProblems(StatusCodes.Status400BadRequest)
+            .WithSummary("A page of reporting hosts in machine id order, optionally of one kernel, channel and/or state (limit, after).");
         hosts.MapGet("/summary", (FleetQueries fleet) => TypedResults.Ok(fleet.Summary())).WithSummary("Hosts per state, coverage, stale hosts, kernels.");
         hosts.MapGet("/{machineId}", (string machineId, FleetQueries fleet) => ToResult(fleet.Host(machineId)))
+            .Produces<HostDetail>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
             .WithSummary("One host with its states and its recent reports, newest first.");
-        app.MapGet("/v1/cves/{id}", (string id, FleetQueries fleet) => ToResult(fleet.Cve(id))).WithTags("Hosts").RequireAuthorization(ViewerPolicy)
+        app.MapGet("/v1/cves/{id}", (string id, FleetQueries fleet) => ToResult(fleet.Cve(id))).WithTags("Hosts").RequireApiKey(ViewerPolicy)
+            .Produces<CveExposure>().ProducesProblems(StatusCodes.Status400BadRequest)
             .WithSummary("Which kernels have a live patch naming the CVE, and which reporting hosts are exposed or fixed.");
         app.MapGet("/v1/patches/{id:int}/health", (int id, FleetQueries fleet) => ToResult(fleet.PatchHealth(id))).WithTags("Hosts")
-            .RequireAuthorization(ViewerPolicy).WithSummary("How many reporting hosts run the patch, failed on it, or removed it.");
+            .RequireApiKey(ViewerPolicy).Produces<PatchHealth>().ProducesProblems(StatusCodes.Status404NotFound)
+            .WithSummary("How many reporting hosts run the patch, failed on it, or removed it.");
         return app;
     }
 

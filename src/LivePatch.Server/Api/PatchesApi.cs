@@ -2,6 +2,7 @@ using System.Security.Claims;
 using LivePatch.Core.Repository;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Publishing;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -17,22 +18,32 @@ public static class PatchesApi
         var maxModuleBytes = app.ServiceProvider.GetRequiredService<IOptions<RepositoryOptions>>().Value.MaxModuleBytes;
         var patches = app.MapGroup("/v1/patches").WithTags("Patches");
         patches.MapPost("/", Publish)
-            .RequireAuthorization(PublisherPolicy)
+            .RequireApiKey(PublisherPolicy)
             .DisableAntiforgery() // bearer-key API: no cookies, so no cross-site request forgery
             .WithMetadata(new RequestSizeLimitAttribute(maxModuleBytes + (1 << 20)))
             .WithFormOptions(multipartBodyLengthLimit: maxModuleBytes + (1 << 20), valueCountLimit: PublishValidator.MaxBuildIdsPerPublish + 1000)
-            .WithSummary("Publish a signed livepatch module (multipart: 'module' file; buildId, channel, level, cve, severity, description, replace fields).");
-        patches.MapGet("/", List).WithSummary("A page of patches in id order, optionally of one kernel and/or channel (limit, after: docs/api.md).");
-        patches.MapGet("/{id:int}", Get).WithSummary("One patch.");
-        patches.MapPost("/{id:int}/promote", Promote).RequireAuthorization(PublisherPolicy).WithSummary("Add the patch to another channel.");
-        patches.MapPost("/{id:int}/revoke", Revoke).RequireAuthorization(PublisherPolicy).WithSummary("Withdraw a patch; hosts that loaded it remove it.");
-        patches.MapDelete("/{id:int}", Delete).RequireAuthorization(ApiKeysApi.AdminPolicy)
+            .WithMetadata(new RequestBodyDescription(typeof(PublishForm), "multipart/form-data"))
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
+                StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity)
+            .WithSummary("Publish a signed livepatch module for kernel builds (multipart form; checks and codes: docs/api.md, Writes).");
+        patches.MapGet("/", List).ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
+            .WithSummary("A page of patches in id order, optionally of one kernel and/or channel (limit, after: docs/api.md).");
+        patches.MapGet("/{id:int}", Get).ProducesProblems(StatusCodes.Status404NotFound).WithSummary("One patch.");
+        patches.MapPost("/{id:int}/promote", Promote).RequireApiKey(PublisherPolicy)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
+            .WithSummary("Add the patch to another channel.");
+        patches.MapPost("/{id:int}/revoke", Revoke).RequireApiKey(PublisherPolicy)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
+            .WithSummary("Withdraw a patch; hosts that loaded it remove it.");
+        patches.MapDelete("/{id:int}", Delete).RequireApiKey(ApiKeysApi.AdminPolicy).ProducesProblems(StatusCodes.Status404NotFound)
             .WithSummary("Delete a patch published in error (admin): gone from manifests without a revocation; its module file goes when unused.");
-        app.MapGet("/v1/kernels", Kernels).WithTags("Patches").WithSummary("A page of the kernels with patches, in build ID order (limit, after: docs/api.md).");
+        app.MapGet("/v1/kernels", Kernels).WithTags("Patches").ProducesProblems(StatusCodes.Status400BadRequest)
+            .WithSummary("A page of the kernels with patches, in build ID order (limit, after: docs/api.md).");
         return app;
     }
 
-    private static async Task<IResult> Publish(HttpRequest request, ClaimsPrincipal user, PatchService service, CancellationToken cancellation)
+    private static async Task<Results<Created<PatchInfo>, ProblemHttpResult>> Publish(HttpRequest request, ClaimsPrincipal user, PatchService service,
+        CancellationToken cancellation)
     {
         if (!request.HasFormContentType)
         {
@@ -113,20 +124,21 @@ public static class PatchesApi
         form[key].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
 
     // limit and after are bound as text: a malformed number is then our page-invalid, not the framework's 400.
-    private static IResult List(PatchListings listings, ClaimsPrincipal user, string? buildId, string? channel, string? after, string? limit)
+    private static Results<Ok<ListPage<PatchInfo>>, ProblemHttpResult> List(PatchListings listings, ClaimsPrincipal user, string? buildId, string? channel,
+        string? after, string? limit)
     {
         var outcome = listings.Patches(buildId, channel, after, limit);
         return outcome.Problem is { } problem ? Problems.Result(problem)
             : TypedResults.Ok(outcome.Value! with { Items = [.. outcome.Value.Items.Select(p => ForReader(p, user))] });
     }
 
-    private static IResult Kernels(PatchListings listings, string? after, string? limit)
+    private static Results<Ok<ListPage<KernelInfo>>, ProblemHttpResult> Kernels(PatchListings listings, string? after, string? limit)
     {
         var outcome = listings.Kernels(after, limit);
-        return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value);
+        return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value!);
     }
 
-    private static IResult Get(int id, PatchService service, ClaimsPrincipal user) =>
+    private static Results<Ok<PatchInfo>, ProblemHttpResult> Get(int id, PatchService service, ClaimsPrincipal user) =>
         service.GetOrNull(id) is { } patch ? TypedResults.Ok(ForReader(patch, user)) : Problems.Result(new RepositoryProblem(ProblemCodes.PatchNotFound, $"There is no patch {id}."));
 
     /// <summary>Listings are anonymous; who published (an API key's name) is shown only to a caller with a valid key, and not to a
@@ -134,12 +146,12 @@ public static class PatchesApi
     private static PatchInfo ForReader(PatchInfo patch, ClaimsPrincipal user) =>
         user.Identity?.IsAuthenticated == true && !user.IsInRole(RepositoryRoles.Reporter) ? patch : patch with { Publisher = null };
 
-    private static IResult Promote(int id, PromoteRequest body, PatchService service) => ToResult(service.Promote(id, body.Channel));
+    private static Results<Ok<PatchInfo>, ProblemHttpResult> Promote(int id, PromoteRequest body, PatchService service) => ToResult(service.Promote(id, body.Channel));
 
-    private static IResult Revoke(int id, RevokeRequest body, PatchService service) => ToResult(service.Revoke(id, body.Reason));
+    private static Results<Ok<PatchInfo>, ProblemHttpResult> Revoke(int id, RevokeRequest body, PatchService service) => ToResult(service.Revoke(id, body.Reason));
 
-    private static IResult Delete(int id, ClaimsPrincipal user, PatchDeletion deletion) => ToResult(deletion.Delete(id, user.Identity?.Name ?? "unknown"));
+    private static Results<Ok<PatchInfo>, ProblemHttpResult> Delete(int id, ClaimsPrincipal user, PatchDeletion deletion) => ToResult(deletion.Delete(id, user.Identity?.Name ?? "unknown"));
 
-    private static IResult ToResult(Outcome<PatchInfo> outcome) =>
-        outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value);
+    private static Results<Ok<PatchInfo>, ProblemHttpResult> ToResult(Outcome<PatchInfo> outcome) =>
+        outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value!);
 }

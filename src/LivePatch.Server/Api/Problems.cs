@@ -1,4 +1,5 @@
 using LivePatch.Server.Publishing;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace LivePatch.Server.Api;
@@ -6,7 +7,7 @@ namespace LivePatch.Server.Api;
 /// <summary>Turns a <see cref="RepositoryProblem"/> into an RFC 9457 ProblemDetails response with the stable <c>code</c> member.</summary>
 public static class Problems
 {
-    public static IResult Result(RepositoryProblem problem) =>
+    public static ProblemHttpResult Result(RepositoryProblem problem) =>
         TypedResults.Problem(ToDetails(problem));
 
     public static Task Write(HttpContext context, RepositoryProblem problem)

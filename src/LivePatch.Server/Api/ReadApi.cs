@@ -16,11 +16,16 @@ public static class ReadApi
         // GET and HEAD, as a static mirror answers both: a HEAD the middleware passes on (a malformed build ID) gets the
         // same problem a GET gets, not a 405.
         string[] read = [HttpMethods.Get, HttpMethods.Head];
-        v1.MapMethods("/manifests/{channel}/{buildId}", read, GetManifest).WithSummary("The signed manifest of one kernel in one channel.");
-        v1.MapMethods("/blobs/sha256/{hex}", read, GetBlob).WithSummary("Module bytes by SHA-256 (immutable; Range and ETag).");
-        v1.MapMethods("/coverage/{channel}/{prefix}", read, GetCoverage)
+        v1.MapMethods("/manifests/{channel}/{buildId}", read, GetManifest).ProducesSignedDocument()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
+            .WithSummary("The signed manifest of one kernel in one channel; 404 kernel-not-covered when it never had a patch there.");
+        v1.MapMethods("/blobs/sha256/{hex}", read, GetBlob).ProducesBlob()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
+            .WithSummary("Module bytes by SHA-256 (immutable; Range and ETag).");
+        v1.MapMethods("/coverage/{channel}/{prefix}", read, GetCoverage).ProducesSignedDocument()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
             .WithSummary("The signed coverage bin: every kernel of the channel with a manifest whose build ID starts with the two hex digits.");
-        v1.MapMethods("/index", read, GetIndex).WithSummary("The signed repository index (every coverage bin), for mirrors.");
+        v1.MapMethods("/index", read, GetIndex).ProducesSignedDocument().WithSummary("The signed repository index (every coverage bin), for mirrors.");
         return app;
     }
 

@@ -5,6 +5,7 @@ using LivePatch.Server.Configuration;
 using LivePatch.Server.Publishing;
 using LivePatch.Server.Upstream;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace LivePatch.Server.Api;
@@ -16,24 +17,35 @@ public static class UpstreamApi
     /// <summary>What a bundle upload is sent as (<c>lpatch mirror import FILE --server URL</c>).</summary>
     public const string BundleContentType = "application/zstd";
 
+    /// <summary>An import refuses with the vendor's verification codes passed through (docs/api.md, "Site repositories").</summary>
+    private static readonly int[] ImportProblems =
+    [
+        StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge,
+        StatusCodes.Status422UnprocessableEntity, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable,
+    ];
+
     public static IEndpointRouteBuilder MapUpstreamApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/upstream/sync", SyncAsync).WithTags("Upstream").RequireAuthorization(ApiKeysApi.AdminPolicy)
+        var upstream = app.MapGroup("/v1/upstream").WithTags("Upstream").RequireApiKey(ApiKeysApi.AdminPolicy);
+        upstream.MapPost("/sync", SyncAsync)
+            .ProducesProblems(ImportProblems)
             .WithSummary("Import from LivePatch:Upstream:Url now: verify the vendor's index, bins, manifests and modules, then store them as this repository's own.");
-        app.MapPost("/v1/upstream/import", ImportAsync).WithTags("Upstream").RequireAuthorization(ApiKeysApi.AdminPolicy)
+        upstream.MapPost("/import", ImportAsync)
+            .WithMetadata(new RequestBodyDescription(typeof(Stream), BundleContentType))
+            .ProducesProblems(ImportProblems)
             .WithSummary("Import a bundle (lpatch mirror export): unpacked within bounds, every blob hashed, then verified and stored like a sync.");
         return app;
     }
 
-    private static async Task<IResult> SyncAsync(UpstreamImport import, CancellationToken cancellation)
+    private static async Task<Results<Ok<UpstreamSyncSummary>, ProblemHttpResult>> SyncAsync(UpstreamImport import, CancellationToken cancellation)
     {
         var outcome = await import.SyncAsync(cancellation);
-        return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value);
+        return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value!);
     }
 
     /// <summary>The body is the bundle, streamed to a private folder under the data directory (never held in memory), then
     /// imported by the same code as a sync; the folder is removed whatever happens.</summary>
-    private static async Task<IResult> ImportAsync(HttpContext context, UpstreamImport import, IOptions<UpstreamOptions> upstream,
+    private static async Task<Results<Ok<UpstreamSyncSummary>, ProblemHttpResult>> ImportAsync(HttpContext context, UpstreamImport import, IOptions<UpstreamOptions> upstream,
         IOptions<RepositoryOptions> options, ILoggerFactory logs, CancellationToken cancellation)
     {
         if (!upstream.Value.IsConfigured)
@@ -59,7 +71,7 @@ public static class UpstreamApi
             using var bundle = await UnpackedBundle.UnpackAsync(context.Request.Body, staging,
                 new BundleLimits { MaxBlobBytes = options.Value.MaxModuleBytes }, null, cancellation);
             var outcome = await import.ImportAsync(bundle.Source, cancellation);
-            return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value);
+            return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value!);
         }
         catch (LivePatchFormatException e)
         {

@@ -49,6 +49,13 @@ public sealed partial class RepositoryOptions : IValidatableObject
     /// </summary>
     public bool InlineSocketIo { get; set; } = true;
 
+    /// <summary>The URL hosts and publishers reach this repository at (behind any proxy), e.g. <c>https://patches.example.org/</c>:
+    /// the OpenAPI document's only <c>servers</c> entry. Unset (or empty): the document names no server, never the request's Host header.</summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>Serve <c>/openapi/v1.json</c> and <c>/scalar</c>; unset: only in the Development environment.</summary>
+    public bool? ApiReference { get; set; }
+
     /// <summary>API keys given by configuration, stored as SHA-256 of the whole key (in addition to keys made through the API).</summary>
     public List<ConfiguredApiKey> ApiKeys { get; set; } = [];
 
@@ -85,6 +92,12 @@ public sealed partial class RepositoryOptions : IValidatableObject
             yield return new($"{setting}: '{path}' does not exist.", [nameof(Signing)]);
         }
 
+        if (!string.IsNullOrEmpty(PublicUrl) && !IsPublicUrl(PublicUrl))
+        {
+            yield return new("LivePatch:PublicUrl must be an absolute http:// or https:// URL without user name, query or fragment "
+                + $"(at most {MaxPublicUrlLength} characters), e.g. https://patches.example.org/.", [nameof(PublicUrl)]);
+        }
+
         foreach (var key in ApiKeys.Where(k => !k.IsValid))
         {
             yield return new($"LivePatch:ApiKeys: '{key.Name}' needs a Name ({Auth.ApiKeyService.NameRule}), a Role ({string.Join(", ", Core.Repository.RepositoryRoles.All)}) and Sha256 (64 hex digits).", [nameof(ApiKeys)]);
@@ -111,6 +124,12 @@ public sealed partial class RepositoryOptions : IValidatableObject
             }
         }
     }
+
+    private const int MaxPublicUrlLength = 2048;
+
+    private static bool IsPublicUrl(string value) =>
+        value.Length <= MaxPublicUrlLength && Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+        && url.UserInfo.Length == 0 && url.Query.Length == 0 && url.Fragment.Length == 0;
 
     public static bool IsChannelName(string? value) => value is not null && ChannelName().IsMatch(value);
 

@@ -183,6 +183,9 @@ public sealed class ManifestService
         return _served.Where(kv => kv.Value.ExpiresMs < due).Select(kv => kv.Key[(kv.Key.IndexOf('/') + 1)..]).Distinct().ToList();
     }
 
+    /// <summary>The expiry of every stored manifest, for the readiness check (read from memory).</summary>
+    public IEnumerable<DateTimeOffset> Expiries() => _served.Values.Select(f => DateTimeOffset.FromUnixTimeMilliseconds(f.ExpiresMs));
+
     private byte[] Sign(Manifest manifest) =>
         _keys.DocumentSigner.Sign(ManifestSerializer.Serialize(manifest), LivePatchOids.ManifestContentType, manifest.Issued);
 

@@ -9,7 +9,10 @@ public sealed class ResignService(ManifestService manifests, ManifestWriter writ
     ILogger<ResignService> logger) : BackgroundService
 {
     /// <summary>How often to look: a tenth of the lifetime, at most hourly.</summary>
-    public TimeSpan Period => TimeSpan.FromTicks(Math.Min(options.Value.ManifestLifetime.Ticks / 10, TimeSpan.FromHours(1).Ticks));
+    public TimeSpan Period => PeriodFor(options.Value.ManifestLifetime);
+
+    /// <summary>How often the re-signer looks for documents due, for a manifest lifetime (the readiness check's measure too).</summary>
+    public static TimeSpan PeriodFor(TimeSpan lifetime) => TimeSpan.FromTicks(Math.Min(lifetime.Ticks / 10, TimeSpan.FromHours(1).Ticks));
 
     /// <summary>One pass: re-signs every manifest that is due; returns how many were re-signed.</summary>
     public int ResignDue()

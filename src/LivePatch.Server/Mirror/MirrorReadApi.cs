@@ -15,7 +15,7 @@ public static class MirrorReadApi
     /// <summary>What every other request gets: the mirror mode has no writes, API keys or listings.</summary>
     public static readonly RepositoryProblem NotServed = new(ProblemCodes.NotFound,
         "This server serves a mirror tree read-only (LivePatch:Mode=mirror): only GET and HEAD of /v1/index, /v1/coverage/…, " +
-        "/v1/manifests/…, /v1/blobs/sha256/… and /healthz; no writes, API keys or listings.");
+        "/v1/manifests/…, /v1/blobs/sha256/…, /healthz and /readyz; no writes, API keys or listings.");
 
     public static IEndpointRouteBuilder MapMirrorReadApi(this IEndpointRouteBuilder app)
     {

@@ -1,6 +1,7 @@
 using LivePatch.Core.Mirrors;
 using LivePatch.Server.Api;
 using LivePatch.Server.Configuration;
+using LivePatch.Server.Health;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace LivePatch.Server.Mirror;
@@ -20,7 +21,7 @@ public static class MirrorServiceExtensions
         builder.Logging.AddFilter(StartFailure.HostLogCategory, LogLevel.None);
         services.AddSingleton<MirrorFiles>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = RequestProblems.AddCode);
-        services.AddHealthChecks().AddCheck<MirrorTreeHealthCheck>("mirror-tree");
+        builder.AddReadiness().AddCheck<MirrorTreeHealthCheck>("mirror-tree", timeout: MirrorTreeHealthCheck.Timeout);
         return builder;
     }
 
@@ -28,7 +29,7 @@ public static class MirrorServiceExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapHealthChecks("/healthz");
+        app.MapHealthEndpoints();
         app.MapMirrorReadApi();
         var tree = app.Services.GetRequiredService<MirrorFiles>;
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<ILogger<MirrorFiles>>()
@@ -37,11 +38,25 @@ public static class MirrorServiceExtensions
     }
 }
 
-/// <summary>Unhealthy when the tree has lost its index (a removed or unmounted directory).</summary>
+/// <summary>Ready when the tree's index can be opened and read whole, through the same checks a request's read goes through.</summary>
+/// <remarks>Unhealthy when it is gone (a removed or unmounted directory), unreadable, larger than an index may be, or leads
+/// out of the tree; the tree's path stays in the log (<see cref="MirrorFiles"/>), not in the anonymous body.</remarks>
 public sealed class MirrorTreeHealthCheck(MirrorFiles tree) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(File.Exists(Path.Combine(tree.Root, MirrorTree.IndexPath))
-            ? HealthCheckResult.Healthy()
-            : HealthCheckResult.Unhealthy($"The mirror tree {tree.Root} has no {MirrorTree.IndexPath}."));
+    /// <summary>A read of a few KiB; a tree on a hung network mount fails the check rather than hold it.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await tree.ReadOrNullAsync(MirrorTree.IndexPath, MirrorFiles.MaxIndexBytes, cancellationToken) is null
+                ? HealthCheckResult.Unhealthy($"The mirror tree has no readable {MirrorTree.IndexPath}: hosts cannot start a sync or find a bin here.")
+                : HealthCheckResult.Healthy($"The mirror tree's {MirrorTree.IndexPath} reads.");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            return HealthCheckResult.Unhealthy($"The mirror tree's {MirrorTree.IndexPath} cannot be read, or is larger than an index may be.", e);
+        }
+    }
 }

@@ -102,6 +102,27 @@ public sealed class BlobStore
             .Where(name => IsSha256Hex(name) && PathOrNull(name!) is not null)
             .Select(name => name!);
 
+    /// <summary>Creates, writes, fsyncs and deletes a file in the temp folder, where every put starts: throws
+    /// <see cref="IOException"/> (or <see cref="UnauthorizedAccessException"/>) when the store cannot take a blob now.</summary>
+    /// <remarks>For the readiness check; a crash before the delete leaves a temp file, which the start-up sweep removes.</remarks>
+    public void ProbeWritable()
+    {
+        var probe = Path.Combine(_temp, $"probe.{Guid.NewGuid():N}");
+        var stream = new FileStream(probe, FileMode.CreateNew, FileAccess.Write);
+        try
+        {
+            using (stream)
+            {
+                stream.WriteByte(0);
+                stream.Flush(flushToDisk: true);
+            }
+        }
+        finally
+        {
+            File.Delete(probe);
+        }
+    }
+
     /// <summary>Removes temp files left by a crash during a put.</summary>
     public int SweepTemporaryFiles()
     {

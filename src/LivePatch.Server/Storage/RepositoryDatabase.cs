@@ -156,6 +156,9 @@ public sealed class RepositoryDatabase : IDisposable
 
     private ILiteCollection<CounterDocument> Counters => Database.GetCollection<CounterDocument>("counters");
 
+    /// <summary>Reads one small document: what the readiness check asks of the database.</summary>
+    public void ProbeRead() => _ = Counters.FindById(VersionCounter);
+
     /// <summary>The highest manifest version handed out so far.</summary>
     public long CurrentVersion => Interlocked.Read(ref _version);
 
