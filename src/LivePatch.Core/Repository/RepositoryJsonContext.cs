@@ -17,4 +17,5 @@ namespace LivePatch.Core.Repository;
 [JsonSerializable(typeof(IReadOnlyList<ApiKeyInfo>))]
 [JsonSerializable(typeof(ProblemInfo))]
 [JsonSerializable(typeof(UpstreamSyncSummary))]
+[JsonSerializable(typeof(ListPage<AuditEntry>))]
 public sealed partial class RepositoryJsonContext : JsonSerializerContext;

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Options;
 
 namespace LivePatch.Server.Auth;
 
-/// <summary>Who presented an API key: its name and role.</summary>
-public sealed record ApiKeyIdentity(string Name, string Role);
+/// <summary>Who presented an API key: its id, name and role. A key from configuration has no id of its own: its name stands in.</summary>
+public sealed record ApiKeyIdentity(string Id, string Name, string Role);
 
 /// <summary>Creates, checks and removes API keys. Keys look like <c>lpk_&lt;id&gt;_&lt;secret&gt;</c>; only SHA-256 of the whole key is stored.</summary>
 /// <remarks>
@@ -43,13 +43,13 @@ public sealed partial class ApiKeyService(RepositoryDatabase db, IOptions<Reposi
         {
             if (CryptographicOperations.FixedTimeEquals(hash, Convert.FromHexString(configured.Sha256)))
             {
-                return new ApiKeyIdentity(configured.Name, configured.Role);
+                return new ApiKeyIdentity(configured.Name, configured.Name, configured.Role);
             }
         }
 
         var doc = IdOf(presented) is { } id ? db.ApiKeys.FindById(id) : null;
         var matches = CryptographicOperations.FixedTimeEquals(hash, doc?.SecretHash ?? NoKey);
-        return matches && doc is not null ? new ApiKeyIdentity(doc.Name, doc.Role) : null;
+        return matches && doc is not null ? new ApiKeyIdentity(doc.Id, doc.Name, doc.Role) : null;
     }
 
     public IReadOnlyList<ApiKeyInfo> List() => db.ApiKeys.FindAll().OrderBy(k => k.CreatedMs).Select(ToInfo).ToList();
@@ -76,6 +76,11 @@ public sealed partial class ApiKeyService(RepositoryDatabase db, IOptions<Reposi
             return null;
         }
     }
+
+    /// <summary>The id a presented key claims (<c>lpk_&lt;id&gt;_…</c>), when it is one this service could have made (12 hex
+    /// digits); never any part of the secret. For the audit of a refused key: which key someone tried.</summary>
+    public static string? ClaimedIdOrNull(string presented) =>
+        IdOf(presented) is { Length: 12 } id && id.All(char.IsAsciiHexDigitLower) ? id : null;
 
     /// <summary>Whether <paramref name="name"/> follows <see cref="NameRule"/>: printable, so no name can forge a log line.</summary>
     public static bool IsValidName(string? name) => name is not null && KeyName().IsMatch(name);

@@ -1,6 +1,7 @@
 using LivePatch.Core.Mirrors;
 using LivePatch.Server.Api;
 using LivePatch.Server.Configuration;
+using LivePatch.Server.Telemetry;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace LivePatch.Server.Mirror;
@@ -21,14 +22,17 @@ public static class MirrorServiceExtensions
         services.AddSingleton<MirrorFiles>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = RequestProblems.AddCode);
         services.AddHealthChecks().AddCheck<MirrorTreeHealthCheck>("mirror-tree");
+        builder.AddLivePatchTelemetry();
         return builder;
     }
 
     public static WebApplication MapLivePatchMirror(this WebApplication app)
     {
+        app.UseLivePatchFrontDoor();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapHealthChecks("/healthz");
+        app.MapLivePatchMetrics();
         app.MapMirrorReadApi();
         var tree = app.Services.GetRequiredService<MirrorFiles>;
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<ILogger<MirrorFiles>>()

@@ -135,7 +135,7 @@ public sealed class PatchListings(RepositoryDatabase db, KernelCatalog kernels, 
             .ToDictionary(c => c.Channel, c => c.Live),
     };
 
-    private static int? LimitOrNull(string? text) => text is null ? PageLimits.DefaultLimit
+    internal static int? LimitOrNull(string? text) => text is null ? PageLimits.DefaultLimit
         : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= PageLimits.MaxLimit ? limit
         : null;
 
@@ -143,6 +143,6 @@ public sealed class PatchListings(RepositoryDatabase db, KernelCatalog kernels, 
         : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id
         : null;
 
-    private static RepositoryProblem LimitInvalid() => new(ProblemCodes.PageInvalid,
+    internal static RepositoryProblem LimitInvalid() => new(ProblemCodes.PageInvalid,
         $"'limit' must be a whole number from 1 to {PageLimits.MaxLimit} (records per page; {PageLimits.DefaultLimit} when left out).");
 }

@@ -24,6 +24,7 @@ public sealed class RepositoryDatabase : IDisposable
         mapper.ToDocument(new PendingBinDocument());
         mapper.ToDocument(new UpstreamDocument { Bins = [new UpstreamBinEntry()] });
         mapper.ToDocument(new UpstreamKernelDocument());
+        mapper.ToDocument(new Audit.AuditDocument());
 
         // Direct connection: one process owns the file; LiteDB's journal makes each commit all-or-nothing.
         _open = () => new LiteDatabase(new ConnectionString
