@@ -218,7 +218,8 @@ public sealed class AuditTests
         using var client = server.Client();
         (await client.GetAsync($"/v1/manifests/stable/{Fixtures.BuildId}")).EnsureSuccessStatusCode();
 
-        var lines = server.Factory.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Category?.StartsWith("Microsoft.AspNetCore.HttpLogging", StringComparison.Ordinal) == true).ToList();
+        // A request's line is written when its response has ended, which may be just after the client has it.
+        var lines = await AccessLinesAsync(server, until: lines => lines.Any(r => r.Message.Contains("/v1/manifests/")));
 
         var manifest = Assert.Single(lines, r => r.Message.Contains($"/v1/manifests/stable/{Fixtures.BuildId}"));
         Assert.Contains("StatusCode: 200", manifest.Message);
@@ -235,6 +236,21 @@ public sealed class AuditTests
         (await server.Client().GetAsync("/v1/index")).EnsureSuccessStatusCode();
 
         Assert.DoesNotContain(server.Factory.Services.GetFakeLogCollector().GetSnapshot(), r => r.Category?.StartsWith("Microsoft.AspNetCore.HttpLogging", StringComparison.Ordinal) == true);
+    }
+
+    private static async Task<List<FakeLogRecord>> AccessLinesAsync(LoopbackRepository server, Func<List<FakeLogRecord>, bool> until)
+    {
+        for (var wait = 0; ; wait++)
+        {
+            var lines = server.Factory.Services.GetFakeLogCollector().GetSnapshot()
+                .Where(r => r.Category?.StartsWith("Microsoft.AspNetCore.HttpLogging", StringComparison.Ordinal) == true).ToList();
+            if (until(lines) || wait == 50)
+            {
+                return lines;
+            }
+
+            await Task.Delay(100);
+        }
     }
 
     private static async Task<ListPage<AuditEntry>> AuditAsync(HttpClient admin, string query = "")

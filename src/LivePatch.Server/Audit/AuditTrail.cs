@@ -39,8 +39,8 @@ public sealed class AuditTrail(RepositoryDatabase db, IOptions<AuditOptions> opt
     public void Record(AuditEvent e)
     {
         var level = e.Outcome == AuditEvent.Ok ? LogLevel.Information : LogLevel.Warning;
-        _logger.Log(level, e.Action.EventId, Template, e.Action.Name, e.Outcome, e.Actor.KeyId, LogText.Printable(e.Actor.KeyName), e.Actor.ClientAddress,
-            e.PatchId, e.Channel, e.BuildIds, LogText.Printable(e.Reason), LogText.Printable(e.Target));
+        _logger.Log(level, e.Action.EventId, Template, e.Action.Name, e.Outcome, e.Actor.KeyId, PrintableOrNull(e.Actor.KeyName), e.Actor.ClientAddress,
+            e.PatchId, e.Channel, e.BuildIds, PrintableOrNull(e.Reason), PrintableOrNull(e.Target));
         long? notStored = null;
         if (e.Action == AuditAction.AuthFailed && !MayStoreFailure(out notStored))
         {
@@ -132,6 +132,9 @@ public sealed class AuditTrail(RepositoryDatabase db, IOptions<AuditOptions> opt
             return true;
         }
     }
+
+    // Null stays null in the structured state (a JSON log says null, not ""), as in the stored entry.
+    private static string? PrintableOrNull(string? text) => text is null ? null : LogText.Printable(text);
 
     private static AuditEntry ToEntry(AuditDocument d) => new()
     {
