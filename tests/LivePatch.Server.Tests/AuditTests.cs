@@ -29,8 +29,11 @@ public sealed class AuditTests
         (await adminClient.DeleteAsync($"/v1/patches/{id}")).EnsureSuccessStatusCode();
         (await adminClient.DeleteAsync($"/v1/api-keys/{created.Id}")).EnsureSuccessStatusCode();
 
-        var entries = (await AuditAsync(adminClient)).Items.Reverse().ToList();
+        var all = (await AuditAsync(adminClient)).Items.Reverse().ToList();
+        var bootstrap = all[0];
+        var entries = all.Skip(1).ToList();
 
+        Assert.Equal(("api-key-create", "startup", $"{admin.Split('_')[1]} (bootstrap-admin, admin)"), (bootstrap.Action, bootstrap.KeyName, bootstrap.Target));
         Assert.Equal(["api-key-create", "publish", "promote", "revoke", "patch-delete", "api-key-delete"], entries.Select(e => e.Action));
         Assert.All(entries, e => Assert.Equal(("ok", "127.0.0.1"), (e.Outcome, e.ClientAddress)));
         var adminId = admin.Split('_')[1];
@@ -43,7 +46,7 @@ public sealed class AuditTests
         Assert.Equal(id, entries[4].PatchId);
         Assert.DoesNotContain(created.Secret!, JsonSerializer.Serialize(entries));
 
-        var logged = server.Factory.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Category == AuditTrail.Category).ToList();
+        var logged = server.Factory.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Category == AuditTrail.Category).Skip(1).ToList();
         Assert.Equal([3011, 3001, 3002, 3003, 3004, 3012], logged.Select(r => r.Id.Id));
         Assert.All(logged, r => Assert.Equal("127.0.0.1", r.GetStructuredStateValue("ClientAddress")));
         Assert.Equal(created.Id, logged[1].GetStructuredStateValue("KeyId"));
@@ -61,7 +64,8 @@ public sealed class AuditTests
         Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync("/v1/upstream/import", new ByteArrayContent([1, 2, 3]))).StatusCode);
 
         var entries = (await AuditAsync(admin)).Items;
-        Assert.Equal([("upstream-import", "upstream-not-configured"), ("revoke", "patch-not-found")], entries.Select(e => (e.Action, e.Outcome)));
+        Assert.Equal([("upstream-import", "upstream-not-configured"), ("revoke", "patch-not-found"), ("api-key-create", "ok")],
+            entries.Select(e => (e.Action, e.Outcome)));
         Assert.Equal(99, entries[1].PatchId);
     }
 
@@ -115,7 +119,8 @@ public sealed class AuditTests
         var page = await AuditAsync(admin, "?limit=1000");
 
         Assert.Equal(100, page.Items.Count);
-        Assert.Equal(Enumerable.Range(31, 100).Reverse().Select(i => (long)i), page.Items.Select(e => e.Id));
+        // The bootstrap key's creation (id 1) and the first 30 refusals were dropped.
+        Assert.Equal(Enumerable.Range(32, 100).Reverse().Select(i => (long)i), page.Items.Select(e => e.Id));
         Assert.All(page.Items, e => Assert.Equal(("api-key-create", "api-key-name-invalid"), (e.Action, e.Outcome)));
     }
 
@@ -135,8 +140,8 @@ public sealed class AuditTests
 
         using var admin = server.Client(server.Factory.AdminKey);
         var entries = (await AuditAsync(admin, "?limit=1000")).Items;
-        Assert.Equal(AuditTrail.MaxStoredFailuresPerMinute + 2, entries.Count);
-        Assert.Equal("publish", entries[^1].Action);
+        Assert.Equal(AuditTrail.MaxStoredFailuresPerMinute + 3, entries.Count); // with the publish and the bootstrap key
+        Assert.Equal("publish", entries[^2].Action);
         Assert.Equal(150 - AuditTrail.MaxStoredFailuresPerMinute, entries[0].NotStored);
     }
 
@@ -166,7 +171,7 @@ public sealed class AuditTests
 
         Assert.Contains("(b, publisher)", Assert.Single(first.Items).Target);
         Assert.Contains("(a, publisher)", Assert.Single(second.Items).Target);
-        Assert.Null(second.Next);
+        Assert.NotNull(second.Next); // the bootstrap key's creation is older still
         Assert.Empty(later.Items);
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
         Assert.Contains("audit-filter-invalid", await invalid.Content.ReadAsStringAsync());

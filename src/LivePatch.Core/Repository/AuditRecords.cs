@@ -21,7 +21,7 @@ public sealed record AuditEntry
     /// <summary>The API key's id (a configured key's name); for a failed authentication the id the presented key claims, if any.</summary>
     public string? KeyId { get; init; }
 
-    /// <summary>The API key's name; <c>scheduler</c> for the upstream sync timer.</summary>
+    /// <summary>The API key's name; <c>scheduler</c> for the upstream sync timer, <c>startup</c> for the bootstrap admin key.</summary>
     public string? KeyName { get; init; }
 
     /// <summary>The client's address: the peer, or what a trusted proxy said (<c>LivePatch:TrustedProxies</c>).</summary>

@@ -31,6 +31,9 @@ public sealed record AuditActor(string? KeyId, string? KeyName, string? ClientAd
     /// <summary>The upstream sync timer: no key, no client.</summary>
     public static readonly AuditActor Scheduler = new(null, "scheduler", null);
 
+    /// <summary>The server's own start (the bootstrap admin key): no key, no client.</summary>
+    public static readonly AuditActor Startup = new(null, "startup", null);
+
     /// <summary>The authenticated key of <paramref name="context"/>'s request and its client address.</summary>
     public static AuditActor Of(HttpContext context) => new(
         context.User.FindFirst(Auth.ApiKeyAuthenticationHandler.KeyIdClaim)?.Value,
