@@ -51,7 +51,8 @@ internal static class RepositoryViews
         entries.Select(e => new[]
         {
             e.Id.ToString(CultureInfo.InvariantCulture), Time(e.Time), e.Action, e.Outcome,
-            e.KeyName is null ? e.KeyId ?? "-" : $"{e.KeyName} ({e.KeyId})", e.ClientAddress ?? "-", What(e),
+            (e.KeyName, e.KeyId) switch { (null, null) => "-", (null, { } id) => id, ({ } name, null) => name, var (name, id) => $"{name} ({id})" },
+            e.ClientAddress ?? "-", What(e),
         }));
 
     private static string What(AuditEntry e) => string.Join(", ", new[]
