@@ -44,13 +44,21 @@ public static class PatchesApi
         audit.Record(AuditEvent.Of(AuditAction.Publish, context, outcome.Problem) with
         {
             PatchId = outcome.Value?.Id,
-            Channel = outcome.Value?.Channels[0] ?? (request?.Channel is not { } channel ? options.Value.Channels[0]
-                : RepositoryOptions.IsChannelName(channel) ? channel : null), // a refused name is request input: not kept
+            Channel = outcome.Value?.Channels[0] ?? ChannelOrNull(request, options.Value),
             BuildIds = request?.BuildIds.Count,
             Target = outcome.Value is { } patch ? $"{patch.Name} level {patch.Level}" : null,
         });
         return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Created($"/v1/patches/{outcome.Value!.Id}", outcome.Value);
     }
+
+    /// <summary>The channel a refused publish was for: the first one when the form named none; null when the form was not
+    /// read, or named something that is no channel name (request input is not kept).</summary>
+    private static string? ChannelOrNull(PublishRequest? request, RepositoryOptions options) => request switch
+    {
+        null => null,
+        { Channel: null } => options.Channels[0],
+        { Channel: var channel } => RepositoryOptions.IsChannelName(channel) ? channel : null,
+    };
 
     private static async Task<(PublishRequest? Request, RepositoryProblem? Problem)> ReadPublishAsync(HttpRequest request, CancellationToken cancellation)
     {
