@@ -80,6 +80,10 @@ internal static class LpatchCommand
         {
             return Report(error, ClientErrorCodes.Busy, e.Message);
         }
+        catch (MetricsFileException e)
+        {
+            return Report(error, e.Error, e.Message);
+        }
         catch (S3MirrorException e)
         {
             return Report(error, e.Error, e.Message); // an IOException with its own code: before the catch-all below

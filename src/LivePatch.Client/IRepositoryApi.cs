@@ -82,6 +82,21 @@ public interface IRepositoryApi
     [Headers("Authorization: Bearer")]
     Task DeleteApiKeyAsync(string id, CancellationToken cancellationToken = default);
 
+    /// <summary>One page of the audit trail, newest first (admin; docs/api.md, "Audit trail").</summary>
+    /// <param name="action">Only this action's entries (<c>publish</c>, <c>revoke</c>, …).</param>
+    /// <param name="since">Only entries at or after this time (ISO 8601).</param>
+    /// <param name="after">The <c>next</c> of the page before: entries older than that id.</param>
+    /// <param name="limit">Entries per page, 1 to <see cref="PageLimits.MaxLimit"/>; null for the server's default.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Get("/v1/audit")]
+    [Headers("Authorization: Bearer")]
+    Task<ListPage<AuditEntry>> ListAuditAsync(
+        [AliasAs("action")] string? action = null,
+        [AliasAs("since")] string? since = null,
+        [AliasAs("after")] string? after = null,
+        [AliasAs("limit")] int? limit = null,
+        CancellationToken cancellationToken = default);
+
     /// <summary>Imports a bundle (<c>lpatch mirror export</c>) into a site repository (admin): the server unpacks it within
     /// its limits and verifies everything against its vendor roots before storing anything (docs/mirrors.md).</summary>
     /// <remarks>The stream is sent as it is read, never buffered whole; a POST is retried only when it was never received

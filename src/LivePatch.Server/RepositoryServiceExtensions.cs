@@ -1,6 +1,7 @@
 using LivePatch.Server.ReadPath;
 using LivePatch.Core.Repository;
 using LivePatch.Server.Api;
+using LivePatch.Server.Audit;
 using LivePatch.Server.Auth;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Hosts;
@@ -9,6 +10,7 @@ using LivePatch.Server.Manifests;
 using LivePatch.Server.Publishing;
 using LivePatch.Server.Storage;
 using LivePatch.Server.Ui;
+using LivePatch.Server.Telemetry;
 using LivePatch.Server.Upstream;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Connections;
@@ -67,6 +69,10 @@ public static class RepositoryServiceExtensions
         services.AddSingleton<PatchListings>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<ResignService>();
+        services.AddSingleton<ISignedDocumentGauges, SignedDocumentGauges>();
+        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AuditTrail>();
+        builder.AddLivePatchTelemetry();
         services.AddHostedService<RepositoryStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<ResignService>());
         AddUpstream(services);
@@ -99,7 +105,8 @@ public static class RepositoryServiceExtensions
 
     public static WebApplication MapLivePatchRepository(this WebApplication app)
     {
-        app.UseMiddleware<ReadPathMiddleware>(); // first: the fleet's polls need nothing that follows
+        app.UseLivePatchFrontDoor(); // the client address behind trusted proxies, the access log: only when configured
+        app.UseMiddleware<ReadPathMiddleware>(); // then the fleet's polls, which need nothing that follows
         // Explicit, so that WebApplication does not put route matching in front of the read path.
         app.UseRouting();
         app.UseExceptionHandler();
@@ -112,7 +119,9 @@ public static class RepositoryServiceExtensions
         app.MapApiKeysApi();
         app.MapUpstreamApi();
         app.MapHostsApi();
+        app.MapAuditApi();
         app.MapHealthEndpoints();
+        app.MapLivePatchMetrics();
         app.MapApiDescription();
         return app;
     }

@@ -16,6 +16,7 @@ public sealed class RepositoryStartup(
     ManifestWriter writer,
     RepositoryDatabase db,
     ApiKeyService apiKeys,
+    Audit.AuditTrail audit,
     IOptions<RepositoryOptions> options,
     ILogger<RepositoryStartup> logger) : IHostedService
 {
@@ -44,6 +45,10 @@ public sealed class RepositoryStartup(
         if (!apiKeys.HasAdmin())
         {
             var created = apiKeys.Create("bootstrap-admin", RepositoryRoles.Admin);
+            audit.Record(new Audit.AuditEvent(Audit.AuditAction.ApiKeyCreate, Audit.AuditActor.Startup, Audit.AuditEvent.Ok)
+            {
+                Target = $"{created.Id} ({created.Name}, {created.Role})",
+            });
             var path = Path.Combine(data, AdminKeyFileName);
             AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(created.Secret! + "\n"), AtomicFile.OwnerOnly);
             logger.LogWarning("Created the bootstrap admin API key in {Path} (mode 0600): use it to create publisher keys, then keep it safe", path);

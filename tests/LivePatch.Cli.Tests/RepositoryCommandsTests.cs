@@ -5,7 +5,7 @@ using LivePatch.Testing;
 
 namespace LivePatch.Cli.Tests;
 
-/// <summary>The read commands (patches, kernels) and the other write commands (promote, revoke, api-keys).</summary>
+/// <summary>The read commands (patches, kernels, audit) and the other write commands (promote, revoke, api-keys).</summary>
 public sealed class RepositoryCommandsTests
 {
     private const string ApiKey = "lpk_admin_secret";
@@ -354,5 +354,71 @@ public sealed class RepositoryCommandsTests
 
         Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
         Assert.Empty(server.Requests);
+    }
+
+    private const string AuditPage = """
+        { "items": [
+            { "id": 12, "time": "2026-03-01T12:00:05Z", "action": "auth-failed", "outcome": "unauthenticated", "keyId": "0123456789ab",
+              "clientAddress": "203.0.113.7", "reason": "invalid-key", "target": "POST /v1/patches\u001b[2J" },
+            { "id": 11, "time": "2026-03-01T12:00:00Z", "action": "revoke", "outcome": "ok", "keyId": "a1b2c3d4e5f6", "keyName": "ci",
+              "clientAddress": "10.0.0.5", "patchId": 7, "buildIds": 2, "reason": "breaks NFS", "target": "lp_sample level 3" } ],
+          "next": "11" }
+        """;
+
+    [Fact]
+    public async Task Audit_WithFilters_AsksOnePageWithTheKeyAndPrintsItEscaped()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(200, AuditPage);
+
+        var run = Run(server, "audit", "--action", "revoke", "--since", "2026-03-01T00:00:00Z", "--limit", "20", "--api-key", ApiKey);
+
+        Assert.True(run.Exit == 0, run.Error);
+        var request = Assert.Single(server.Requests);
+        Assert.Equal("GET /v1/audit", $"{request.Method} {request.Path}");
+        Assert.Equal("?action=revoke&since=2026-03-01T00%3A00%3A00Z&limit=20", request.Query);
+        Assert.Equal("Bearer " + ApiKey, request.Authorization);
+        var lines = run.Output.TrimEnd().Split('\n');
+        Assert.StartsWith("ID  TIME                  ACTION       OUTCOME", lines[0], StringComparison.Ordinal);
+        Assert.Contains("ci (a1b2c3d4e5f6)  10.0.0.5     patch 7, lp_sample level 3, 2 build ID(s), breaks NFS", lines[2], StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', run.Output);
+        Assert.Contains(@"POST /v1/patches\x1b[2J", lines[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Audit_Json_PrintsTheEntries()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(200, AuditPage);
+
+        var run = Run(server, "audit", "--json", "--api-key", ApiKey);
+
+        Assert.True(run.Exit == 0, run.Error);
+        using var json = JsonDocument.Parse(run.Output);
+        Assert.Equal([12, 11], json.RootElement.EnumerateArray().Select(e => e.GetProperty("id").GetInt32()));
+        Assert.Equal("?limit=50", Assert.Single(server.Requests).Query);
+    }
+
+    [Fact]
+    public async Task Audit_LimitOutOfRange_UsageErrorWithoutAsking()
+    {
+        await using var server = await FakeRepository.StartAsync();
+
+        var run = Run(server, "audit", "--limit", "1001", "--api-key", ApiKey);
+
+        Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact]
+    public async Task Audit_ServerRefusesTheKeysRole_ExitsTwoWithTheCode()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Problem(403, "forbidden", "This API key's role may not do this.");
+
+        var run = Run(server, "audit", "--api-key", ApiKey);
+
+        Assert.Equal(2, run.Exit);
+        Assert.Contains("[forbidden]", run.Error, StringComparison.Ordinal);
     }
 }

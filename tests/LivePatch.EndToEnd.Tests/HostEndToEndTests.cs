@@ -144,6 +144,42 @@ public sealed class HostEndToEndTests : IDisposable
         Assert.Equal(0, daemon.ExitCode);
     }
 
+    /// <summary>The textfile metrics written by the real lpatch process after a real apply, then after the vendor revokes it.</summary>
+    [Fact]
+    public async Task StatusPrometheus_AfterApplyAndAfterRevoke_LevelsCoverageAndLastCheck()
+    {
+        await _server.StartAsync();
+        var id = Publish("lp_sample.rsa2048-sha256.ko");
+        var config = WriteConfig(new { kind = "stage", stageDirectory = Path.Combine(_root, "stage") }, firstRepositoryDown: false);
+        var textfile = Directory.CreateDirectory(Path.Combine(_root, "textfile")).FullName;
+        File.SetUnixFileMode(textfile, (UnixFileMode)0b111_101_101);
+        var file = Path.Combine(textfile, "lpatch.prom");
+        var stable = ("channel", "stable");
+        Host("apply", "--config", config);
+
+        Host("status", "--config", config, "--prometheus", file);
+
+        var applied = PrometheusText.Parse(File.ReadAllText(file));
+        Assert.Equal(1, applied.ValueOrNull("lpatch_kernel_coverage", stable, ("state", "covered")));
+        Assert.Equal(1, applied.ValueOrNull("lpatch_kernel_info", ("build_id", BuildId), ("release", HostConfig.Release)));
+        Assert.Equal((1.0, 1.0, 1.0), (applied.ValueOrNull("lpatch_applied_level", stable), applied.ValueOrNull("lpatch_available_level", stable),
+            applied.ValueOrNull("lpatch_allowed_level", stable)));
+        Assert.Equal(1, applied.ValueOrNull("lpatch_patch_loaded", stable, ("patch", "lp_sample"), ("level", "1")));
+        Assert.Equal(1, applied.ValueOrNull("lpatch_last_check_info", ("outcome", "applied"), ("code", "")));
+        Assert.Equal(0, applied.ValueOrNull("lpatch_last_check_exit_code"));
+        Assert.InRange(applied.ValueOrNull("lpatch_last_check_timestamp_seconds")!.Value,
+            DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
+
+        Assert.Equal(0, Lpatch.Run(Publisher(), "revoke", id, "--reason", "breaks NFS").Exit);
+        Host("apply", "--config", config);
+        Host("status", "--config", config, "--prometheus", file);
+
+        var revoked = PrometheusText.Parse(File.ReadAllText(file));
+        Assert.Equal((0.0, 0.0), (revoked.ValueOrNull("lpatch_applied_level", stable), revoked.ValueOrNull("lpatch_available_level", stable)));
+        Assert.Equal(1, revoked.ValueOrNull("lpatch_last_check_info", ("outcome", "removed"), ("code", "")));
+        Assert.Empty(revoked.Find("lpatch_patch_loaded"));
+    }
+
     private Dictionary<string, string> Publisher() => new(_publisher) { ["LPATCH_API_KEY"] = _server.AdminKey };
 
     private string Publish(string fixture)

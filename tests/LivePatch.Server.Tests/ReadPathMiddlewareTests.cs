@@ -31,7 +31,8 @@ public sealed class ReadPathMiddlewareTests : IDisposable
             },
             _factory.Services.GetRequiredService<ManifestService>(),
             _factory.Services.GetRequiredService<BlobCache>(),
-            Options.Create(options));
+            Options.Create(options),
+            _factory.Services.GetRequiredService<LivePatch.Server.Telemetry.RepositoryMetrics>());
         var context = new DefaultHttpContext();
         context.Request.Method = HttpMethods.Post;
         context.Request.Path = "/v1/patches";

@@ -66,6 +66,21 @@ public sealed class RepositoryFactory : WebApplicationFactory<Program>
 
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
+    /// <summary>More services for a test (a log collector), added after the server's own.</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
+
+    /// <summary>Starts the server on a real Kestrel (127.0.0.1, a free port) instead of the in-memory server and returns its
+    /// base URL; clients then talk real HTTP. Give such a factory <c>LivePatch:InlineSocketIo=false</c>: that setting is
+    /// process-wide and must not change how the other tests' sockets run.</summary>
+    public Uri StartOnLoopback()
+    {
+        UseKestrel(0);
+        StartServer();
+        var address = Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+        return new Uri(address.Replace("localhost", "127.0.0.1", StringComparison.Ordinal) + "/");
+    }
+
     /// <summary>The bootstrap admin key the server wrote on first start.</summary>
     public string AdminKey
     {
@@ -106,7 +121,11 @@ public sealed class RepositoryFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Time);
+            TestServices?.Invoke(services);
+        });
     }
 
     protected override void Dispose(bool disposing)

@@ -52,6 +52,33 @@ internal static class ApiKeyCommands
         return server.AddTo(command, withApiKey: true);
     }
 
+    /// <summary><c>lpatch audit</c>: the newest entries of the repository's audit trail (admin).</summary>
+    public static Command Audit(RepositoryEnvironment environment)
+    {
+        var server = new ServerOptions();
+        var action = new Option<string>("--action") { Description = "Only this action: publish, promote, revoke, patch-delete, api-key-create, api-key-delete, upstream-sync, upstream-import, auth-failed." };
+        var since = new Option<string>("--since") { Description = "Only entries at or after this time, such as 2026-03-01T12:00:00Z." };
+        var limit = new Option<int>("--limit") { Description = $"How many of the newest entries (1 to {PageLimits.MaxLimit}).", DefaultValueFactory = _ => 50 };
+        limit.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > PageLimits.MaxLimit)
+            {
+                result.AddError($"--limit must be from 1 to {PageLimits.MaxLimit}.");
+            }
+        });
+        var command = new Command("audit", "Show the newest entries of the repository's audit trail: publishes, promotions, revocations, deletions, " +
+            "API key changes, imports and refused keys, with who and from where (needs an admin key).") { action, since, limit };
+        command.SetAction(parse => RepositoryCall.Run(parse, server, environment, async (api, output) =>
+        {
+            var page = await api.ListAuditAsync(parse.GetValue(action), parse.GetValue(since), limit: parse.GetValue(limit));
+            // Entries quote what requests sent (a path, a reason): escaped before a terminal sees them; JSON escapes itself.
+            PublisherCommands.WriteJsonOr(parse, server, output, page.Items, PublisherJson.Default.IReadOnlyListAuditEntry,
+                () => RepositoryViews.WriteAudit(new EscapingWriter(output), page.Items));
+            return ExitCodes.Success;
+        }));
+        return server.AddTo(command, withApiKey: true);
+    }
+
     private static Command Delete(RepositoryEnvironment environment)
     {
         var server = new ServerOptions();

@@ -28,14 +28,32 @@ internal static class HostCommands
         DefaultValueFactory = _ => ClientOptions.DefaultPath,
     };
 
+    /// <summary>The option of <c>status</c> and <c>daemon</c> that writes node_exporter textfile metrics.</summary>
+    public static Option<string?> PrometheusOption() => new("--prometheus")
+    {
+        Description = "Write node_exporter textfile-collector metrics to FILE (NAME.prom in an existing folder owned by this user; " +
+            "replaced atomically) instead of printing the status.",
+        HelpName = "FILE",
+    };
+
     private static Command Status(TimeProvider time)
     {
         var config = ConfigOption();
         var json = new Option<bool>("--json") { Description = "Print JSON." };
-        var command = new Command("status", "Show the kernel build ID and release, the applied patches (level, CVEs), the last check and its outcome.") { config, json };
+        var prometheus = PrometheusOption();
+        var command = new Command("status", "Show the kernel build ID and release, the applied patches (level, CVEs), the last check and its outcome.")
+        {
+            config, json, prometheus,
+        };
         command.SetAction(async (parse, cancellation) =>
         {
             var host = HostClient.Create(parse.GetRequiredValue(config), time);
+            if (parse.GetValue(prometheus) is { } file)
+            {
+                TextfileMetricsFile.Write(file, HostMetrics.Render(await HostMetrics.CollectAsync(host, time, cancellation)));
+                return ExitCodes.Success;
+            }
+
             var view = await HostViews.StatusAsync(host, cancellation);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))

@@ -25,7 +25,7 @@ internal sealed record KernelView(string BuildId, string Release);
 
 internal sealed record AppliedView(string Name, int Level, string Sha256, IReadOnlyList<string> Cves, DateTimeOffset AppliedAt, bool Loaded);
 
-internal sealed record LastCheckView(DateTimeOffset At, string Outcome, string? Code, string Message, string? Repository);
+internal sealed record LastCheckView(DateTimeOffset At, string Outcome, string? Code, string Message, string? Repository, int? ExitCode);
 
 internal sealed record QuarantineView(string Sha256, string Reason);
 

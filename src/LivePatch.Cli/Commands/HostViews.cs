@@ -30,7 +30,7 @@ internal static class HostViews
         var loaded = (await host.Loader.ListAsync(cancellation)).Where(p => p.Enabled).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         var applied = state.Applied.Select(a => new AppliedView(a.Name, a.Level, a.Sha256, a.Cves, a.AppliedAt, loaded.Contains(a.Name))).ToList();
         var unknown = loaded.Where(n => state.Applied.All(a => a.Name != n)).Order(StringComparer.Ordinal).ToList();
-        var last = state.LastCheck is { } c ? new LastCheckView(c.At, c.Outcome, c.Code, c.Message, c.Repository) : null;
+        var last = state.LastCheck is { } c ? new LastCheckView(c.At, c.Outcome, c.Code, c.Message, c.Repository, c.ExitCode) : null;
         var quarantined = host.Guard.Quarantined().Select(q => new QuarantineView(q.Sha256, $"{q.Name}: {q.Reason}")).ToList();
         var disabled = AutoApplySwitch.IsDisabled(host.Options, out var why) ? why : null;
         var revocations = state.Revocations.Select(r => new RevocationView(r.Name, r.Level, r.Sha256, r.Reason, r.RevokedAt, r.WasApplied)).ToList();

@@ -20,6 +20,7 @@ internal static class PublisherCommands
         Promote(environment),
         Revoke(environment),
         ApiKeyCommands.Build(environment),
+        ApiKeyCommands.Audit(environment),
     ];
 
     private static Command Publish(RepositoryEnvironment environment)

@@ -11,4 +11,5 @@ namespace LivePatch.Cli.Commands;
 [JsonSerializable(typeof(IReadOnlyList<KernelInfo>))]
 [JsonSerializable(typeof(ApiKeyInfo))]
 [JsonSerializable(typeof(IReadOnlyList<ApiKeyInfo>))]
+[JsonSerializable(typeof(IReadOnlyList<AuditEntry>))]
 internal sealed partial class PublisherJson : JsonSerializerContext;

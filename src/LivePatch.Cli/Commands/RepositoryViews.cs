@@ -45,6 +45,22 @@ internal static class RepositoryViews
         ["ID", "NAME", "ROLE", "CREATED"],
         keys.Select(k => new[] { k.Id, k.Name, k.Role, Time(k.Created) }));
 
+    /// <summary>The audit trail, newest first; what a request sent (a path, a reason) is escaped by the caller's writer.</summary>
+    public static void WriteAudit(TextWriter output, IReadOnlyList<AuditEntry> entries) => WriteTable(output,
+        ["ID", "TIME", "ACTION", "OUTCOME", "KEY", "FROM", "WHAT"],
+        entries.Select(e => new[]
+        {
+            e.Id.ToString(CultureInfo.InvariantCulture), Time(e.Time), e.Action, e.Outcome,
+            (e.KeyName, e.KeyId) switch { (null, null) => "-", (null, { } id) => id, ({ } name, null) => name, var (name, id) => $"{name} ({id})" },
+            e.ClientAddress ?? "-", What(e),
+        }));
+
+    private static string What(AuditEntry e) => string.Join(", ", new[]
+    {
+        e.PatchId is { } id ? $"patch {id}" : null, e.Target, e.Channel is { } channel ? $"channel {channel}" : null,
+        e.BuildIds is { } count ? $"{count} build ID(s)" : null, e.Reason, e.NotStored is { } n ? $"{n} more not stored" : null,
+    }.OfType<string>());
+
     private static string Status(PatchInfo patch) => patch.Revoked is { } revoked
         ? $"revoked {Time(revoked.RevokedAt)}: {revoked.Reason}"
         : "active";

@@ -1,14 +1,16 @@
 using LivePatch.Client.Loading;
 using LivePatch.Client.Updates;
+using LivePatch.Core.Trust;
 
 namespace LivePatch.Client.Host;
 
 /// <summary>Everything a host command needs, built once from client.json: trust, loader, guard, engine.</summary>
 public sealed class HostClient
 {
-    private HostClient(ClientOptions options, UpdateEngine engine, BootReapply boot, IPatchLoader loader, CrashLoopGuard guard)
+    private HostClient(ClientOptions options, TrustPolicy trust, UpdateEngine engine, BootReapply boot, IPatchLoader loader, CrashLoopGuard guard)
     {
         Options = options;
+        Trust = trust;
         Engine = engine;
         Boot = boot;
         Loader = loader;
@@ -16,6 +18,9 @@ public sealed class HostClient
     }
 
     public ClientOptions Options { get; }
+
+    /// <summary>The pinned roots and signer threshold every signed document is verified against.</summary>
+    public TrustPolicy Trust { get; }
 
     public UpdateEngine Engine { get; }
 
@@ -44,7 +49,7 @@ public sealed class HostClient
         var guard = new CrashLoopGuard(options, time);
         var engine = new UpdateEngine(options, policy, keyring, loader, guard, time, url => Connect(url, options));
         var boot = new BootReapply(options, policy, keyring, loader, guard, time);
-        return new HostClient(options, engine, boot, loader, guard);
+        return new HostClient(options, policy, engine, boot, loader, guard);
     }
 
     /// <summary>A repository client with the standard resilience handler: per-request time-out, retries with backoff and jitter.</summary>

@@ -23,7 +23,7 @@ public sealed class BootReapply(
     TimeProvider time)
 {
     /// <summary>Where the plan says the manifest came from: the host's own cache, not a repository.</summary>
-    public const string KeptSource = "local cache";
+    public const string KeptSource = Updates.KeptManifest.Source;
 
     private readonly StateSession _state = new(new StateStore(options.StateDirectory));
     private readonly PatchLoading _loading = new(options, loader, guard, time);
@@ -139,42 +139,9 @@ public sealed class BootReapply(
         return result.Success ? null : UpdateResult.Failed(new UpdateFailure(ClientErrorCodes.OfLoader(result.Code), result.Message), plan);
     }
 
-    /// <summary>The last accepted manifest for this kernel, as kept in the cache: signature, chain and identity checked again, its
-    /// version the one the state accepted; freshness is not required (see the class remarks).</summary>
-    private (VerifiedManifest? Manifest, UpdateFailure? Failure) KeptManifest(HostKernel kernel)
-    {
-        var address = DocumentAddress.Manifest(options.Channel, kernel.BuildId.Hex);
-        var kept = new SignedDocumentCache(options.CacheDirectory, options.MaxManifestBytes).LoadOrNull(address);
-        if (kept is null)
-        {
-            return (null, new UpdateFailure(ClientErrorCodes.BootManifestMissing,
-                $"no kept {address} in {options.CacheDirectory}: the last accepted manifest is needed to re-apply at boot."));
-        }
-
-        var state = _state.Current;
-        var verified = new ManifestVerifier(policy, time).VerifyKept(kept.Signed, state.Memos.GetValueOrDefault(ClientState.MemoKey(options.Channel, kernel.BuildId.Hex)));
-        if (!verified.IsValid)
-        {
-            return (null, UpdateFailure.Refused(verified.Issue!));
-        }
-
-        var manifest = verified.Manifest;
-        var repository = options.RepositoryId ?? state.RepositoryId ?? manifest.Repository;
-        if (ManifestExpectations.CheckMatches(manifest, repository, options.Channel, kernel.BuildId.Hex) is { } mismatch)
-        {
-            return (null, UpdateFailure.Refused(mismatch));
-        }
-
-        // The kept copy is the one the state accepted last; an older one (a restored backup of the cache) could miss a revocation.
-        var key = ClientState.VersionKey(manifest.Repository, manifest.Channel, manifest.BuildId);
-        if (state.Versions.TryGetValue(key, out var accepted) && manifest.Version < accepted)
-        {
-            return (null, UpdateFailure.Refused(ClientErrorCodes.ManifestRollback,
-                $"the kept manifest is version {manifest.Version}, older than version {accepted} accepted before."));
-        }
-
-        return (new VerifiedManifest(manifest, KeptSource, kept.Signed, kept.ETag), null);
-    }
+    /// <summary>The last accepted manifest for this kernel, as kept in the cache (<see cref="KeptManifest"/>).</summary>
+    private (VerifiedManifest? Manifest, UpdateFailure? Failure) KeptManifest(HostKernel kernel) =>
+        Updates.KeptManifest.Load(options, policy, _state.Current, kernel, time);
 
     private RevokedPatch? RevocationOf(AppliedRecord record, Manifest manifest) =>
         manifest.Revoked.FirstOrDefault(r => r.Sha256 == record.Sha256
@@ -223,8 +190,7 @@ public sealed class BootReapply(
 
     private UpdateResult Record(UpdateResult result)
     {
-        _state.Update(s => s with { LastCheck = new CheckRecord(time.GetUtcNow(), result.ActionName, result.Failure?.Code, result.Message, null) },
-            durable: false);
+        _state.Update(s => s with { LastCheck = CheckRecord.Of(result, time.GetUtcNow(), null) }, durable: false);
         return result;
     }
 }

@@ -40,6 +40,12 @@ public static class ClientErrorCodes
     public static readonly ErrorCode Busy = new(Host.LpatchBusyException.ErrorCode, ErrorCategory.Busy);
     public static readonly ErrorCode NotHeld = new("not-held", ErrorCategory.Configuration);
     public static readonly ErrorCode InputUnreadable = new("input-unreadable", ErrorCategory.Invalid);
+
+    // lpatch status --prometheus FILE (docs/client.md, "Metrics for node_exporter"): nothing is written, exit 2.
+    public static readonly ErrorCode MetricsNameInvalid = new("metrics-name-invalid", ErrorCategory.Invalid);
+    public static readonly ErrorCode MetricsFolderMissing = new("metrics-folder-missing", ErrorCategory.Configuration);
+    public static readonly ErrorCode MetricsPathUnsafe = new("metrics-path-unsafe", ErrorCategory.Configuration);
+    public static readonly ErrorCode MetricsWriteFailed = new("metrics-write-failed", ErrorCategory.Configuration);
     public static readonly ErrorCode Internal = new("internal", ErrorCategory.Internal);
 
     // Host reports (docs/reports.md): printed as warnings, never an exit code; a report never changes how a run ends.

@@ -61,7 +61,14 @@ public sealed record AppliedRecord(string Name, int Level, string Sha256, string
     string? ModuleDigest = null);
 
 /// <summary>The last check or apply and how it ended.</summary>
-public sealed record CheckRecord(DateTimeOffset At, string Outcome, string? Code, string Message, string? Repository);
+/// <remarks><c>ExitCode</c>: what lpatch exited with (the code's category decides it); null in a record written before it was kept.</remarks>
+public sealed record CheckRecord(DateTimeOffset At, string Outcome, string? Code, string Message, string? Repository, int? ExitCode = null)
+{
+    /// <summary>The record of <paramref name="result"/>, finished at <paramref name="at"/>.</summary>
+    public static CheckRecord Of(UpdateResult result, DateTimeOffset at, string? repository) =>
+        new(at, result.ActionName, result.Failure?.Code, result.Message, repository,
+            result.Failure is { } f ? Core.ErrorCategories.ExitCode(f.Category) : 0);
+}
 
 /// <summary>A verified "not covered": the repository's signed coverage bin for this kernel's build ID prefix does not list it.</summary>
 /// <remarks><c>Issued</c>: when the repository signed the bin, what the answer is true as of; <c>At</c>: when this host

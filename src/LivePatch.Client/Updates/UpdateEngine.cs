@@ -262,8 +262,7 @@ public sealed class UpdateEngine(
     {
         var source = result.Plan?.Source.Repository ?? result.NotCovered?.Server;
         // A check that changed nothing but its own record need not wait for the disk (it is rewritten every run).
-        _state.Update(s => s with { LastCheck = new CheckRecord(time.GetUtcNow(), result.ActionName, result.Failure?.Code, result.Message, source) },
-            durable: false);
+        _state.Update(s => s with { LastCheck = CheckRecord.Of(result, time.GetUtcNow(), source) }, durable: false);
         return result;
     }
 }

@@ -16,6 +16,9 @@ public static class ProblemCodes
     // The listings (GET /v1/patches, GET /v1/kernels): a limit or an after cursor they do not take.
     public static readonly ErrorCode PageInvalid = ErrorCode.Define("page-invalid", ErrorCategory.Invalid);
 
+    // The audit trail (GET /v1/audit): an action it does not know, or a 'since' that is not a time.
+    public static readonly ErrorCode AuditFilterInvalid = ErrorCode.Define("audit-filter-invalid", ErrorCategory.Invalid);
+
     // Reading the upload (POST /v1/patches).
     public static readonly ErrorCode MultipartRequired = ErrorCode.Define("multipart-required", ErrorCategory.Invalid);
     public static readonly ErrorCode ModulePartMissing = ErrorCode.Define("module-part-missing", ErrorCategory.Invalid);

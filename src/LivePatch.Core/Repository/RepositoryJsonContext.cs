@@ -23,4 +23,5 @@ namespace LivePatch.Core.Repository;
 [JsonSerializable(typeof(FleetSummary))]
 [JsonSerializable(typeof(CveExposure))]
 [JsonSerializable(typeof(PatchHealth))]
+[JsonSerializable(typeof(ListPage<AuditEntry>))]
 public sealed partial class RepositoryJsonContext : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using LivePatch.Core.Repository;
+using LivePatch.Server.Audit;
 using LivePatch.Server.Auth;
 using LivePatch.Server.Publishing;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,22 +21,35 @@ public static class ApiKeysApi
         return app;
     }
 
-    private static Results<Created<ApiKeyInfo>, ProblemHttpResult> Create(CreateApiKeyRequest body, ApiKeyService service)
+    private static Results<Created<ApiKeyInfo>, ProblemHttpResult> Create(CreateApiKeyRequest body, ApiKeyService service, HttpContext context, AuditTrail audit)
     {
+        RepositoryProblem? problem = null;
         if (!ApiKeyService.IsValidName(body.Name))
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.ApiKeyNameInvalid, $"An API key's name must be {ApiKeyService.NameRule}."));
+            problem = new RepositoryProblem(ProblemCodes.ApiKeyNameInvalid, $"An API key's name must be {ApiKeyService.NameRule}.");
         }
-
-        if (!RepositoryRoles.IsKnown(body.Role))
+        else if (!RepositoryRoles.IsKnown(body.Role))
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.ApiKeyInvalid, $"Give a role: {string.Join(", ", RepositoryRoles.All.Select(r => $"'{r}'"))}."));
+            problem = new RepositoryProblem(ProblemCodes.ApiKeyInvalid, $"Give a role: {string.Join(", ", RepositoryRoles.All.Select(r => $"'{r}'"))}.");
         }
 
-        var created = service.Create(body.Name, body.Role);
-        return TypedResults.Created($"/v1/api-keys/{created.Id}", created);
+        var created = problem is null ? service.Create(body.Name, body.Role) : null;
+        // The new key's id, name and role, never its secret; a refused name is request input and is not kept.
+        audit.Record(AuditEvent.Of(AuditAction.ApiKeyCreate, context, problem) with
+        {
+            Target = created is null ? null : $"{created.Id} ({created.Name}, {created.Role})",
+        });
+        return created is null ? Problems.Result(problem!) : TypedResults.Created($"/v1/api-keys/{created.Id}", created);
     }
 
-    private static Results<NoContent, ProblemHttpResult> Delete(string id, ApiKeyService service) =>
-        service.Delete(id) is { } problem ? Problems.Result(problem) : TypedResults.NoContent();
+    private static Results<NoContent, ProblemHttpResult> Delete(string id, ApiKeyService service, HttpContext context, AuditTrail audit)
+    {
+        var deleted = service.List().FirstOrDefault(k => k.Id == id);
+        var problem = service.Delete(id);
+        audit.Record(AuditEvent.Of(AuditAction.ApiKeyDelete, context, problem) with
+        {
+            Target = deleted is null ? null : $"{deleted.Id} ({deleted.Name}, {deleted.Role})",
+        });
+        return problem is not null ? Problems.Result(problem) : TypedResults.NoContent();
+    }
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using LivePatch.Core.Repository;
 using LivePatch.Server.Hosts;
 using LivePatch.Server.Publishing;
+using LivePatch.Server.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace LivePatch.Server.Api;
@@ -48,7 +49,8 @@ public static class HostsApi
 
     /// <summary>The body is read here, at most <see cref="HostReportLimits.MaxBodyBytes"/> of it, before anything is parsed: a larger
     /// one is refused whole (413), whether it says its length or not.</summary>
-    private static async Task<IResult> ReportAsync(HttpContext context, ClaimsPrincipal user, HostReports reports, CancellationToken cancellation)
+    private static async Task<IResult> ReportAsync(HttpContext context, ClaimsPrincipal user, HostReports reports, RepositoryMetrics metrics,
+        CancellationToken cancellation)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
@@ -57,6 +59,7 @@ public static class HostsApi
 
         if (context.Request.ContentLength > HostReportLimits.MaxBodyBytes || await ReadBoundedOrNullAsync(context.Request.Body, cancellation) is not { } body)
         {
+            metrics.ReportReceived(TooLarge.Code);
             return Problems.Result(TooLarge);
         }
 
@@ -67,10 +70,12 @@ public static class HostsApi
         }
         catch (Exception e) when (e is JsonException or DecoderFallbackException or InvalidOperationException)
         {
+            metrics.ReportReceived(ProblemCodes.ReportInvalid.Code);
             return Problems.Result(new RepositoryProblem(ProblemCodes.ReportInvalid, $"The body is not a report in JSON: {e.Message}"));
         }
 
         var acceptance = reports.Accept(report, user.Identity?.Name ?? "unknown", context.Connection.RemoteIpAddress?.ToString());
+        metrics.ReportReceived(acceptance.Problem?.Code ?? RepositoryMetrics.Accepted);
         if (acceptance.Problem is not { } problem)
         {
             return TypedResults.NoContent();

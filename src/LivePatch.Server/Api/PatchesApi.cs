@@ -1,8 +1,10 @@
 using System.Security.Claims;
 using LivePatch.Core.Repository;
+using LivePatch.Server.Audit;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Publishing;
 using Microsoft.AspNetCore.Http.HttpResults;
+using LivePatch.Server.Telemetry;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -42,39 +44,64 @@ public static class PatchesApi
         return app;
     }
 
-    private static async Task<Results<Created<PatchInfo>, ProblemHttpResult>> Publish(HttpRequest request, ClaimsPrincipal user, PatchService service,
-        CancellationToken cancellation)
+    /// <summary>Reads the form, publishes, then counts and audits the outcome, a refusal of the form included.</summary>
+    private static async Task<Results<Created<PatchInfo>, ProblemHttpResult>> Publish(HttpContext context, PatchService service, AuditTrail audit, RepositoryMetrics metrics,
+        IOptions<RepositoryOptions> options, CancellationToken cancellation)
+    {
+        var (request, formProblem) = await ReadPublishAsync(context.Request, cancellation);
+        var outcome = formProblem is not null ? new Outcome<PatchInfo>(null, formProblem) : service.Publish(request!, context.User.Identity?.Name ?? "unknown");
+        metrics.Published(outcome.Problem?.Code ?? RepositoryMetrics.Accepted);
+        audit.Record(AuditEvent.Of(AuditAction.Publish, context, outcome.Problem) with
+        {
+            PatchId = outcome.Value?.Id,
+            Channel = outcome.Value?.Channels[0] ?? ChannelOrNull(request, options.Value),
+            BuildIds = request?.BuildIds.Count,
+            Target = outcome.Value is { } patch ? $"{patch.Name} level {patch.Level}" : null,
+        });
+        return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Created($"/v1/patches/{outcome.Value!.Id}", outcome.Value);
+    }
+
+    /// <summary>The channel a refused publish was for: the first one when the form named none; null when the form was not
+    /// read, or named something that is no channel name (request input is not kept).</summary>
+    private static string? ChannelOrNull(PublishRequest? request, RepositoryOptions options) => request switch
+    {
+        null => null,
+        { Channel: null } => options.Channels[0],
+        { Channel: var channel } => RepositoryOptions.IsChannelName(channel) ? channel : null,
+    };
+
+    private static async Task<(PublishRequest? Request, RepositoryProblem? Problem)> ReadPublishAsync(HttpRequest request, CancellationToken cancellation)
     {
         if (!request.HasFormContentType)
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.MultipartRequired, "Send multipart/form-data with the module in a part named 'module'."));
+            return (null, new RepositoryProblem(ProblemCodes.MultipartRequired, "Send multipart/form-data with the module in a part named 'module'."));
         }
 
         var (form, formProblem) = await ReadFormAsync(request, cancellation);
         if (formProblem is not null)
         {
-            return Problems.Result(formProblem);
+            return (null, formProblem);
         }
 
         if (form!.Files.GetFile("module") is not { } file)
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.ModulePartMissing, "The form has no file part named 'module'."));
+            return (null, new RepositoryProblem(ProblemCodes.ModulePartMissing, "The form has no file part named 'module'."));
         }
 
         var level = form["level"].ToString();
         if (level.Length > 0 && !int.TryParse(level, out _))
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.LevelInvalid, $"The level must be a whole number from 1 to {LivePatch.Core.Manifests.ManifestLimits.MaxLevel}."));
+            return (null, new RepositoryProblem(ProblemCodes.LevelInvalid, $"The level must be a whole number from 1 to {LivePatch.Core.Manifests.ManifestLimits.MaxLevel}."));
         }
 
         if (ReplaceOrNull(form["replace"].ToString()) is not { } replace)
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.FormInvalid, "The 'replace' field must be 'true' or 'false' (or left out: true)."));
+            return (null, new RepositoryProblem(ProblemCodes.FormInvalid, "The 'replace' field must be 'true' or 'false' (or left out: true)."));
         }
 
         using var buffer = new MemoryStream((int)Math.Min(file.Length, int.MaxValue));
         await file.CopyToAsync(buffer, cancellation);
-        var outcome = service.Publish(new PublishRequest
+        return (new PublishRequest
         {
             Module = buffer.ToArray(),
             BuildIds = Values(form, "buildId"),
@@ -84,8 +111,7 @@ public static class PatchesApi
             Severity = form["severity"].ToString() is { Length: > 0 } severity ? severity : null,
             Description = form["description"].ToString() is { Length: > 0 } description ? description : null,
             Replace = replace,
-        }, user.Identity?.Name ?? "unknown");
-        return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Created($"/v1/patches/{outcome.Value!.Id}", outcome.Value);
+        }, null);
     }
 
     private static async Task<(IFormCollection? Form, RepositoryProblem? Problem)> ReadFormAsync(HttpRequest request, CancellationToken cancellation)
@@ -146,12 +172,26 @@ public static class PatchesApi
     private static PatchInfo ForReader(PatchInfo patch, ClaimsPrincipal user) =>
         user.Identity?.IsAuthenticated == true && !user.IsInRole(RepositoryRoles.Reporter) ? patch : patch with { Publisher = null };
 
-    private static Results<Ok<PatchInfo>, ProblemHttpResult> Promote(int id, PromoteRequest body, PatchService service) => ToResult(service.Promote(id, body.Channel));
+    private static Results<Ok<PatchInfo>, ProblemHttpResult> Promote(int id, PromoteRequest body, PatchService service, HttpContext context, AuditTrail audit) =>
+        Audited(AuditAction.Promote, id, service.Promote(id, body.Channel), context, audit, RepositoryOptions.IsChannelName(body.Channel) ? body.Channel : null);
 
-    private static Results<Ok<PatchInfo>, ProblemHttpResult> Revoke(int id, RevokeRequest body, PatchService service) => ToResult(service.Revoke(id, body.Reason));
+    private static Results<Ok<PatchInfo>, ProblemHttpResult> Revoke(int id, RevokeRequest body, PatchService service, HttpContext context, AuditTrail audit) =>
+        Audited(AuditAction.Revoke, id, service.Revoke(id, body.Reason), context, audit);
 
-    private static Results<Ok<PatchInfo>, ProblemHttpResult> Delete(int id, ClaimsPrincipal user, PatchDeletion deletion) => ToResult(deletion.Delete(id, user.Identity?.Name ?? "unknown"));
+    private static Results<Ok<PatchInfo>, ProblemHttpResult> Delete(int id, ClaimsPrincipal user, PatchDeletion deletion, HttpContext context, AuditTrail audit) =>
+        Audited(AuditAction.PatchDelete, id, deletion.Delete(id, user.Identity?.Name ?? "unknown"), context, audit);
 
-    private static Results<Ok<PatchInfo>, ProblemHttpResult> ToResult(Outcome<PatchInfo> outcome) =>
-        outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value!);
+    /// <summary>Audits a change to patch <paramref name="id"/>, then answers with the patch or the problem.</summary>
+    private static Results<Ok<PatchInfo>, ProblemHttpResult> Audited(AuditAction action, int id, Outcome<PatchInfo> outcome, HttpContext context, AuditTrail audit, string? channel = null)
+    {
+        audit.Record(AuditEvent.Of(action, context, outcome.Problem) with
+        {
+            PatchId = id,
+            Channel = channel,
+            BuildIds = outcome.Value?.BuildIds.Count,
+            Reason = outcome.Value?.Revoked?.Reason is { } reason && action == AuditAction.Revoke ? reason : null,
+            Target = outcome.Value is { } patch ? $"{patch.Name} level {patch.Level}" : null,
+        });
+        return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value!);
+    }
 }

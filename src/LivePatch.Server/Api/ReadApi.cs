@@ -2,6 +2,7 @@ using LivePatch.Server.Configuration;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.ReadPath;
 using LivePatch.Server.Storage;
+using LivePatch.Server.Telemetry;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
@@ -29,7 +30,8 @@ public static class ReadApi
         return app;
     }
 
-    private static IResult GetManifest(string channel, string buildId, HttpContext context, ManifestService manifests, IOptions<RepositoryOptions> options)
+    private static IResult GetManifest(string channel, string buildId, HttpContext context, ManifestService manifests, IOptions<RepositoryOptions> options,
+        RepositoryMetrics metrics)
     {
         if (UnknownChannelOrNull(channel, options.Value) is { } unknown)
         {
@@ -46,10 +48,11 @@ public static class ReadApi
             return Problems.Result(ReadNames.KernelNotCovered(channel, buildId));
         }
 
-        return Serve(context, manifest);
+        return ServeSignedDocument(context, manifest.Bytes, manifest.ETag, DocumentKind.Manifest, metrics);
     }
 
-    private static IResult GetCoverage(string channel, string prefix, HttpContext context, CoverageService coverage, IOptions<RepositoryOptions> options)
+    private static IResult GetCoverage(string channel, string prefix, HttpContext context, CoverageService coverage, IOptions<RepositoryOptions> options,
+        RepositoryMetrics metrics)
     {
         if (UnknownChannelOrNull(channel, options.Value) is { } unknown)
         {
@@ -62,16 +65,19 @@ public static class ReadApi
             return Problems.Result(ReadNames.PrefixInvalid);
         }
 
-        return Serve(context, bin);
+        return ServeSignedDocument(context, bin.Bytes, bin.ETag, DocumentKind.CoverageBin, metrics);
     }
 
-    private static IResult GetIndex(HttpContext context, IndexService index) =>
-        Serve(context, index.CurrentOrNull ?? throw new InvalidOperationException("The index is signed at start, before requests are taken."));
+    private static IResult GetIndex(HttpContext context, IndexService index, RepositoryMetrics metrics)
+    {
+        var current = index.CurrentOrNull ?? throw new InvalidOperationException("The index is signed at start, before requests are taken.");
+        return ServeSignedDocument(context, current.Bytes, current.ETag, DocumentKind.Index, metrics);
+    }
 
     private static IResult? UnknownChannelOrNull(string channel, RepositoryOptions options) =>
         options.Channels.Contains(channel) ? null : Problems.Result(ReadNames.UnknownChannel(options.Channels));
 
-    private static IResult GetBlob(string hex, HttpContext context, BlobStore blobs)
+    private static IResult GetBlob(string hex, HttpContext context, BlobStore blobs, RepositoryMetrics metrics)
     {
         if (!ReadNames.IsSha256(hex))
         {
@@ -83,20 +89,29 @@ public static class ReadApi
             return Problems.Result(ReadNames.BlobNotFound);
         }
 
-        context.Response.Headers.CacheControl = ReadHeaders.BlobCacheControl;
-        return TypedResults.PhysicalFile(path, ReadHeaders.BlobContentType, enableRangeProcessing: true, entityTag: new EntityTagHeaderValue($"\"{hex}\""));
+        return ServeBlob(context, hex, metrics, etag => TypedResults.PhysicalFile(path, ReadHeaders.BlobContentType, enableRangeProcessing: true, entityTag: etag));
     }
 
-    private static IResult Serve(HttpContext context, ServedDocument document) => ServeSignedDocument(context, document.Bytes, document.ETag);
+    /// <summary>A blob's headers and count; <paramref name="file"/> makes the answer (Range, 206, 416 and 304 are the
+    /// framework's, by the same If-None-Match rule the count uses). The mirror mode answers with this too.</summary>
+    internal static IResult ServeBlob(HttpContext context, string hex, RepositoryMetrics metrics, Func<EntityTagHeaderValue, IResult> file)
+    {
+        var etag = $"\"{hex}\"";
+        context.Response.Headers.CacheControl = ReadHeaders.BlobCacheControl;
+        metrics.DocumentServed(DocumentKind.Blob, ReadHeaders.Matches(context.Request.Headers.IfNoneMatch, etag));
+        return file(new EntityTagHeaderValue(etag));
+    }
 
     /// <summary>A manifest, coverage bin or the index: its strong ETag and cache lifetime, then a 304 or the signed bytes
     /// (the mirror mode answers with this too).</summary>
-    internal static IResult ServeSignedDocument(HttpContext context, byte[] bytes, string etag)
+    internal static IResult ServeSignedDocument(HttpContext context, byte[] bytes, string etag, DocumentKind kind, RepositoryMetrics metrics)
     {
         var headers = context.Response.Headers;
         headers.ETag = etag;
         headers.CacheControl = ReadHeaders.SignedDocumentCacheControl;
-        if (ReadHeaders.Matches(context.Request.Headers.IfNoneMatch, etag))
+        var notModified = ReadHeaders.Matches(context.Request.Headers.IfNoneMatch, etag);
+        metrics.DocumentServed(kind, notModified);
+        if (notModified)
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }

@@ -1,6 +1,7 @@
 using LivePatch.Core;
 using LivePatch.Core.Mirrors.Bundles;
 using LivePatch.Core.Repository;
+using LivePatch.Server.Audit;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Publishing;
 using LivePatch.Server.Upstream;
@@ -37,21 +38,28 @@ public static class UpstreamApi
         return app;
     }
 
-    private static async Task<Results<Ok<UpstreamSyncSummary>, ProblemHttpResult>> SyncAsync(UpstreamImport import, CancellationToken cancellation)
+    private static async Task<Results<Ok<UpstreamSyncSummary>, ProblemHttpResult>> SyncAsync(UpstreamImport import, HttpContext context, AuditTrail audit, CancellationToken cancellation) =>
+        Audited(AuditAction.UpstreamSync, await import.SyncAsync(cancellation), AuditActor.Of(context), audit);
+
+    private static async Task<Results<Ok<UpstreamSyncSummary>, ProblemHttpResult>> ImportAsync(HttpContext context, UpstreamImport import, IOptions<UpstreamOptions> upstream,
+        IOptions<RepositoryOptions> options, ILoggerFactory logs, AuditTrail audit, CancellationToken cancellation) =>
+        Audited(AuditAction.UpstreamImport, await ImportBundleAsync(context, import, upstream, options, logs, cancellation), AuditActor.Of(context), audit);
+
+    private static Results<Ok<UpstreamSyncSummary>, ProblemHttpResult> Audited(AuditAction action, Outcome<UpstreamSyncSummary> outcome, AuditActor actor, AuditTrail audit)
     {
-        var outcome = await import.SyncAsync(cancellation);
+        audit.RecordImport(action, outcome, actor);
         return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value!);
     }
 
     /// <summary>The body is the bundle, streamed to a private folder under the data directory (never held in memory), then
     /// imported by the same code as a sync; the folder is removed whatever happens.</summary>
-    private static async Task<Results<Ok<UpstreamSyncSummary>, ProblemHttpResult>> ImportAsync(HttpContext context, UpstreamImport import, IOptions<UpstreamOptions> upstream,
+    private static async Task<Outcome<UpstreamSyncSummary>> ImportBundleAsync(HttpContext context, UpstreamImport import, IOptions<UpstreamOptions> upstream,
         IOptions<RepositoryOptions> options, ILoggerFactory logs, CancellationToken cancellation)
     {
         if (!upstream.Value.IsConfigured)
         {
-            return Problems.Result(new RepositoryProblem(ProblemCodes.UpstreamNotConfigured,
-                "This repository has no upstream roots to verify a bundle with: set LivePatch:Upstream:Roots."));
+            return new RepositoryProblem(ProblemCodes.UpstreamNotConfigured,
+                "This repository has no upstream roots to verify a bundle with: set LivePatch:Upstream:Roots.");
         }
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
@@ -61,8 +69,8 @@ public static class UpstreamApi
 
         if (context.Request.ContentLength > upstream.Value.MaxBundleBytes)
         {
-            return Problems.Result(new RepositoryProblem(ErrorCodes.BundleTooLarge,
-                $"The bundle is {context.Request.ContentLength} bytes; this repository takes at most {upstream.Value.MaxBundleBytes} (LivePatch:Upstream:MaxBundleBytes)."));
+            return new RepositoryProblem(ErrorCodes.BundleTooLarge,
+                $"The bundle is {context.Request.ContentLength} bytes; this repository takes at most {upstream.Value.MaxBundleBytes} (LivePatch:Upstream:MaxBundleBytes).");
         }
 
         var staging = Directory.CreateDirectory(Path.Combine(options.Value.DataDirectory, "upstream-staging")).FullName;
@@ -70,18 +78,17 @@ public static class UpstreamApi
         {
             using var bundle = await UnpackedBundle.UnpackAsync(context.Request.Body, staging,
                 new BundleLimits { MaxBlobBytes = options.Value.MaxModuleBytes }, null, cancellation);
-            var outcome = await import.ImportAsync(bundle.Source, cancellation);
-            return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value!);
+            return await import.ImportAsync(bundle.Source, cancellation);
         }
         catch (LivePatchFormatException e)
         {
             logs.CreateLogger(typeof(UpstreamApi)).LogWarning("Bundle import refused [{Code}]: {Message}", e.Code, e.Message);
-            return Problems.Result(new RepositoryProblem(e.Error, e.Message));
+            return new RepositoryProblem(e.Error, e.Message);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return Problems.Result(new RepositoryProblem(ErrorCodes.BundleTooLarge,
-                $"The bundle is larger than this repository takes ({upstream.Value.MaxBundleBytes} bytes, LivePatch:Upstream:MaxBundleBytes)."));
+            return new RepositoryProblem(ErrorCodes.BundleTooLarge,
+                $"The bundle is larger than this repository takes ({upstream.Value.MaxBundleBytes} bytes, LivePatch:Upstream:MaxBundleBytes).");
         }
     }
 }

@@ -90,6 +90,11 @@ public sealed partial class ApiKeyService(RepositoryDatabase db, IOptions<Reposi
         }
     }
 
+    /// <summary>The id a presented key claims (<c>lpk_&lt;id&gt;_…</c>), when it is one this service could have made (12 hex
+    /// digits); never any part of the secret. For the audit of a refused key: which key someone tried.</summary>
+    public static string? ClaimedIdOrNull(string presented) =>
+        IdOf(presented) is { Length: 12 } id && id.All(char.IsAsciiHexDigitLower) ? id : null;
+
     /// <summary>Whether <paramref name="name"/> follows <see cref="NameRule"/>: printable, so no name can forge a log line.</summary>
     public static bool IsValidName(string? name) => name is not null && KeyName().IsMatch(name);
 

@@ -3,6 +3,7 @@ using LivePatch.Core;
 using LivePatch.Core.Manifests;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Storage;
+using LivePatch.Server.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace LivePatch.Server.Manifests;
@@ -21,12 +22,15 @@ public sealed class CoverageService
     private readonly RepositoryKeys _keys;
     private readonly RepositoryOptions _options;
     private readonly TimeProvider _time;
+    private readonly RepositoryMetrics _metrics;
     private readonly ConcurrentDictionary<string, ServedDocument> _served = new(StringComparer.Ordinal);
     private long _changes;
 
-    public CoverageService(RepositoryDatabase db, ManifestService manifests, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time)
+    public CoverageService(RepositoryDatabase db, ManifestService manifests, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time,
+        RepositoryMetrics metrics)
     {
         _db = db;
+        _metrics = metrics;
         _manifests = manifests;
         _keys = keys;
         _options = options.Value;
@@ -84,7 +88,9 @@ public sealed class CoverageService
                 Expires = issued + _options.ManifestLifetime,
                 Kernels = _manifests.CoveredKernels(channel, prefix),
             };
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
             var signed = _keys.DocumentSigner.Sign(CoverageBinSerializer.Serialize(bin), LivePatchOids.CoverageBinContentType, issued);
+            _metrics.Signed(DocumentKind.CoverageBin, System.Diagnostics.Stopwatch.GetElapsedTime(start));
             var doc = new BinDocument { Id = key, Version = (long)bin.Version, ExpiresMs = bin.Expires.ToUnixTimeMilliseconds(), Signed = signed };
             _db.Bins.Upsert(doc);
             _db.PendingBins.Delete(key);

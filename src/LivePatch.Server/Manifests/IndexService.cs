@@ -1,6 +1,7 @@
 using LivePatch.Core;
 using LivePatch.Core.Manifests;
 using LivePatch.Server.Configuration;
+using LivePatch.Server.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace LivePatch.Server.Manifests;
@@ -8,7 +9,8 @@ namespace LivePatch.Server.Manifests;
 /// <summary>The signed repository index: every coverage bin with its version, SHA-256 and size, where a mirror starts to
 /// sync. Re-signed by the writer after bins change and before it expires; a GET never signs.</summary>
 /// <remarks>It names bins, not manifests: 256 entries per channel (about 30 KB) however many kernels are covered.</remarks>
-public sealed class IndexService(CoverageService coverage, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time)
+public sealed class IndexService(CoverageService coverage, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time,
+    RepositoryMetrics metrics)
 {
     private volatile ServedDocument? _current;
     private long _renderedAtChange = -1;
@@ -37,7 +39,9 @@ public sealed class IndexService(CoverageService coverage, RepositoryKeys keys, 
                 .Select(b => new IndexBin { Channel = b.Channel, Prefix = b.Prefix, Version = (ulong)b.Document.Version, Sha256 = b.Document.Sha256, Size = b.Document.Bytes.Length })
                 .ToList(),
         };
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
         var signed = keys.DocumentSigner.Sign(ManifestSerializer.Serialize(index), LivePatchOids.RepositoryIndexContentType, issued);
+        metrics.Signed(DocumentKind.Index, System.Diagnostics.Stopwatch.GetElapsedTime(start));
         return new RenderedIndex(new ServedDocument(signed, (long)index.Version, index.Expires), changes);
     }
 

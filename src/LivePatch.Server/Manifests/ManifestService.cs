@@ -5,6 +5,7 @@ using LivePatch.Core;
 using LivePatch.Core.Manifests;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Storage;
+using LivePatch.Server.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace LivePatch.Server.Manifests;
@@ -23,15 +24,18 @@ public sealed class ManifestService
     private readonly RepositoryKeys _keys;
     private readonly RepositoryOptions _options;
     private readonly TimeProvider _time;
+    private readonly RepositoryMetrics _metrics;
     /// <summary>What is known of each stored manifest besides its signed bytes, which only <see cref="_table"/> holds (keeping
     /// them twice cost about 1.5 KB per kernel).</summary>
     private readonly ConcurrentDictionary<string, ManifestFacts> _served = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<string>> _bins = new(StringComparer.Ordinal);
     private readonly ManifestTable _table = new();
 
-    public ManifestService(RepositoryDatabase db, KernelCatalog kernels, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time)
+    public ManifestService(RepositoryDatabase db, KernelCatalog kernels, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time,
+        RepositoryMetrics metrics)
     {
         _db = db;
+        _metrics = metrics;
         _kernels = kernels;
         _keys = keys;
         _options = options.Value;
@@ -186,8 +190,29 @@ public sealed class ManifestService
     /// <summary>The expiry of every stored manifest, for the readiness check (read from memory).</summary>
     public IEnumerable<DateTimeOffset> Expiries() => _served.Values.Select(f => DateTimeOffset.FromUnixTimeMilliseconds(f.ExpiresMs));
 
-    private byte[] Sign(Manifest manifest) =>
-        _keys.DocumentSigner.Sign(ManifestSerializer.Serialize(manifest), LivePatchOids.ManifestContentType, manifest.Issued);
+    /// <summary>How many stored manifests have less than half their lifetime left (each channel's counts), and the earliest
+    /// expiry of all: what the metrics' gauges show, counted without making a list.</summary>
+    public (long Due, DateTimeOffset? Nearest) ExpiryFacts()
+    {
+        var due = (_time.GetUtcNow() + (_options.ManifestLifetime / 2)).ToUnixTimeMilliseconds();
+        var count = 0L;
+        var nearest = long.MaxValue;
+        foreach (var (_, facts) in _served)
+        {
+            count += facts.ExpiresMs < due ? 1 : 0;
+            nearest = Math.Min(nearest, facts.ExpiresMs);
+        }
+
+        return (count, nearest == long.MaxValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(nearest));
+    }
+
+    private byte[] Sign(Manifest manifest)
+    {
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var signed = _keys.DocumentSigner.Sign(ManifestSerializer.Serialize(manifest), LivePatchOids.ManifestContentType, manifest.Issued);
+        _metrics.Signed(DocumentKind.Manifest, System.Diagnostics.Stopwatch.GetElapsedTime(start));
+        return signed;
+    }
 
     private void AddToBin(string channel, string buildId)
     {

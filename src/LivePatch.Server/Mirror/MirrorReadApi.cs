@@ -4,7 +4,7 @@ using LivePatch.Server.Api;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Publishing;
 using LivePatch.Server.ReadPath;
-using Microsoft.Net.Http.Headers;
+using LivePatch.Server.Telemetry;
 
 namespace LivePatch.Server.Mirror;
 
@@ -15,7 +15,7 @@ public static class MirrorReadApi
     /// <summary>What every other request gets: the mirror mode has no writes, API keys or listings.</summary>
     public static readonly RepositoryProblem NotServed = new(ProblemCodes.NotFound,
         "This server serves a mirror tree read-only (LivePatch:Mode=mirror): only GET and HEAD of /v1/index, /v1/coverage/…, " +
-        "/v1/manifests/…, /v1/blobs/sha256/…, /healthz and /readyz; no writes, API keys or listings.");
+        "/v1/manifests/…, /v1/blobs/sha256/…, /healthz, /readyz and /metrics; no writes, API keys or listings.");
 
     public static IEndpointRouteBuilder MapMirrorReadApi(this IEndpointRouteBuilder app)
     {
@@ -30,7 +30,7 @@ public static class MirrorReadApi
         return app;
     }
 
-    private static async Task<IResult> GetManifestAsync(string channel, string buildId, HttpContext context, MirrorFiles tree)
+    private static async Task<IResult> GetManifestAsync(string channel, string buildId, HttpContext context, MirrorFiles tree, RepositoryMetrics metrics)
     {
         if (!tree.HasChannel(channel))
         {
@@ -45,11 +45,11 @@ public static class MirrorReadApi
         // Missing = not covered, as the repository answers: the host then fetches the bin, which proves it (or shows the
         // manifest withheld).
         return await tree.ReadOrNullAsync(MirrorTree.ManifestPath(channel, buildId), MirrorFiles.MaxSignedDocumentBytes, context.RequestAborted) is { } bytes
-            ? Serve(context, bytes)
+            ? Serve(context, bytes, DocumentKind.Manifest, metrics)
             : Problems.Result(ReadNames.KernelNotCovered(channel, buildId));
     }
 
-    private static async Task<IResult> GetCoverageAsync(string channel, string prefix, HttpContext context, MirrorFiles tree)
+    private static async Task<IResult> GetCoverageAsync(string channel, string prefix, HttpContext context, MirrorFiles tree, RepositoryMetrics metrics)
     {
         if (!tree.HasChannel(channel))
         {
@@ -62,16 +62,16 @@ public static class MirrorReadApi
         }
 
         return await tree.ReadOrNullAsync(MirrorTree.CoveragePath(channel, prefix), MirrorFiles.MaxSignedDocumentBytes, context.RequestAborted) is { } bytes
-            ? Serve(context, bytes)
+            ? Serve(context, bytes, DocumentKind.CoverageBin, metrics)
             : Problems.Result(new RepositoryProblem(ProblemCodes.NotFound, "The mirror tree has no such coverage bin (a sync that has not finished?)."));
     }
 
-    private static async Task<IResult> GetIndexAsync(HttpContext context, MirrorFiles tree) =>
+    private static async Task<IResult> GetIndexAsync(HttpContext context, MirrorFiles tree, RepositoryMetrics metrics) =>
         await tree.ReadOrNullAsync(MirrorTree.IndexPath, MirrorFiles.MaxIndexBytes, context.RequestAborted) is { } bytes
-            ? Serve(context, bytes)
+            ? Serve(context, bytes, DocumentKind.Index, metrics)
             : Problems.Result(new RepositoryProblem(ProblemCodes.NotFound, "The mirror tree has no index any more."));
 
-    private static IResult GetBlob(string hex, HttpContext context, MirrorFiles tree)
+    private static IResult GetBlob(string hex, HttpContext context, MirrorFiles tree, RepositoryMetrics metrics)
     {
         if (!ReadNames.IsSha256(hex))
         {
@@ -85,9 +85,9 @@ public static class MirrorReadApi
 
         // Streamed, with Range (206, 416) and If-None-Match (304) handled as the repository's endpoint does; the ETag is the
         // name, the hash of the bytes, as there (hosts check the bytes against it).
-        context.Response.Headers.CacheControl = ReadHeaders.BlobCacheControl;
-        return TypedResults.File(file, ReadHeaders.BlobContentType, enableRangeProcessing: true, entityTag: new EntityTagHeaderValue($"\"{hex}\""));
+        return ReadApi.ServeBlob(context, hex, metrics, etag => TypedResults.File(file, ReadHeaders.BlobContentType, enableRangeProcessing: true, entityTag: etag));
     }
 
-    private static IResult Serve(HttpContext context, byte[] bytes) => ReadApi.ServeSignedDocument(context, bytes, ServedDocument.ETagOf(bytes));
+    private static IResult Serve(HttpContext context, byte[] bytes, DocumentKind kind, RepositoryMetrics metrics) =>
+        ReadApi.ServeSignedDocument(context, bytes, ServedDocument.ETagOf(bytes), kind, metrics);
 }

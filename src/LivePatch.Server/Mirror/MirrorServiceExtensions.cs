@@ -2,6 +2,7 @@ using LivePatch.Core.Mirrors;
 using LivePatch.Server.Api;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Health;
+using LivePatch.Server.Telemetry;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace LivePatch.Server.Mirror;
@@ -22,14 +23,17 @@ public static class MirrorServiceExtensions
         services.AddSingleton<MirrorFiles>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = RequestProblems.AddCode);
         builder.AddReadiness().AddCheck<MirrorTreeHealthCheck>("mirror-tree", timeout: MirrorTreeHealthCheck.Timeout);
+        builder.AddLivePatchTelemetry();
         return builder;
     }
 
     public static WebApplication MapLivePatchMirror(this WebApplication app)
     {
+        app.UseLivePatchFrontDoor();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapHealthEndpoints();
+        app.MapLivePatchMetrics();
         app.MapMirrorReadApi();
         var tree = app.Services.GetRequiredService<MirrorFiles>;
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<ILogger<MirrorFiles>>()

@@ -27,6 +27,7 @@ public sealed class RepositoryDatabase : IDisposable
         mapper.ToDocument(new UpstreamKernelDocument());
         mapper.ToDocument(new HostDocument { Last = HostStore.MappingSample(), Removed = [new()] });
         mapper.ToDocument(new HostReportDocument { Report = HostStore.MappingSample() });
+        mapper.ToDocument(new Audit.AuditDocument());
 
         // Direct connection: one process owns the file; LiteDB's journal makes each commit all-or-nothing.
         _open = () => new LiteDatabase(new ConnectionString

@@ -1,10 +1,12 @@
+using LivePatch.Server.Audit;
 using Microsoft.Extensions.Options;
 
 namespace LivePatch.Server.Upstream;
 
 /// <summary>Imports from <c>LivePatch:Upstream:Url</c> every <c>SyncInterval</c> (the first run at start); a failed run is
 /// logged with its code and tried again at the next tick, never stopping the server.</summary>
-public sealed class UpstreamSyncService(UpstreamImport import, IOptions<UpstreamOptions> upstream, TimeProvider time, ILogger<UpstreamSyncService> logger)
+public sealed class UpstreamSyncService(UpstreamImport import, IOptions<UpstreamOptions> upstream, TimeProvider time, AuditTrail audit,
+    ILogger<UpstreamSyncService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -20,8 +22,8 @@ public sealed class UpstreamSyncService(UpstreamImport import, IOptions<Upstream
         {
             try
             {
-                // UpstreamImport logs each run's counts, or its refusal with the code.
-                await import.SyncAsync(stoppingToken);
+                // UpstreamImport logs each run's counts, or its refusal with the code; the audit trail has the run too.
+                audit.RecordImport(AuditAction.UpstreamSync, await import.SyncAsync(stoppingToken), AuditActor.Scheduler);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
