@@ -11,5 +11,6 @@ public static class DashboardNavigation
         new("Summary", "/Index"),
         new("Kernels", "/Kernels"),
         new("Patches", "/Patches"),
+        new("Audit trail", "/Audit"),
     ];
 }
