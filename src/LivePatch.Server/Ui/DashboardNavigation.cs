@@ -11,5 +11,7 @@ public static class DashboardNavigation
         new("Summary", "/Index"),
         new("Kernels", "/Kernels"),
         new("Patches", "/Patches"),
+        new("Hosts", "/Hosts"),
+        new("CVE exposure", "/Cve"),
     ];
 }
