@@ -32,7 +32,9 @@ public sealed partial class FleetPagesTests : IDisposable
         Assert.Matches(StateCount("behind", 1), summary);
         Assert.Matches(StateCount("not-covered", 1), summary);
         Assert.Matches(StateCount("revoked-still-loaded", 0), summary);
-        Assert.Matches(@"<dt>Kernels covered</dt>\s*<dd>2 hosts \(66.7 %\),\s*not covered 1, on 2 kernel builds</dd>", summary);
+        Assert.Matches(@"<dt>Covered</dt>\s*<dd>2 <span class=""muted"">\(66.7 %", summary);
+        Assert.Matches(@"<dt>Not covered</dt>\s*<dd>1</dd>", summary);
+        Assert.Matches(@"<dt>Kernel builds</dt>\s*<dd>2</dd>", summary);
         Assert.Matches(@"<dt>Stale</dt>\s*<dd>0 ", summary);
     }
 
