@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace LivePatch.EndToEnd.Tests;
 
@@ -97,13 +96,7 @@ public sealed class ReportsEndToEndTests : IDisposable
     {
         var root = Directory.CreateDirectory(Path.Combine(_root, name)).FullName;
         var config = HostConfig.Write(root, [_server.Url], _server.Keys("root.pem"), new { kind = "stage", stageDirectory = Path.Combine(root, "stage") });
-        File.WriteAllText(Path.Combine(root, "machine-id"), MachineId + "\n");
-        var token = Path.Combine(root, "reporter-key");
-        File.WriteAllText(token, key + "\n");
-        File.SetUnixFileMode(token, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        var json = JsonNode.Parse(File.ReadAllText(config))!.AsObject();
-        json["report"] = new JsonObject { ["url"] = reportUrl, ["tokenFile"] = token, ["machineIdPath"] = Path.Combine(root, "machine-id") };
-        File.WriteAllText(config, json.ToJsonString());
+        HostConfig.AddReport(config, root, reportUrl, key, MachineId);
         return config;
     }
 

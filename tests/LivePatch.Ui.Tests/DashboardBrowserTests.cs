@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
@@ -58,7 +57,7 @@ public sealed partial class DashboardBrowserTests(DashboardFixture fixture, ITes
     public async Task Session_CookieOnlyWriteRefused_DeletedKeyLoggedOut()
     {
         using var admin = fixture.Api(fixture.Server.AdminKey);
-        var (keyId, key) = await CreateAdminKeyAsync(admin, "ops-alice");
+        var (keyId, key) = await fixture.CreateKeyAsync("ops-alice", "admin");
         await using var context = await fixture.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.GotoAsync("/ui");
@@ -88,12 +87,6 @@ public sealed partial class DashboardBrowserTests(DashboardFixture fixture, ITes
         Assert.Contains("Dashboard session of API key 'ops-alice' ended: the API key no longer exists", fixture.Server.Log);
     }
 
-    private static async Task LogInAsync(IPage page, string key)
-    {
-        await page.GetByLabel("API key").FillAsync(key);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
-    }
-
     /// <summary>HttpOnly, Secure, SameSite=Strict, and nothing of the key in it.</summary>
     private static async Task AssertSessionCookieAsync(IBrowserContext context, string key)
     {
@@ -106,20 +99,9 @@ public sealed partial class DashboardBrowserTests(DashboardFixture fixture, ITes
         Assert.DoesNotContain(key.Split('_')[^1], cookie.Value);
     }
 
-    private static async Task<(string Id, string Key)> CreateAdminKeyAsync(HttpClient admin, string name)
-    {
-        using var response = await admin.PostAsJsonAsync("/v1/api-keys", new { name, role = "admin" });
-        response.EnsureSuccessStatusCode();
-        using var created = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return (created.RootElement.GetProperty("id").GetString()!, created.RootElement.GetProperty("secret").GetString()!);
-    }
+    private static Task LogInAsync(IPage page, string key) => DashboardFixture.LogInAsync(page, key);
 
-    private async Task ScreenshotAsync(IPage page, string name)
-    {
-        var path = Path.Combine(DashboardFixture.ScreenshotFolder, name + ".png");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
-        output.WriteLine($"screenshot: {path}");
-    }
+    private Task ScreenshotAsync(IPage page, string name) => DashboardFixture.ScreenshotAsync(page, name, output);
 
     private static Regex LoginUrl(string returnUrl = "%2Fui") => new($"/ui/login\\?ReturnUrl={Regex.Escape(returnUrl)}$");
 }

@@ -1,6 +1,8 @@
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Xunit.Abstractions;
 
 namespace LivePatch.Ui.Tests;
 
@@ -78,6 +80,31 @@ public sealed class DashboardFixture : IAsyncLifetime
         var http = new HttpClient { BaseAddress = new Uri(Server.Url) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         return http;
+    }
+
+    /// <summary>A new API key of <paramref name="role"/>, made by the bootstrap admin: its id and its secret.</summary>
+    public async Task<(string Id, string Key)> CreateKeyAsync(string name, string role)
+    {
+        using var admin = Api(Server.AdminKey);
+        using var response = await admin.PostAsJsonAsync("/v1/api-keys", new { name, role });
+        response.EnsureSuccessStatusCode();
+        using var created = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (created.RootElement.GetProperty("id").GetString()!, created.RootElement.GetProperty("secret").GetString()!);
+    }
+
+    /// <summary>Fills in the login page's key and submits it, as an operator does.</summary>
+    public static async Task LogInAsync(IPage page, string key)
+    {
+        await page.GetByLabel("API key").FillAsync(key);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+    }
+
+    /// <summary>The whole page as <see cref="ScreenshotFolder"/>/<paramref name="name"/>.png, its path in the test's output.</summary>
+    public static async Task ScreenshotAsync(IPage page, string name, ITestOutputHelper output)
+    {
+        var path = Path.Combine(ScreenshotFolder, name + ".png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        output.WriteLine($"screenshot: {path}");
     }
 
     public async Task DisposeAsync()

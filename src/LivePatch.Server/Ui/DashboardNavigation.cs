@@ -11,6 +11,8 @@ public static class DashboardNavigation
         new("Summary", "/Index"),
         new("Kernels", "/Kernels"),
         new("Patches", "/Patches"),
+        new("Hosts", "/Hosts"),
+        new("CVE exposure", "/Cve"),
         new("Audit trail", "/Audit"),
     ];
 }

@@ -15,12 +15,18 @@ public static class DashboardText
     public static string Relative(DateTimeOffset time, DateTimeOffset now)
     {
         var span = time - now;
-        var magnitude = span.Duration();
-        var amount = magnitude.TotalDays >= 2 ? Count((int)magnitude.TotalDays, "day")
-            : magnitude.TotalHours >= 2 ? Count((int)magnitude.TotalHours, "hour")
-            : Count(Math.Max(1, (int)magnitude.TotalMinutes), "minute");
+        var amount = Duration(span.Duration());
         return span >= TimeSpan.Zero ? $"in {amount}" : $"{amount} ago";
     }
+
+    /// <summary>A length of time, roughly: "6 days", "3 hours", "1 minute" (at least a minute).</summary>
+    public static string Duration(TimeSpan magnitude) =>
+        magnitude.TotalDays >= 2 ? Count((int)magnitude.TotalDays, "day")
+        : magnitude.TotalHours >= 2 ? Count((int)magnitude.TotalHours, "hour")
+        : Count(Math.Max(1, (int)magnitude.TotalMinutes), "minute");
+
+    /// <summary>How a page names a host: its reported name, or the start of its machine id when it sent none.</summary>
+    public static string Host(string? hostname, string machineId) => hostname ?? $"{machineId[..Math.Min(12, machineId.Length)]}…";
 
     /// <summary>A byte count, e.g. <c>12.3 KiB (12 595 bytes)</c>.</summary>
     public static string Size(long bytes)

@@ -1,4 +1,6 @@
+using LivePatch.Core.Repository;
 using LivePatch.Server.Configuration;
+using LivePatch.Server.Hosts;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Storage;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -6,9 +8,9 @@ using Microsoft.Extensions.Options;
 
 namespace LivePatch.Server.Ui.Pages;
 
-/// <summary>The landing page: what this repository is and holds, and how fresh its signatures are.</summary>
+/// <summary>The landing page: what this repository is and holds, how fresh its signatures are, and the reporting hosts.</summary>
 public sealed class IndexModel(IOptions<RepositoryOptions> options, RepositoryDatabase db, ManifestService manifests, IndexService index,
-    TimeProvider time) : PageModel
+    FleetQueries fleet, IOptions<ReportsOptions> reports, TimeProvider time) : PageModel
 {
     public RepositoryOptions Repository { get; } = options.Value;
 
@@ -26,6 +28,11 @@ public sealed class IndexModel(IOptions<RepositoryOptions> options, RepositoryDa
 
     public ServedDocument? Index { get; private set; }
 
+    /// <summary>The hosts per state (each in its first), coverage and staleness, from the fleet's summary.</summary>
+    public FleetSummary Fleet { get; private set; } = null!;
+
+    public TimeSpan StaleAfter { get; } = reports.Value.StaleAfter;
+
     /// <summary>True when a manifest has less than half its lifetime left: the re-signer renews them before that, so it is
     /// behind (or failing: the log says why).</summary>
     public bool ResigningBehind => EarliestManifestExpiry is { } expiry && expiry - Now < Repository.ManifestLifetime / 2;
@@ -37,5 +44,6 @@ public sealed class IndexModel(IOptions<RepositoryOptions> options, RepositoryDa
         (Manifests, EarliestManifestExpiry) = manifests.ServedSummary();
         Version = db.CurrentVersion;
         Index = index.CurrentOrNull;
+        Fleet = fleet.Summary();
     }
 }

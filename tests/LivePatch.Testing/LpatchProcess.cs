@@ -1,15 +1,15 @@
 using System.Diagnostics;
 
-namespace LivePatch.EndToEnd.Tests;
+namespace LivePatch.Testing;
 
 /// <summary>Exit code and output of one process run.</summary>
-internal sealed record ProcessRun(int Exit, string Output, string Error)
+public sealed record ProcessRun(int Exit, string Output, string Error)
 {
     public override string ToString() => $"exit {Exit}\nstdout:\n{Output}\nstderr:\n{Error}";
 }
 
 /// <summary>Runs one of the real binaries (<see cref="Binaries"/>) to its end as a child process.</summary>
-internal static class DotnetProcess
+public static class DotnetProcess
 {
     public static ProcessRun Run(string dll, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
@@ -38,8 +38,8 @@ internal static class DotnetProcess
     }
 }
 
-/// <summary>Runs the real <c>lpatch</c> as a child process.</summary>
-internal static class Lpatch
+/// <summary>Runs the real <c>lpatch</c> as a child process (its own build output, as <see cref="Binaries"/> finds it).</summary>
+public static class Lpatch
 {
     public static ProcessRun Run(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
         DotnetProcess.Run(Binaries.Lpatch, environment, args);
