@@ -88,6 +88,24 @@ public sealed class ServerProcess : IDisposable
         }
     }
 
+    /// <summary>Waits until the server's output holds <paramref name="text"/>, at most <paramref name="timeout"/> (5 s by
+    /// default): the console logger writes from a queue, so a line about a request may come after its response.</summary>
+    public async Task<bool> LogShowsAsync(string text, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(5));
+        while (!Log.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(50);
+        }
+
+        return true;
+    }
+
     public string AdminKey => File.ReadAllText(Path.Combine(DataDirectory, "admin-api-key")).Trim();
 
     public string Keys(string name) => Path.Combine(DataDirectory, "keys", name);

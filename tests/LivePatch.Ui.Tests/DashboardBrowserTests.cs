@@ -26,7 +26,7 @@ public sealed partial class DashboardBrowserTests(DashboardFixture fixture, ITes
 
         await LogInAsync(page, "lpk_0123456789ab_not-a-key-this-server-made");
         await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync(RefusedMessage);
-        Assert.Contains("Dashboard login refused from 127.0.0.1", fixture.Server.Log);
+        Assert.True(await fixture.Server.LogShowsAsync("Dashboard login refused from 127.0.0.1"), fixture.Server.Log);
         await ScreenshotAsync(page, "02-login-refused");
 
         await LogInAsync(page, fixture.Server.AdminKey);
@@ -84,7 +84,7 @@ public sealed partial class DashboardBrowserTests(DashboardFixture fixture, ITes
         await page.ReloadAsync();
         await Expect(page).ToHaveURLAsync(LoginUrl());
         await ScreenshotAsync(page, "07-session-ended");
-        Assert.Contains("Dashboard session of API key 'ops-alice' ended: the API key no longer exists", fixture.Server.Log);
+        Assert.True(await fixture.Server.LogShowsAsync("Dashboard session of API key 'ops-alice' ended: the API key no longer exists"), fixture.Server.Log);
     }
 
     /// <summary>HttpOnly, Secure, SameSite=Strict, and nothing of the key in it.</summary>
