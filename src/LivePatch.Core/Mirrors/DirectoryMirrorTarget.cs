@@ -29,6 +29,7 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
     private readonly MirrorDirectory _tree = new(root);
     private readonly HashSet<string> _unflushed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _unpublished = new(StringComparer.Ordinal); // file -> its temp file
+    private readonly HashSet<string> _folders = new(StringComparer.Ordinal); // known to exist: no stat per file
     private MirrorFolderLock? _lock;
 
     /// <summary>A durable target that holds the folder's <see cref="MirrorFolderLock"/> until disposed: what lpatch's
@@ -73,10 +74,9 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
         var folder = Path.GetDirectoryName(file)!;
         CreateFolders(folder);
         var temp = Path.Combine(folder, $".{Path.GetFileName(file)}.tmp");
-        File.Delete(temp); // a killed sync's leftover: replaced, never followed (CreateNew is O_EXCL)
         try
         {
-            await using (var output = AtomicFile.CreateNew(temp, PublicFileMode))
+            await using (var output = CreateTemp(temp))
             {
                 await MirrorStreams.CopyExactlyAsync(content, output, length, path, cancellation).ConfigureAwait(false);
             }
@@ -97,6 +97,22 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
         lock (_unpublished)
         {
             _unpublished[file] = temp;
+        }
+    }
+
+    /// <summary>Creates the temp file (O_EXCL: never through a link). A name that exists is a killed sync's leftover, or
+    /// this file written twice in a phase: it is removed (unlink, which does not follow a link) and created once more.
+    /// Trying first spares an unlink per file of a full sync, where there is almost never a leftover.</summary>
+    private static FileStream CreateTemp(string temp)
+    {
+        try
+        {
+            return AtomicFile.CreateNew(temp, PublicFileMode);
+        }
+        catch (IOException)
+        {
+            File.Delete(temp);
+            return AtomicFile.CreateNew(temp, PublicFileMode);
         }
     }
 
@@ -172,8 +188,21 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
     /// <summary>Creates the missing folders of <paramref name="folder"/> up from the root, each 0755 and made durable in its parent.</summary>
     private void CreateFolders(string folder)
     {
+        lock (_folders)
+        {
+            if (_folders.Contains(folder))
+            {
+                return;
+            }
+        }
+
         if (Directory.Exists(folder))
         {
+            lock (_folders)
+            {
+                _folders.Add(folder);
+            }
+
             return;
         }
 
@@ -188,6 +217,11 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
         if (durable)
         {
             DirectorySync.Flush(parent);
+        }
+
+        lock (_folders)
+        {
+            _folders.Add(folder);
         }
     }
 

@@ -92,4 +92,22 @@ public sealed class DirectoryMirrorTargetTests : IDisposable
 
         Assert.Empty(Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories));
     }
+
+    [Fact]
+    public async Task WriteAsync_LeftoverTempFileIsALink_LinkReplacedAndItsTargetUntouched()
+    {
+        var target = new DirectoryMirrorTarget(_root);
+        var outside = Path.Combine(Directory.CreateTempSubdirectory("lpatch-outside-").FullName, "victim");
+        File.WriteAllBytes(outside, [7, 7]);
+        Directory.CreateDirectory(Path.Combine(_root, "v1"));
+        File.CreateSymbolicLink(Path.Combine(_root, "v1", ".index.tmp"), outside); // what a killed sync, or someone else, left
+
+        await target.WriteAsync(MirrorTree.IndexPath, new MemoryStream([1, 2, 3]), 3, default);
+        await target.FlushAsync(default);
+
+        Assert.Equal([1, 2, 3], await target.ReadOrNullAsync(MirrorTree.IndexPath, 10, default));
+        Assert.Equal([7, 7], File.ReadAllBytes(outside));
+        Assert.False(File.Exists(Path.Combine(_root, "v1", ".index.tmp")));
+        Directory.Delete(Path.GetDirectoryName(outside)!, recursive: true);
+    }
 }
