@@ -17,27 +17,11 @@ public sealed partial class DurabilityTests : IDisposable
     public async Task AWrittenFile_IsFsynced_Renamed_AndItsFolderFsynced_InThatOrder()
     {
         var output = Path.Combine(_folder, "signed.ko");
-        var trace = Path.Combine(_folder, "strace.txt");
-        var start = new ProcessStartInfo("strace") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "-f", "-qq", "-e", "trace=openat,rename,renameat,renameat2,fsync,fdatasync", "-o", trace, "dotnet", Binaries.Lpatch,
-                     "module", "sign", FixtureFiles.PathOf("modules", "lp_sample.ko"), "--key", FixtureFiles.PathOf("keys", "rsa2048.key"),
-                     "--cert", FixtureFiles.PathOf("keys", "rsa2048.pem"), "--out", output })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using (var process = Process.Start(start)!)
-        {
-            var error = process.StandardError.ReadToEndAsync();
-            await process.StandardOutput.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            await process.WaitForExitAsync(timeout.Token);
-            Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {await error}");
-        }
+        var calls = await TracedLpatchAsync("trace=openat,rename,renameat,renameat2,fsync,fdatasync",
+            "module", "sign", FixtureFiles.PathOf("modules", "lp_sample.ko"), "--key", FixtureFiles.PathOf("keys", "rsa2048.key"),
+            "--cert", FixtureFiles.PathOf("keys", "rsa2048.pem"), "--out", output);
 
         Assert.True(File.Exists(output));
-        var calls = File.ReadAllLines(trace).Select(l => SyscallLine().Match(l)).Where(m => m.Success)
-            .Select(m => (Name: m.Groups["name"].Value, Args: m.Groups["args"].Value, Result: m.Groups["result"].Value)).ToList();
 
         // The temp file beside the output: opened, fsynced, renamed over the output.
         var rename = calls.FindIndex(c => c.Name.StartsWith("rename", StringComparison.Ordinal) && c.Args.Contains($"\"{output}\"", StringComparison.Ordinal));
@@ -58,25 +42,7 @@ public sealed partial class DurabilityTests : IDisposable
         await fixture.Server.StartAsync();
         fixture.Publish(MirrorFixture.Neighbour, "7700000000000000000000000000000000000001");
         var tree = Path.Combine(_folder, "tree");
-        var trace = Path.Combine(_folder, "strace.txt");
-        var start = new ProcessStartInfo("strace") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])["-f", "-qq", "-e", "trace=openat,rename,renameat,renameat2,fsync,fdatasync,syncfs", "-o", trace,
-                     "dotnet", Binaries.Lpatch, .. fixture.SyncArgs(tree)])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using (var process = Process.Start(start)!)
-        {
-            var error = process.StandardError.ReadToEndAsync();
-            await process.StandardOutput.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            await process.WaitForExitAsync(timeout.Token);
-            Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {await error}");
-        }
-
-        var calls = File.ReadAllLines(trace).Select(l => SyscallLine().Match(l)).Where(m => m.Success)
-            .Select(m => (Name: m.Groups["name"].Value, Args: m.Groups["args"].Value, Result: m.Groups["result"].Value)).ToList();
+        var calls = await TracedLpatchAsync("trace=openat,rename,renameat,renameat2,fsync,fdatasync,syncfs", fixture.SyncArgs(tree));
         var renames = Enumerable.Range(0, calls.Count)
             .Where(i => calls[i].Name.StartsWith("rename", StringComparison.Ordinal) && calls[i].Args.Contains($"\"{tree}/", StringComparison.Ordinal))
             .ToList();
@@ -96,6 +62,30 @@ public sealed partial class DurabilityTests : IDisposable
         Assert.Equal(renames.Max(), index);
         var folderFd = FdOpened(calls.Skip(index).ToList(), Path.Combine(tree, "v1"), before: calls.Count - index);
         Assert.Contains(calls.Skip(index), c => c.Name == "fsync" && c.Args == folderFd);
+    }
+
+    /// <summary>Runs the real lpatch with <paramref name="args"/> under <c>strace -f -e <paramref name="filter"/></c>, requires
+    /// exit 0, and returns the traced calls in order.</summary>
+    private async Task<List<(string Name, string Args, string Result)>> TracedLpatchAsync(string filter, params string[] args)
+    {
+        var trace = Path.Combine(_folder, "strace.txt");
+        var start = new ProcessStartInfo("strace") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])["-f", "-qq", "-e", filter, "-o", trace, "dotnet", Binaries.Lpatch, .. args])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using (var process = Process.Start(start)!)
+        {
+            var error = process.StandardError.ReadToEndAsync();
+            await process.StandardOutput.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {await error}");
+        }
+
+        return File.ReadAllLines(trace).Select(l => SyscallLine().Match(l)).Where(m => m.Success)
+            .Select(m => (Name: m.Groups["name"].Value, Args: m.Groups["args"].Value, Result: m.Groups["result"].Value)).ToList();
     }
 
     /// <summary>The file descriptor the last successful openat of <paramref name="path"/> before index <paramref name="before"/> returned.</summary>
