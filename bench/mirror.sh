@@ -378,8 +378,8 @@ section added, 10 for one with 256 KiB, 1 for one with 1 MiB (\`objcopy --add-se
 | 3 | export / import of the whole tree as a bundle | — | see section 3 | — | — |
 
 lpatch verifies every one of the $DOCS signed documents (CMS signature, chain to the pinned root, freshness, identity) and the
-size and SHA-256 of every blob before it writes anything, and writes every file durably (temp file, fsync, rename; each
-folder fsynced once per phase). wget verifies nothing, writes without fsync, and is handed the complete URL list (it does not have to discover
+size and SHA-256 of every blob before it writes anything, and writes every file durably (per phase: temp files, one syncfs, the
+renames, each folder fsynced once). wget verifies nothing, writes without fsync, and is handed the complete URL list (it does not have to discover
 the tree through the index and the bins); its tree was checked identical to lpatch's (\`diff -r\`: $SAME_TREES).
 
 ## 1. Full sync into a fresh folder

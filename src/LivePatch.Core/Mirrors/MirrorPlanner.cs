@@ -104,7 +104,7 @@ internal sealed class MirrorPlanner(MirrorIo io, TrustPolicy policy, TimeProvide
     private sealed record VerifiedManifest(StagedFile File, Manifest Manifest);
 
     /// <summary>Fetched, checked against its bin entry, verified as a host would, staged; safe to run concurrently (the
-    /// verifiers, the staging folder and the I/O guard keep no per-call state).</summary>
+    /// verifiers' remembered signers and chains, the staging and the I/O guard are safe to share between threads).</summary>
     private async Task<VerifiedManifest> FetchManifestAsync(string repository, string channel, CoveredKernel kernel, CancellationToken cancellation)
     {
         var path = MirrorTree.ManifestPath(channel, kernel.BuildId);
