@@ -88,9 +88,13 @@ public static class AtomicFile
     /// <summary>Creates a new file (O_CREAT|O_EXCL: never an existing file, never through a link) for writing.</summary>
     public static FileStream CreateNew(string path, UnixFileMode? mode) => CreateNew(path, mode, FileOptions.None);
 
-    private static FileStream CreateNew(string path, UnixFileMode? mode, FileOptions fileOptions)
+    /// <summary><see cref="CreateNew(string, UnixFileMode?)"/> without the stream's own buffer: for a caller that writes in
+    /// large pieces (or once), which would only be copied through it.</summary>
+    public static FileStream CreateNewUnbuffered(string path, UnixFileMode? mode) => CreateNew(path, mode, FileOptions.None, bufferSize: 0);
+
+    private static FileStream CreateNew(string path, UnixFileMode? mode, FileOptions fileOptions, int bufferSize = 4096)
     {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = fileOptions };
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = fileOptions, BufferSize = bufferSize };
         if (mode is { } unixMode && !OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = unixMode;

@@ -78,10 +78,18 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
         {
             await using (var output = CreateTemp(temp))
             {
-                await MirrorStreams.CopyExactlyAsync(content, output, length, path, cancellation).ConfigureAwait(false);
-            }
+                // A verified document waits in memory: copied without a hop through the thread pool per write.
+                if (content is MemoryStream)
+                {
+                    MirrorStreams.CopyExactly(content, output, length, path, cancellation);
+                }
+                else
+                {
+                    await MirrorStreams.CopyExactlyAsync(content, output, length, path, cancellation).ConfigureAwait(false);
+                }
 
-            SetMode(temp, PublicFileMode);
+                SetMode(output.SafeFileHandle, PublicFileMode);
+            }
         }
         catch
         {
@@ -107,12 +115,12 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
     {
         try
         {
-            return AtomicFile.CreateNew(temp, PublicFileMode);
+            return AtomicFile.CreateNewUnbuffered(temp, PublicFileMode);
         }
         catch (IOException)
         {
             File.Delete(temp);
-            return AtomicFile.CreateNew(temp, PublicFileMode);
+            return AtomicFile.CreateNewUnbuffered(temp, PublicFileMode);
         }
     }
 
@@ -230,6 +238,15 @@ public sealed class DirectoryMirrorTarget(string root, bool durable = true) : IM
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, mode); // the umask narrows a creation mode; this does not
+        }
+    }
+
+    /// <summary>The same through the open file (fchmod): no second lookup of its path.</summary>
+    private static void SetMode(Microsoft.Win32.SafeHandles.SafeFileHandle file, UnixFileMode mode)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(file, mode);
         }
     }
 }

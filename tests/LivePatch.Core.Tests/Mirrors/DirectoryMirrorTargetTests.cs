@@ -7,6 +7,8 @@ public sealed class DirectoryMirrorTargetTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("lpatch-target-test-").FullName;
 
+    private static readonly string BlobHex = new('a', 64);
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
@@ -23,6 +25,36 @@ public sealed class DirectoryMirrorTargetTests : IDisposable
         Assert.Equal(DirectoryMirrorTarget.PublicFileMode, File.GetUnixFileMode(Path.Combine(_root, path)));
         Assert.Equal(DirectoryMirrorTarget.PublicFolderMode, File.GetUnixFileMode(Path.Combine(_root, "v1", "manifests")));
         Assert.Equal([path], await target.ListAsync("v1/", default).ToListAsync());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task WriteAsync_LargerThanOneBuffer_CopiesExactlyLengthFromMemoryOrAStream(bool inMemory)
+    {
+        // Staged documents come as MemoryStreams (copied without awaiting), blobs as file streams (awaited): both must stop
+        // at the length, over several buffers, and never take a byte past it.
+        var bytes = new byte[200_001];
+        Random.Shared.NextBytes(bytes);
+        var content = inMemory ? (Stream)new MemoryStream(bytes) : new BufferedStream(new MemoryStream(bytes));
+        var target = new DirectoryMirrorTarget(_root);
+
+        await target.WriteAsync(MirrorTree.BlobPath(BlobHex), content, 200_000, default);
+        await target.FlushAsync(default);
+
+        Assert.Equal(bytes[..200_000], await target.ReadOrNullAsync(MirrorTree.BlobPath(BlobHex), 300_000, default));
+    }
+
+    [Fact]
+    public async Task WriteAsync_StreamShorterThanLength_ThrowsAndPublishesNothing()
+    {
+        var target = new DirectoryMirrorTarget(_root);
+
+        await Assert.ThrowsAsync<EndOfStreamException>(() =>
+            target.WriteAsync(MirrorTree.BlobPath(BlobHex), new BufferedStream(new MemoryStream(new byte[100_000])), 100_001, default));
+        await target.FlushAsync(default);
+
+        Assert.Empty(Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories));
     }
 
     [Fact]
