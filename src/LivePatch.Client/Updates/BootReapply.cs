@@ -34,6 +34,7 @@ public sealed class BootReapply(
     public async Task<UpdateResult> ApplyAsync(CancellationToken cancellation)
     {
         using var runLock = RunLock.Acquire(options.StateDirectory, options.LockWait, TimeProvider.System);
+        _state.Begin();
         PrivateDirectory.Ensure(options.CacheDirectory, "cacheDirectory");
 
         // The guard judges the last boot first: a host that went down soon after an apply (a boot re-apply included) has the

@@ -8,6 +8,16 @@ internal sealed class StateSession(StateStore store)
 
     public ClientState Current => _current ??= store.Load();
 
+    /// <summary>Starts a run: call once the run lock is held. What the run sees is read from disk again, so that a change
+    /// another lpatch made between two runs of this process (the daemon's: an operator's <c>remove</c>, <c>unhold</c>,
+    /// <c>reset</c>, a manual <c>apply</c> that raised a version) is never written over by a copy read before it.</summary>
+    /// <remarks>What an earlier run staged and never wrote (it ended before its record) is derived again by the next run.</remarks>
+    public void Begin()
+    {
+        _current = null;
+        _unsaved = false;
+    }
+
     /// <summary>Changes the state and writes it (temp, fsync, rename); an unchanged state (the same instance) is not written.</summary>
     /// <param name="change">Returns its argument itself when nothing changes.</param>
     /// <param name="durable">False for a change whose loss costs nothing (the last check's record): no fsync.</param>

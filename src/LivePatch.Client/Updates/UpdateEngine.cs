@@ -41,6 +41,7 @@ public sealed class UpdateEngine(
     public async Task<UpdateResult> RemoveAsync(string name, CancellationToken cancellation)
     {
         using var runLock = RunLock.Acquire(options.StateDirectory, options.LockWait, TimeProvider.System);
+        _state.Begin();
         return await _loading.RemoveByOperatorAsync(_state, name, cancellation);
     }
 
@@ -50,6 +51,7 @@ public sealed class UpdateEngine(
     private async Task<UpdateResult> RunAsync(Mode mode, IProgress<DownloadProgress>? progress, CancellationToken cancellation)
     {
         using var runLock = RunLock.Acquire(options.StateDirectory, options.LockWait, TimeProvider.System);
+        _state.Begin(); // the daemon runs one engine for ever: each run reads the state anew under the lock
         PrivateDirectory.Ensure(options.CacheDirectory, "cacheDirectory"); // a lax or foreign cache is refused before anything is read from it
         if (mode == Mode.Apply)
         {

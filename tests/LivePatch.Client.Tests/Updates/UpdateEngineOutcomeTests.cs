@@ -29,6 +29,39 @@ public sealed class UpdateEngineOutcomeTests(SimulatorPki pki) : SimulatorTests(
     }
 
     [Fact]
+    public async Task Apply_SameEngineAfterAnotherProcessRemoved_HeldNotAppliedAgainAndHoldKept()
+    {
+        // The daemon keeps one engine for all its runs; 'lpatch remove' is another process between two of them. The daemon's
+        // next run must see the hold, not write back the state it read before the remove and load the patch again.
+        Sim.Publish(Module, level: 1);
+        var daemon = Host.Engine();
+        HostAssert.Applied(await daemon.ApplyAsync(dryRun: false, progress: null, default));
+        Assert.Equal(UpdateAction.Removed, (await Host.RemoveAsync(Name)).Action);
+
+        var result = await daemon.ApplyAsync(dryRun: false, progress: null, default);
+
+        Assert.Equal(UpdateAction.Held, result.Action);
+        Assert.Null(Host.StagedOrNull(Name));
+        Assert.Equal([Name], Host.State.Holds);
+        Assert.Empty(Host.State.Applied);
+    }
+
+    [Fact]
+    public async Task Apply_SameEngineAfterAnotherProcessUnheld_AppliedAgain()
+    {
+        Sim.Publish(Module, level: 1);
+        var daemon = Host.Engine();
+        HostAssert.Applied(await daemon.ApplyAsync(dryRun: false, progress: null, default));
+        Assert.Equal(UpdateAction.Removed, (await daemon.RemoveAsync(Name, default)).Action);
+        Assert.True(Administration().Unhold(Name));
+
+        var result = await daemon.ApplyAsync(dryRun: false, progress: null, default);
+
+        HostAssert.Applied(result);
+        Assert.Empty(Host.State.Holds);
+    }
+
+    [Fact]
     public async Task Apply_AfterRemoveAndUnhold_AppliedAgain()
     {
         Sim.Publish(Module, level: 1);
