@@ -18,4 +18,15 @@ public sealed class RepositoryApiException(HttpStatusCode status, string code, s
 
 /// <summary>The repository could not be reached: connection refused, name not resolved, TLS failure or time-out after retries.</summary>
 public sealed class RepositoryUnreachableException(string message, Exception innerException)
-    : Exception(message, innerException);
+    : Exception(message, innerException)
+{
+    /// <summary>Whether <paramref name="exception"/> is a transport failure that reached the caller untyped: Refit turns
+    /// those of calls that return a value into this exception, but lets those of calls that return nothing (deleting an API
+    /// key, sending a report) through as they are.</summary>
+    public static bool IsUntypedTransportFailure(Exception exception) =>
+        exception is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException;
+
+    /// <summary>The same failure as the typed calls report it: "Cannot reach SERVER: reason".</summary>
+    public static RepositoryUnreachableException From(Uri server, Exception transport) =>
+        new($"Cannot reach {server.GetLeftPart(UriPartial.Authority)}: {RepositoryErrors.Describe(transport)}", transport);
+}

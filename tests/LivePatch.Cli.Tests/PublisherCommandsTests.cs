@@ -164,6 +164,20 @@ public sealed class PublisherCommandsTests
     }
 
     [Theory]
+    [InlineData("api-keys", "delete", "k1")] // a call that returns nothing: Refit passes its transport failure through untyped
+    [InlineData("api-keys", "list", null)]
+    public void ApiKeys_ConnectionRefused_ExitsNoRepositoryNotInternal(string group, string command, string? argument)
+    {
+        string[] args = [group, command, .. argument is null ? [] : new[] { argument }, "--server", LoopbackPorts.RefusingUrl().ToString(), "--api-key", ApiKey];
+
+        var run = Run(args);
+
+        Assert.Equal(ExitCodes.NoRepository, run.Exit);
+        Assert.StartsWith("lpatch: error [repository-unreachable]: Cannot reach http://127.0.0.1:", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(ApiKey, run.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(null)]
     [InlineData("ftp://example.com/")]
     public void MissingOrBadServer_ExitsUsage(string? server)

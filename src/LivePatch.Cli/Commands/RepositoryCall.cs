@@ -74,7 +74,7 @@ internal static class RepositoryCall
         try
         {
             // Task.Run: block on the call without a caller's synchronization context in the way.
-            return Task.Run(() => call(client.Api, parse.InvocationConfiguration.Output)).GetAwaiter().GetResult();
+            return Task.Run(() => Typed(url, call(client.Api, parse.InvocationConfiguration.Output))).GetAwaiter().GetResult();
         }
         catch (RepositoryApiException e)
         {
@@ -86,6 +86,19 @@ internal static class RepositoryCall
         {
             error.WriteLine($"lpatch: error [repository-unreachable]: {e.Message}");
             return ExitCodes.NoRepository;
+        }
+    }
+
+    /// <summary>The call's own outcome, with a transport failure of a call that returns nothing typed as every other call's.</summary>
+    private static async Task<int> Typed(Uri server, Task<int> call)
+    {
+        try
+        {
+            return await call;
+        }
+        catch (Exception e) when (RepositoryUnreachableException.IsUntypedTransportFailure(e))
+        {
+            throw RepositoryUnreachableException.From(server, e);
         }
     }
 
