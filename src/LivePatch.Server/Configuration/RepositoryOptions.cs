@@ -101,7 +101,7 @@ public sealed partial class RepositoryOptions : IValidatableObject
 
         if (ReadPathSetting.ParseOrNull(ReadPath) is null)
         {
-            yield return new($"{ReadPathSetting.Key} must be 'tuned' (the default) or 'simple', not '{ReadPath}'.", [nameof(ReadPath)]);
+            yield return new($"{ReadPathSetting.Key} is '{ReadPath}', which is neither tuned (the default) nor simple.", [nameof(ReadPath)]);
         }
 
         if (!string.IsNullOrEmpty(PublicUrl) && !IsPublicUrl(PublicUrl))
