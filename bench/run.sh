@@ -8,10 +8,14 @@
 # copy on another loopback port, then wrk against both, side by side, on the same settings. With several sizes, the
 # first size's server stays up, and each later size's manifest runs are interleaved with runs against it (the "no
 # slowdown" target, measured without the drift between phases minutes apart). Writes bench/results.md.
+# READ_PATHS="tuned simple" measures both read-path designs (LivePatch:ReadPath) in the same run: after publishing, the
+# data folder is copied once per design and one server per design runs on its copy; each round runs every design and
+# nginx back to back, and the verdicts and a "tuned vs simple" table are computed for each design.
 # Not part of CI. Everything talks to 127.0.0.1 only; every loop is bounded in count and time.
 #
 # Settings (environment): WRK_THREADS=1 WRK_CONNS=64 WRK_DURATION=10s WARMUP=8s ROUNDS=3 BATCH=10000
 #   NGINX_WORKERS=1 PROFILE=1 (a dotnet-counters pass after the comparison) RESULTS=bench/results.md
+#   READ_PATHS=tuned (the LivePatch:ReadPath designs to measure: tuned, simple, or "tuned simple")
 set -euo pipefail
 umask 022
 
@@ -28,6 +32,7 @@ BATCH=${BATCH:-10000}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
 PROFILE=${PROFILE:-1}
 RESULTS=${RESULTS:-$BENCH/results.md}
+read -r -a READ_PATHS <<<"${READ_PATHS:-tuned}"
 TOOLS=${XDG_CACHE_HOME:-$HOME/.cache}/livepatch-bench/tools
 MODULE=$REPO/tests/fixtures/modules/lp_sample.ko
 WRK_ARGS=(-t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --timeout 5s)
@@ -38,6 +43,13 @@ for n in "${SIZES[@]}"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] && [ "$n" -le 1000000 ] || { echo "N must be 1..1000000, got '$n'" >&2; exit 2; }
 done
 [ "$BATCH" -ge 1 ] && [ "$BATCH" -le 10000 ] || { echo "BATCH must be 1..10000" >&2; exit 2; }
+[ "${#READ_PATHS[@]}" -ge 1 ] && [ "${#READ_PATHS[@]}" -le 2 ] || { echo "READ_PATHS: one or two of tuned, simple" >&2; exit 2; }
+for v in "${READ_PATHS[@]}"; do
+  [[ $v =~ ^(tuned|simple)$ ]] || { echo "READ_PATHS: '$v' is not tuned or simple" >&2; exit 2; }
+done
+[ "${#READ_PATHS[@]}" -eq 1 ] || [ "${READ_PATHS[0]}" != "${READ_PATHS[1]}" ] || { echo "READ_PATHS names a design twice" >&2; exit 2; }
+# With one design its server is "server" in the tables, as before; with two, each is named by its design.
+if [ "${#READ_PATHS[@]}" -eq 1 ]; then SIDES=(server); else SIDES=("${READ_PATHS[@]}"); fi
 
 # shellcheck source=bench/lib.sh
 . "$BENCH/lib.sh" # log, die, stop_pid, install_missing, pin_cores, build_release, free_port, wait_http, cpu_ticks, rss_mib…
@@ -46,13 +58,22 @@ done
 WORK=$(mktemp -d /tmp/livepatch-bench.XXXXXX)
 chmod 755 "$WORK" # nginx workers run as nobody and must read the tree
 SERVER_PID="" NGINX_PID="" COUNTERS_PID=""
-REF_PID="" REF_N="" REF_DIR="" REF_BASE="" # the first size's server, kept for the interleaved no-slowdown runs
+declare -A SIDE_PID=() SIDE_BASE=() # this size's server of each side (one design, or each of two)
+declare -A REF_PID=() REF_BASE=()   # the first size's servers, kept for the interleaved no-slowdown runs
+REF_N="" REF_DIR=""
+stop_servers() { # every server of this size
+  local v
+  stop_pid "$SERVER_PID"; SERVER_PID=""
+  for v in "${!SIDE_PID[@]}"; do stop_pid "${SIDE_PID[$v]}"; done
+  SIDE_PID=()
+}
 cleanup() {
-  local rc=$?
-  stop_pid "$COUNTERS_PID"; stop_pid "$SERVER_PID"; stop_pid "$NGINX_PID"; stop_pid "$REF_PID"
-  COUNTERS_PID="" SERVER_PID="" NGINX_PID="" REF_PID=""
-  if [ "$rc" -ne 0 ] && compgen -G "$WORK/n*/server.log" >/dev/null; then
-    echo "--- last lines of the server log:" >&2; tail -5 "$WORK"/n*/server.log >&2
+  local rc=$? v
+  stop_pid "$COUNTERS_PID"; stop_servers; stop_pid "$NGINX_PID"
+  for v in "${!REF_PID[@]}"; do stop_pid "${REF_PID[$v]}"; done
+  COUNTERS_PID="" NGINX_PID="" REF_PID=()
+  if [ "$rc" -ne 0 ] && compgen -G "$WORK/n*/server*.log" >/dev/null; then
+    echo "--- last lines of the server logs:" >&2; tail -5 "$WORK"/n*/server*.log >&2
   fi
   if [ "$rc" -ne 0 ] && [ -n "${KEEP_ON_FAILURE:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
   exit "$rc"
@@ -97,6 +118,46 @@ run_wrk() {
   log "  $label $target: $(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms", v["requests"] / (v["duration_us"] / 1e6), v["p50_us"] / 1000, v["p99_us"] / 1000 }' <<<"$kv") (load $l1)"
 }
 
+# start_server DATA BASE LOG DESIGN: the server as deployed (Production, configured keys) on DATA; sets SERVER_PID
+start_server() {
+  local data=$1 url=$2 server_log=$3 design=$4
+  ASPNETCORE_ENVIRONMENT=Production LivePatch__DataDirectory=$data DOTNET_CLI_TELEMETRY_OPTOUT=1 LivePatch__ReadPath=$design \
+    LivePatch__Signing__Certificate=$data/keys/manifest-signing.pem LivePatch__Signing__Key=$data/keys/manifest-signing.key \
+    LivePatch__Signing__Roots__0=$data/keys/root.pem LivePatch__ModuleKeyring__0=$data/keys/module-signing.pem \
+    "${PIN_SUT[@]}" dotnet "$SERVER_DLL" --urls "$url" >"$server_log" 2>&1 &
+  SERVER_PID=$!
+  wait_http "$url/healthz" 120 "$SERVER_PID" || { tail -30 "$server_log"; die "server ($design) did not start"; }
+}
+
+# start_sides DIR N URL: with one design, the server that published is the one measured; with two, it is stopped and
+# each design gets a server of its own on its own copy of the data folder (the same documents), started the same way
+start_sides() {
+  local dir=$1 n=$2 url=$3 v port
+  if [ "${#SIDES[@]}" -eq 1 ]; then
+    SIDE_PID[server]=$SERVER_PID SIDE_BASE[server]=$url SERVER_PID=""
+    return
+  fi
+  stop_pid "$SERVER_PID"; SERVER_PID=""
+  for v in "${SIDES[@]}"; do
+    cp -a "$dir/data" "$dir/data-$v"
+    port=$(free_port)
+    log "N=$n: starting the $v read path on http://127.0.0.1:$port, on a copy of the data folder"
+    start_server "$dir/data-$v" "http://127.0.0.1:$port" "$dir/server-$v.log" "$v"
+    SIDE_PID[$v]=$SERVER_PID SIDE_BASE[$v]=http://127.0.0.1:$port SERVER_PID=""
+  done
+  rm -rf "$dir/data" # each design reads its own copy from here on
+}
+
+# check_side SIDE DIR: that side's server answers sample manifests with the tree's bytes, and its ETag with 304
+check_side() {
+  local v=$1 dir=$2 p url=${SIDE_BASE[$1]}
+  for p in $(shuf -n 3 "$dir/paths.txt"); do
+    cmp -s <(curl -s --max-time 30 "$url$p") "$dir/tree$p" || die "$v differs from the tree on $p"
+  done
+  p=$(head -1 "$dir/server-etags.txt")
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "If-None-Match: ${p#* }" "$url${p% *}")" = 304 ] || die "$v: no 304"
+}
+
 # ---------------------------------------------------------------- one size
 COMMANDS=$WORK/commands.txt
 : >"$COMMANDS"
@@ -110,12 +171,7 @@ bench_size() {
   log "N=$n: starting the server on $base"
   # Production, as deployed: configured keys (Production refuses generated ones), no developer exception page.
   timeout 120 dotnet "$CLI_DLL" keys init --out "$dir/data/keys" >/dev/null || die "keys init"
-  ASPNETCORE_ENVIRONMENT=Production LivePatch__DataDirectory=$dir/data DOTNET_CLI_TELEMETRY_OPTOUT=1 \
-    LivePatch__Signing__Certificate=$dir/data/keys/manifest-signing.pem LivePatch__Signing__Key=$dir/data/keys/manifest-signing.key \
-    LivePatch__Signing__Roots__0=$dir/data/keys/root.pem LivePatch__ModuleKeyring__0=$dir/data/keys/module-signing.pem \
-    "${PIN_SUT[@]}" dotnet "$SERVER_DLL" --urls "$base" >"$dir/server.log" 2>&1 &
-  SERVER_PID=$!
-  wait_http "$base/healthz" 60 "$SERVER_PID" || { tail -30 "$dir/server.log"; die "server did not start"; }
+  start_server "$dir/data" "$base" "$dir/server.log" "${READ_PATHS[0]}"
   key=$(cat "$dir/data/admin-api-key")
 
   # the module, signed by the server's development module key
@@ -231,32 +287,42 @@ EOF
   p=$(head -1 "$dir/nginx-etags.txt")
   [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "If-None-Match: ${p#* }" "$nbase${p% *}")" = 304 ] || die "nginx: no 304"
 
-  local rss_before
-  rss_before=$(rss_mib "$SERVER_PID")
+  start_sides "$dir" "$n" "$base"
+  base=${SIDE_BASE[${SIDES[0]}]} # what the commands below and the profile pass name
+  local v rss_before="" rss_after=""
+  for v in "${SIDES[@]}"; do
+    [ "${#SIDES[@]}" -eq 1 ] || check_side "$v" "$dir"
+    rss_before+=" rss_before_$v=$(rss_mib "${SIDE_PID[$v]}")"
+  done
   cat >>"$COMMANDS" <<EOF
 # N=$n
 dotnet $CLI_DLL keys init --out \$DATA/keys
-ASPNETCORE_ENVIRONMENT=Production LivePatch__DataDirectory=\$DATA LivePatch__Signing__Certificate=\$DATA/keys/manifest-signing.pem LivePatch__Signing__Key=\$DATA/keys/manifest-signing.key LivePatch__Signing__Roots__0=\$DATA/keys/root.pem LivePatch__ModuleKeyring__0=\$DATA/keys/module-signing.pem ${PIN_SUT[*]} dotnet $SERVER_DLL --urls $base
+ASPNETCORE_ENVIRONMENT=Production LivePatch__DataDirectory=\$DATA LivePatch__ReadPath=${READ_PATHS[0]} LivePatch__Signing__Certificate=\$DATA/keys/manifest-signing.pem LivePatch__Signing__Key=\$DATA/keys/manifest-signing.key LivePatch__Signing__Roots__0=\$DATA/keys/root.pem LivePatch__ModuleKeyring__0=\$DATA/keys/module-signing.pem ${PIN_SUT[*]} dotnet $SERVER_DLL --urls $base
 dotnet $CLI_DLL module sign $MODULE --key \$DATA/keys/module-signing.key --cert \$DATA/keys/module-signing.pem --out lp.ko
 curl -K batch.NNNN.cfg -H "Authorization: Bearer \$KEY" -F module=@lp.ko $base/v1/patches    # $BATCH lines 'form = "buildId=…"' per batch
 curl --parallel --parallel-max 16 --create-dirs --fail -K fetch.cfg -w '%{http_code} %{url_effective} %header{etag}\\n'   # url/output pairs → tree
 ${PIN_SUT[*]} nginx -p nginx/ -c nginx/nginx.conf -e nginx/error.log    # worker_processes $NGINX_WORKERS, sendfile on, etag on, access_log off
 EOF
+  if [ "${#SIDES[@]}" -gt 1 ]; then
+    echo "# then that server stops; for each of ${READ_PATHS[*]}: cp -a \$DATA \$DATA-<design>, and the same server command on the copy with LivePatch__ReadPath=<design>, each on a port of its own" >>"$COMMANDS"
+  fi
 
   # ------------------------------------------------ measurements
   log "N=$n: measuring (wrk ${WRK_ARGS[*]}, warm-up $WARMUP, $ROUNDS round(s), pinning: $PINNING)"
   ROWS=$dir/rows.txt
   : >"$ROWS"
-  local round order target
+  local round order target pid url
   for round in $(seq 1 "$ROUNDS"); do
-    # alternate who goes first, so neither side always runs right after the other's load
-    if [ $((round % 2)) -eq 1 ]; then order="server nginx"; else order="nginx server"; fi
+    # alternate who goes first, so neither side always runs right after the other's load (with two designs the order
+    # reverses: each runs next to nginx every other round)
+    if [ $((round % 2)) -eq 1 ]; then order="${SIDES[*]} nginx"; else order="nginx $(printf '%s\n' "${SIDES[@]}" | tac | tr '\n' ' ')"; fi
     for target in $order; do
-      if [ "$target" = server ]; then
-        run_wrk manifest-200 server "$SERVER_PID" "$base" "$BENCH/random-paths.lua" "$dir/paths.txt"
-        run_wrk manifest-304 server "$SERVER_PID" "$base" "$BENCH/random-paths.lua" "$dir/server-etags.txt" inm
-        run_wrk blob-7k server "$SERVER_PID" "$base/v1/blobs/sha256/$blob" "$BENCH/report.lua"
-        [ -z "$bigblob" ] || run_wrk blob-1m server "$SERVER_PID" "$base/v1/blobs/sha256/$bigblob" "$BENCH/report.lua"
+      if [ "$target" != nginx ]; then
+        pid=${SIDE_PID[$target]} url=${SIDE_BASE[$target]}
+        run_wrk manifest-200 "$target" "$pid" "$url" "$BENCH/random-paths.lua" "$dir/paths.txt"
+        run_wrk manifest-304 "$target" "$pid" "$url" "$BENCH/random-paths.lua" "$dir/server-etags.txt" inm
+        run_wrk blob-7k "$target" "$pid" "$url/v1/blobs/sha256/$blob" "$BENCH/report.lua"
+        [ -z "$bigblob" ] || run_wrk blob-1m "$target" "$pid" "$url/v1/blobs/sha256/$bigblob" "$BENCH/report.lua"
       else
         run_wrk manifest-200 nginx "$nginx_pids" "$nbase" "$BENCH/random-paths.lua" "$dir/paths.txt"
         run_wrk manifest-304 nginx "$nginx_pids" "$nbase" "$BENCH/random-paths.lua" "$dir/nginx-etags.txt" inm
@@ -266,18 +332,17 @@ EOF
     done
   done
   cat >>"$COMMANDS" <<EOF
-${PIN_WRK[*]} wrk ${WRK_ARGS[*]} -s bench/random-paths.lua $base -- paths.txt             # manifest-200 (server); same against $nbase for nginx
+${PIN_WRK[*]} wrk ${WRK_ARGS[*]} -s bench/random-paths.lua $base -- paths.txt             # manifest-200 (server${READ_PATHS[1]:+: ${READ_PATHS[0]}; each design on its own port}); same against $nbase for nginx
 ${PIN_WRK[*]} wrk ${WRK_ARGS[*]} -s bench/random-paths.lua $base -- server-etags.txt inm  # manifest-304 (nginx: nginx-etags.txt)
 ${PIN_WRK[*]} wrk ${WRK_ARGS[*]} -s bench/report.lua $base/v1/blobs/sha256/$blob           # blob-7k${bigblob:+, and blob-1m: /v1/blobs/sha256/$bigblob}
 EOF
-  local rss_after
-  rss_after=$(rss_mib "$SERVER_PID")
+  for v in "${SIDES[@]}"; do rss_after+=" rss_after_$v=$(rss_mib "${SIDE_PID[$v]}")"; done
 
-  # ------------------------------------------------ profile pass (server only, after the comparison, so it perturbs nothing above)
-  local profile=""
+  # ------------------------------------------------ profile pass (the first design's server only, after the comparison, so it perturbs nothing above)
+  local profile="" first=${SIDES[0]}
   if [ -n "$COUNTERS" ]; then
-    log "N=$n: dotnet-counters during a manifest-200 run"
-    timeout 60 "$COUNTERS" collect -p "$SERVER_PID" --format csv -o "$dir/counters.csv" --refresh-interval 1 --duration 00:00:00:12 \
+    log "N=$n: dotnet-counters during a manifest-200 run ($first)"
+    timeout 60 "$COUNTERS" collect -p "${SIDE_PID[$first]}" --format csv -o "$dir/counters.csv" --refresh-interval 1 --duration 00:00:00:12 \
       --counters System.Runtime,Microsoft.AspNetCore.Hosting,Microsoft-AspNetCore-Server-Kestrel >"$dir/counters.log" 2>&1 &
     COUNTERS_PID=$!
     sleep 1
@@ -291,39 +356,44 @@ EOF
   stop_pid "$NGINX_PID"; NGINX_PID=""
 
   # ------------------------------------------------ no slowdown: this size against the first size, interleaved
-  if [ -n "$REF_PID" ]; then
-    kill -0 "$REF_PID" 2>/dev/null || die "the N=$REF_N server is gone; see $REF_DIR/server.log"
-    log "N=$n: no-slowdown runs, interleaved with the N=$REF_N server ($ROUNDS round(s))"
-    local test args side
+  if [ "${#REF_PID[@]}" -gt 0 ]; then
+    log "N=$n: no-slowdown runs, interleaved with the N=$REF_N server(s) ($ROUNDS round(s))"
+    local test args side suffix
     for round in $(seq 1 "$ROUNDS"); do
       for test in slowdown-200 slowdown-304; do
         if [ $((round % 2)) -eq 1 ]; then order="small large"; else order="large small"; fi
-        for side in $order; do
-          if [ "$side" = small ]; then
-            args=("$REF_PID" "$REF_BASE" "$BENCH/random-paths.lua")
-            if [ "$test" = slowdown-200 ]; then args+=("$REF_DIR/paths.txt"); else args+=("$REF_DIR/server-etags.txt" inm); fi
-          else
-            args=("$SERVER_PID" "$base" "$BENCH/random-paths.lua")
-            if [ "$test" = slowdown-200 ]; then args+=("$dir/paths.txt"); else args+=("$dir/server-etags.txt" inm); fi
-          fi
-          run_wrk "$test" "$side" "${args[@]}"
+        for v in "${SIDES[@]}"; do
+          kill -0 "${REF_PID[$v]}" 2>/dev/null || die "the N=$REF_N server ($v) is gone; see $REF_DIR/server*.log"
+          suffix=""; [ "${#SIDES[@]}" -eq 1 ] || suffix=-$v # small-tuned, large-simple, …: one pair per design
+          for side in $order; do
+            if [ "$side" = small ]; then
+              args=("${REF_PID[$v]}" "${REF_BASE[$v]}" "$BENCH/random-paths.lua")
+              if [ "$test" = slowdown-200 ]; then args+=("$REF_DIR/paths.txt"); else args+=("$REF_DIR/server-etags.txt" inm); fi
+            else
+              args=("${SIDE_PID[$v]}" "${SIDE_BASE[$v]}" "$BENCH/random-paths.lua")
+              if [ "$test" = slowdown-200 ]; then args+=("$dir/paths.txt"); else args+=("$dir/server-etags.txt" inm); fi
+            fi
+            run_wrk "$test" "$side$suffix" "${args[@]}"
+          done
         done
       done
     done
     cat >>"$COMMANDS" <<EOF
-${PIN_WRK[*]} wrk ${WRK_ARGS[*]} -s bench/random-paths.lua $REF_BASE -- paths.txt    # no slowdown: N=$REF_N and N=$n ($base) alternating, 200s and 304s (server-etags.txt inm)
+${PIN_WRK[*]} wrk ${WRK_ARGS[*]} -s bench/random-paths.lua ${REF_BASE[${SIDES[0]}]} -- paths.txt    # no slowdown: N=$REF_N and N=$n (${SIDE_BASE[${SIDES[0]}]}) alternating, 200s and 304s (server-etags.txt inm)${READ_PATHS[1]:+; the same pair for each design}
 EOF
   fi
 
   local keep=""
-  if [ -z "$REF_PID" ] && [ "$n" != "${SIZES[${#SIZES[@]}-1]}" ]; then
-    keep=1 REF_PID=$SERVER_PID REF_N=$n REF_DIR=$dir REF_BASE=$base SERVER_PID=""
-    log "N=$n: the server stays up for the later sizes' no-slowdown runs"
+  if [ "${#REF_PID[@]}" -eq 0 ] && [ "$n" != "${SIZES[${#SIZES[@]}-1]}" ]; then
+    keep=1 REF_N=$n REF_DIR=$dir
+    for v in "${SIDES[@]}"; do REF_PID[$v]=${SIDE_PID[$v]} REF_BASE[$v]=${SIDE_BASE[$v]}; done
+    SIDE_PID=()
+    log "N=$n: the server(s) stay up for the later sizes' no-slowdown runs"
   else
-    stop_pid "$SERVER_PID"; SERVER_PID=""
+    stop_servers
   fi
   {
-    echo "size n=$n publish_s=$(awk -v a="$t_pub0" -v b="$t_pub1" 'BEGIN { printf "%.1f", b - a }') tree_mib=$tree_mib rss_before=$rss_before rss_after=$rss_after blob=$blob bigblob=${bigblob:-none} manifest_bytes=$(head -1 "$dir/paths.txt" | xargs -I{} stat -c %s "$dir/tree{}") index_bytes=$(stat -c %s "$dir/tree/v1/index")"
+    echo "size n=$n publish_s=$(awk -v a="$t_pub0" -v b="$t_pub1" 'BEGIN { printf "%.1f", b - a }') tree_mib=$tree_mib$rss_before$rss_after blob=$blob bigblob=${bigblob:-none} manifest_bytes=$(head -1 "$dir/paths.txt" | xargs -I{} stat -c %s "$dir/tree{}") index_bytes=$(stat -c %s "$dir/tree/v1/index")"
     sed "s/^/row n=$n /" "$ROWS"
     [ -z "$profile" ] || echo "profile n=$n $profile"
   } >>"$WORK/all.txt"
@@ -362,7 +432,8 @@ summarise_counters() {
 }
 
 for n in "${SIZES[@]}"; do bench_size "$n"; done
-if [ -n "$REF_PID" ]; then stop_pid "$REF_PID"; REF_PID=""; fi
+for v in "${!REF_PID[@]}"; do stop_pid "${REF_PID[$v]}"; done
+REF_PID=()
 
 # ---------------------------------------------------------------- results.md
 log "writing $RESULTS"
@@ -417,7 +488,7 @@ first in each round and run on the same core, so both see the same background, b
 $(cat "$COMMANDS")
 \`\`\`
 EOF
-  awk -f "$BENCH/report.awk" "$WORK/all.txt"
+  awk -v sides="${SIDES[*]}" -f "$BENCH/report.awk" "$WORK/all.txt"
   if [ -n "$KEEP" ]; then echo; echo "$KEEP"; fi
 } >"$RESULTS.tmp"
 mv "$RESULTS.tmp" "$RESULTS"

@@ -50,8 +50,12 @@ public static class RepositoryServiceExtensions
             }
         });
         services.AddSingleton(TimeProvider.System);
-        // Kestrel's socket buffers, reused last-in first-out (see WarmBlockPool); replaces Kestrel's own factory.
-        services.AddSingleton<IMemoryPoolFactory<byte>, WarmBlockPoolFactory>();
+        // Kestrel's socket buffers, reused last-in first-out (see WarmBlockPool); replaces Kestrel's own factory. Read here,
+        // before the options exist, because it decides which services there are; a value that is neither is refused at start.
+        if (ReadPathSetting.ParseOrNull(builder.Configuration[ReadPathSetting.Key]) != ReadPathDesign.Simple)
+        {
+            services.AddSingleton<IMemoryPoolFactory<byte>, WarmBlockPoolFactory>();
+        }
         services.AddSingleton(sp => RepositoryKeys.Load(Options(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RepositoryKeys>>(),
             mayGenerate: !sp.GetRequiredService<IHostEnvironment>().IsProduction()));
         services.AddSingleton(sp => new RepositoryDatabase(Options(sp).DataDirectory));

@@ -6,7 +6,9 @@ namespace LivePatch.Server.Tests;
 /// peer address a request really has.</summary>
 internal sealed class LoopbackRepository : IDisposable
 {
-    public LoopbackRepository(Dictionary<string, string?>? settings = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
+    /// <param name="dataDirectory">A data folder of the caller's, kept on dispose (for a restart on it); null: a temp folder of its own.</param>
+    public LoopbackRepository(Dictionary<string, string?>? settings = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null,
+        string? dataDirectory = null)
     {
         var all = new Dictionary<string, string?> { ["LivePatch:InlineSocketIo"] = "false" };
         foreach (var (key, value) in settings ?? [])
@@ -14,7 +16,7 @@ internal sealed class LoopbackRepository : IDisposable
             all[key] = value;
         }
 
-        Factory = new RepositoryFactory(all) { TestServices = services };
+        Factory = new RepositoryFactory(all, dataDirectory) { TestServices = services, DeleteDataOnDispose = dataDirectory is null };
         Url = Factory.StartOnLoopback();
     }
 

@@ -176,10 +176,10 @@ public sealed class ManifestTableTests
         Assert.Equal(Body(keys[0], 60, 1000), last.Body.ToArray());
     }
 
-    private static string KeyOf(int i) => $"stable/{i:x40}";
+    internal static string KeyOf(int i) => $"stable/{i:x40}";
 
     /// <summary>A body that says whose it is: "key#version#" then filler derived from both.</summary>
-    private static byte[] Body(string key, int version, int length)
+    internal static byte[] Body(string key, int version, int length)
     {
         var body = new byte[length];
         var head = Encoding.ASCII.GetBytes($"{key}#{version}#");
@@ -192,5 +192,5 @@ public sealed class ManifestTableTests
         return body;
     }
 
-    private static string ETagOf(byte[] body) => $"\"{Convert.ToHexStringLower(SHA256.HashData(body))}\"";
+    internal static string ETagOf(byte[] body) => $"\"{Convert.ToHexStringLower(SHA256.HashData(body))}\"";
 }

@@ -16,10 +16,12 @@ public sealed class MetricsTests(ITestOutputHelper output)
     private const string ManifestRoute = "/v1/manifests/{channel}/{buildId}";
     private static readonly (string, string) Manifest = ("livepatch_document_kind", "manifest");
 
-    [Fact]
-    public async Task Scrape_AfterPublishGetAnd304_CountsEachAndTimesTheManifestRoute()
+    [Theory]
+    [InlineData("tuned")]
+    [InlineData("simple")] // the read path's A/B: the same counts and route from either store of manifests
+    public async Task Scrape_AfterPublishGetAnd304_CountsEachAndTimesTheManifestRoute(string readPath)
     {
-        using var server = new LoopbackRepository();
+        using var server = new LoopbackRepository(new() { [ReadPath.ReadPathSetting.Key] = readPath });
         await server.PublishAsync();
         using var client = server.Client();
         var first = await client.GetAsync($"/v1/manifests/stable/{Fixtures.BuildId}");

@@ -5,9 +5,18 @@ using LivePatch.Core.Repository;
 
 namespace LivePatch.Server.Tests;
 
-public sealed class ReadApiTests : IDisposable
+/// <summary>The anonymous read API through the whole pipeline (the read path's middleware, then the endpoints), with the
+/// default, tuned read path; <see cref="ReadApiSimpleReadPathTests"/> runs every test again with the simple one.</summary>
+public class ReadApiTests : IDisposable
 {
-    private readonly RepositoryFactory _factory = new();
+    private readonly RepositoryFactory _factory;
+
+    public ReadApiTests()
+        : this("tuned")
+    {
+    }
+
+    protected ReadApiTests(string readPath) => _factory = new(new() { [LivePatch.Server.ReadPath.ReadPathSetting.Key] = readPath });
 
     public void Dispose() => _factory.Dispose();
 
@@ -186,3 +195,6 @@ public sealed class ReadApiTests : IDisposable
         Assert.Contains(expected, await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
 }
+
+/// <summary>Every read API test against <c>LivePatch:ReadPath=simple</c>: the same answers from the snapshot store.</summary>
+public sealed class ReadApiSimpleReadPathTests() : ReadApiTests("simple");

@@ -14,6 +14,7 @@ public sealed class StartupProcessTests
     [InlineData("LivePatch__PublicUrl", "ftp://patches.test/", "LivePatch:PublicUrl")]
     [InlineData("LivePatch__PublicUrl", "https://patches.test/?from=header", "LivePatch:PublicUrl")]
     [InlineData("LivePatch__ApiReference", "sometimes", "LivePatch:ApiReference")]
+    [InlineData("LivePatch__ReadPath", "fastest", "LivePatch:ReadPath is 'fastest', which is neither tuned (the default) nor simple.")]
     public void Start_BadSetting_Exit1OneLineNamingIt(string variable, string value, string setting)
     {
         var data = Directory.CreateTempSubdirectory("lpatch-start-").FullName;

@@ -38,6 +38,7 @@ public sealed class StartupTests
     [InlineData("LivePatch:RepositoryId", "has spaces", "RepositoryId")]
     [InlineData("LivePatch:MaxManifestBytes", "1048576", "MaxManifestBytes")]
     [InlineData("LivePatch:Signing:Key", "", "both Certificate and Key")]
+    [InlineData("LivePatch:ReadPath", "fast", "LivePatch:ReadPath is 'fast', which is neither tuned (the default) nor simple.")]
     public void Start_BadSetting_FailsWithMessageNamingIt(string key, string value, string message)
     {
         using var factory = new RepositoryFactory(new() { [key] = value });

@@ -177,6 +177,18 @@ public sealed class WarmBlockPoolTests
         Assert.IsType<WarmBlockPool>(pool);
     }
 
+    [Fact]
+    public void TheServer_ReadPathSimple_LeavesKestrelItsOwnPool()
+    {
+        using var factory = new RepositoryFactory(new() { [ReadPathSetting.Key] = "simple" });
+
+        var poolFactory = factory.Services.GetRequiredService<IMemoryPoolFactory<byte>>();
+
+        Assert.IsNotType<WarmBlockPoolFactory>(poolFactory);
+        using var pool = poolFactory.Create(new MemoryPoolOptions { Owner = "kestrel" });
+        Assert.IsNotType<WarmBlockPool>(pool);
+    }
+
     private static byte[] ArrayOf(IMemoryOwner<byte> block) =>
         MemoryMarshal.TryGetArray<byte>(block.Memory, out var segment) ? segment.Array! : throw new InvalidOperationException("not array-backed");
 }

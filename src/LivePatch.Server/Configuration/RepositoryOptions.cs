@@ -49,6 +49,13 @@ public sealed partial class RepositoryOptions : IValidatableObject
     /// </summary>
     public bool InlineSocketIo { get; set; } = true;
 
+    /// <summary><c>tuned</c> (the default) or <c>simple</c>: how stored manifests are held and where Kestrel's buffers come
+    /// from (<see cref="ReadPathSetting"/>).</summary>
+    public string ReadPath { get; set; } = "tuned";
+
+    /// <summary>The design <see cref="ReadPath"/> names; validation has refused any other value at start.</summary>
+    public ReadPathDesign ChosenReadPath() => ReadPathSetting.ParseOrNull(ReadPath) ?? Server.ReadPath.ReadPathDesign.Tuned;
+
     /// <summary>The URL hosts and publishers reach this repository at (behind any proxy), e.g. <c>https://patches.example.org/</c>:
     /// the OpenAPI document's only <c>servers</c> entry. Unset (or empty): the document names no server, never the request's Host header.</summary>
     public string? PublicUrl { get; set; }
@@ -90,6 +97,11 @@ public sealed partial class RepositoryOptions : IValidatableObject
         foreach (var (setting, path) in KeyFiles().Where(f => !File.Exists(f.Path) && !Directory.Exists(f.Path)))
         {
             yield return new($"{setting}: '{path}' does not exist.", [nameof(Signing)]);
+        }
+
+        if (ReadPathSetting.ParseOrNull(ReadPath) is null)
+        {
+            yield return new($"{ReadPathSetting.Key} is '{ReadPath}', which is neither tuned (the default) nor simple.", [nameof(ReadPath)]);
         }
 
         if (!string.IsNullOrEmpty(PublicUrl) && !IsPublicUrl(PublicUrl))

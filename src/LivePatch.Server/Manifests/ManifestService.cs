@@ -12,9 +12,9 @@ namespace LivePatch.Server.Manifests;
 
 /// <summary>Renders, signs, stores and serves manifests; signing happens on change and before expiry, never per request.</summary>
 /// <remarks>
-/// Every stored manifest is held in memory, so a GET is a dictionary lookup; the hot read path finds it in a
-/// <see cref="ManifestTable"/>, which packs each one's key, ETag and bytes together. A build ID with no manifest is
-/// answered with 404 and nothing is signed for it: its signed coverage bin (<see cref="CoverageService"/>) says it is not
+/// Every stored manifest is held in memory, so a GET is a dictionary lookup; the hot read path finds it in an
+/// <see cref="IServedManifestStore"/> (by default a <see cref="ManifestTable"/>, which packs each one's key, ETag and bytes
+/// together). A build ID with no manifest is answered with 404 and nothing is signed for it: its signed coverage bin (<see cref="CoverageService"/>) says it is not
 /// covered, so asking for random build IDs costs a lookup, never a signature or memory.
 /// </remarks>
 public sealed class ManifestService
@@ -29,7 +29,7 @@ public sealed class ManifestService
     /// them twice cost about 1.5 KB per kernel).</summary>
     private readonly ConcurrentDictionary<string, ManifestFacts> _served = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<string>> _bins = new(StringComparer.Ordinal);
-    private readonly ManifestTable _table = new();
+    private readonly IServedManifestStore _table;
 
     public ManifestService(RepositoryDatabase db, KernelCatalog kernels, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time,
         RepositoryMetrics metrics)
@@ -40,6 +40,7 @@ public sealed class ManifestService
         _keys = keys;
         _options = options.Value;
         _time = time;
+        _table = ReadPathSetting.CreateStore(_options.ChosenReadPath());
         // In chunks, so that start-up never holds every document at once besides the table.
         foreach (var chunk in _db.Manifests.FindAll().Chunk(4096))
         {

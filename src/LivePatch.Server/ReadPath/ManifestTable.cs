@@ -43,7 +43,7 @@ public readonly struct StoredManifest
 /// <para>Record: hash (4 bytes), key length (2), ETag length (2), body length (4), key, ETag, body. Slot: hash tag
 /// (16 bits), segment number + 1 (16 bits), offset (32 bits); 0 is empty.</para>
 /// </remarks>
-public sealed class ManifestTable
+public sealed class ManifestTable : IServedManifestStore
 {
     private const int HeaderBytes = 12;
     private const int MaxSegments = ushort.MaxValue - 1;
@@ -110,14 +110,7 @@ public sealed class ManifestTable
     /// none of <paramref name="manifests"/> is stored.</exception>
     public void SetAll(IReadOnlyCollection<(string Key, string ETag, byte[] Body)> manifests)
     {
-        foreach (var (key, etag, _) in manifests)
-        {
-            if (key.Length > ushort.MaxValue || etag.Length > ushort.MaxValue || !Ascii.IsValid(key) || !Ascii.IsValid(etag))
-            {
-                throw new ArgumentException($"Manifest key '{key}' or its ETag is not ASCII of at most 65,535 characters.", nameof(manifests));
-            }
-        }
-
+        StoredManifestRules.ThrowIfNotStorable(manifests);
         lock (_writer)
         {
             if ((_state.Count + manifests.Count) * 2 > _state.Slots.Length)
