@@ -43,7 +43,7 @@ public sealed class ManifestService
         // In chunks, so that start-up never holds every document at once besides the table.
         foreach (var chunk in _db.Manifests.FindAll().Chunk(4096))
         {
-            Apply(chunk);
+            Apply([.. chunk.Select(doc => new RenderedManifest(doc, doc.Signed ?? _db.Signed.Read(doc.LocationOf())))]);
         }
     }
 
@@ -69,9 +69,10 @@ public sealed class ManifestService
     /// <param name="buildIds">The kernels.</param>
     /// <param name="nextVersion">The writer's version allocator.</param>
     /// <param name="patchesChanged">False for a re-sign before expiry: the patches are as before, so the listing documents are too.</param>
-    public IReadOnlyList<ManifestDocument> RenderInTransaction(IEnumerable<string> buildIds, Func<long> nextVersion, bool patchesChanged = true)
+    public IReadOnlyList<RenderedManifest> RenderInTransaction(IEnumerable<string> buildIds, Func<long> nextVersion, bool patchesChanged = true)
     {
-        var rendered = new List<ManifestDocument>();
+        var rendered = new List<RenderedManifest>();
+        var records = new List<ManifestDocument>();
         var bins = new HashSet<string>(StringComparer.Ordinal);
         var kernels = buildIds.Distinct(StringComparer.Ordinal).ToList();
         foreach (var buildId in kernels)
@@ -86,17 +87,19 @@ public sealed class ManifestService
                 }
 
                 var manifest = ManifestBuilder.Build(_options.RepositoryId, channel, buildId, patches, nextVersion(), _time.GetUtcNow(), _options.ManifestLifetime);
+                var signed = Sign(manifest);
                 var doc = new ManifestDocument
                 {
-                    Id = key, Channel = channel, BuildId = buildId, Version = (long)manifest.Version,
-                    ExpiresMs = manifest.Expires.ToUnixTimeMilliseconds(), Signed = Sign(manifest),
+                    Id = key, Channel = channel, BuildId = buildId, Version = (long)manifest.Version, ExpiresMs = manifest.Expires.ToUnixTimeMilliseconds(),
                 };
-                _db.Manifests.Upsert(doc);
+                doc.Locate(_db.Signed.Append(signed), Convert.ToHexStringLower(SHA256.HashData(signed)));
+                records.Add(doc);
                 bins.Add(BinDocument.KeyOf(channel, CoverageBin.PrefixOf(buildId)));
-                rendered.Add(doc);
+                rendered.Add(new RenderedManifest(doc, signed));
             }
         }
 
+        _db.Manifests.Upsert(records);
         _db.PendingBins.Upsert(bins.Select(key => new PendingBinDocument { Id = key }));
         if (patchesChanged)
         {
@@ -134,18 +137,21 @@ public sealed class ManifestService
         return null;
     }
 
-    /// <summary>Starts serving documents whose transaction committed.</summary>
-    public void Apply(IReadOnlyList<ManifestDocument> documents)
+    /// <summary>Starts serving documents whose transaction committed; the bytes of the documents they replace are dead space
+    /// in the <see cref="SignedStore"/> from now on.</summary>
+    public void Apply(IReadOnlyList<RenderedManifest> documents)
     {
-        var served = documents.Select(doc => (Doc: doc, Sha256: Convert.ToHexStringLower(SHA256.HashData(doc.Signed)))).ToList();
-        _table.SetAll(served.Select(s => (s.Doc.Id, $"\"{s.Sha256}\"", s.Doc.Signed)).ToList());
-        foreach (var (doc, sha256) in served)
+        _table.SetAll(documents.Select(d => (d.Document.Id, $"\"{d.Document.Sha256}\"", d.Signed)).ToList());
+        foreach (var (doc, _) in documents)
         {
-            _served[doc.Id] = new ManifestFacts(doc.Version, doc.ExpiresMs, sha256, doc.Signed.Length);
-        }
+            var location = doc.LocationOf();
+            _db.Signed.Retain(location);
+            if (_served.TryGetValue(doc.Id, out var old))
+            {
+                _db.Signed.Release(old.Location);
+            }
 
-        foreach (var doc in documents)
-        {
+            _served[doc.Id] = new ManifestFacts(doc.Version, doc.ExpiresMs, doc.Sha256, doc.Length, location);
             AddToBin(doc.Channel, doc.BuildId);
         }
     }
@@ -229,8 +235,11 @@ public sealed class ManifestService
     }
 }
 
-/// <summary>A stored manifest's version, expiry and the SHA-256 and size of its signed bytes.</summary>
-internal sealed record ManifestFacts(long Version, long ExpiresMs, string Sha256, int Size);
+/// <summary>A stored manifest's version, expiry, the SHA-256 and size of its signed bytes and where they are stored.</summary>
+internal sealed record ManifestFacts(long Version, long ExpiresMs, string Sha256, int Size, SignedLocation Location);
+
+/// <summary>A manifest's record and its signed bytes, rendered in a transaction, served once it commits.</summary>
+public sealed record RenderedManifest(ManifestDocument Document, byte[] Signed);
 
 /// <summary>How large one manifest (channel, kernel) would be, serialized.</summary>
 public sealed record ManifestSize(string Channel, string BuildId, int Bytes);
