@@ -39,7 +39,11 @@ public sealed class CoverageService
         var configured = AllKeys().ToHashSet(StringComparer.Ordinal);
         foreach (var doc in _db.Bins.FindAll().Where(d => configured.Contains(d.Id)))
         {
-            Serve(doc, doc.Signed ?? _db.Signed.Read(doc.LocationOf()));
+            // A bin whose bytes are lost or damaged is missing: the start-up signs it again before requests.
+            if ((doc.Signed ?? _db.Signed.ReadOrNull(doc.LocationOf(), doc.Sha256)) is { } signed)
+            {
+                Serve(doc, signed);
+            }
         }
     }
 

@@ -40,11 +40,34 @@ public sealed class ManifestService
         _keys = keys;
         _options = options.Value;
         _time = time;
+        LoadStored();
+    }
+
+    /// <summary>Serves every stored manifest whose signed bytes are intact; the kernels of the others (a lost or damaged
+    /// segment) are marked pending, so the start-up signs them again before requests.</summary>
+    private void LoadStored()
+    {
+        var unreadable = new List<string>();
         // In chunks, so that start-up never holds every document at once besides the table.
         foreach (var chunk in _db.Manifests.FindAll().Chunk(4096))
         {
-            Apply([.. chunk.Select(doc => new RenderedManifest(doc, doc.Signed ?? _db.Signed.Read(doc.LocationOf())))]);
+            var loaded = new List<RenderedManifest>(chunk.Length);
+            foreach (var doc in chunk)
+            {
+                if ((doc.Signed ?? _db.Signed.ReadOrNull(doc.LocationOf(), doc.Sha256)) is { } signed)
+                {
+                    loaded.Add(new RenderedManifest(doc, signed));
+                }
+                else
+                {
+                    unreadable.Add(doc.BuildId);
+                }
+            }
+
+            Apply(loaded);
         }
+
+        _db.PendingRenders.Upsert(unreadable.Distinct(StringComparer.Ordinal).Select(id => new PendingRenderDocument { Id = id }));
     }
 
     /// <summary>A stored manifest by its key <c>channel/buildId</c> (the tail of its URL), without allocating: the hot read path.</summary>

@@ -38,6 +38,7 @@ public sealed class SignedStore : IDisposable
     private FileStream? _head;
     private int _headNumber;
     private bool _headIsNew;
+    private int _unreadable;
 
     /// <param name="folder">The store's folder (created when missing).</param>
     /// <param name="segmentBytes">Where a segment is closed: <see cref="SegmentBytes"/>, smaller in tests.</param>
@@ -117,6 +118,30 @@ public sealed class SignedStore : IDisposable
             return bytes;
         }
     }
+
+    /// <summary>A record's bytes when they are there and hash to its SHA-256; null (and counted in
+    /// <see cref="UnreadableCount"/>) when the segment is missing, too short or the bytes differ: a lost or damaged segment,
+    /// whose documents the caller signs again rather than serve.</summary>
+    public byte[]? ReadOrNull(SignedLocation at, string sha256)
+    {
+        try
+        {
+            var bytes = Read(at);
+            if (Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)) == sha256)
+            {
+                return bytes;
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        Interlocked.Increment(ref _unreadable);
+        return null;
+    }
+
+    /// <summary>How many records <see cref="ReadOrNull"/> found without their bytes since the store was opened.</summary>
+    public int UnreadableCount => Volatile.Read(ref _unreadable);
 
     /// <summary>Counts a document served from these bytes (its record is committed).</summary>
     public void Retain(SignedLocation at)

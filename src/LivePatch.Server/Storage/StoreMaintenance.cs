@@ -41,6 +41,12 @@ public sealed class StoreMaintenance(RepositoryDatabase db, BlobStore blobs, ILo
                 removed, before - db.Signed.Usage().OnDisk, before, live);
         }
 
+        if (db.Signed.UnreadableCount > 0)
+        {
+            logger.LogWarning("{Count} stored manifest(s) and bin(s) had their signed bytes missing or damaged (a lost or altered file under signed/): "
+                + "they are signed again before requests", db.Signed.UnreadableCount);
+        }
+
         if (db.MigratedSignedDocuments > 0)
         {
             logger.LogInformation("Moved the signed bytes of {Count} manifest(s) and bin(s) out of LiteDB into the signed-document store",
