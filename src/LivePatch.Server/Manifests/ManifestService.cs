@@ -31,6 +31,10 @@ public sealed class ManifestService
     private readonly Dictionary<string, SortedSet<string>> _bins = new(StringComparer.Ordinal);
     private readonly ManifestTable _table = new();
 
+    /// <summary>Keys that may have a record though no manifest is served: inserted by a transaction not applied yet (a later
+    /// render of the kernel in the same group, or after a rollback), or found unreadable at start. Their render updates.</summary>
+    private readonly HashSet<string> _recordedUnserved = new(StringComparer.Ordinal);
+
     public ManifestService(RepositoryDatabase db, KernelCatalog kernels, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time,
         RepositoryMetrics metrics)
     {
@@ -61,6 +65,7 @@ public sealed class ManifestService
                 else
                 {
                     unreadable.Add(doc.BuildId);
+                    _recordedUnserved.Add(doc.Id);
                 }
             }
 
@@ -122,7 +127,13 @@ public sealed class ManifestService
             }
         }
 
-        _db.Manifests.Upsert(records);
+        // A kernel's first manifest is an insert: an upsert would first look for it in the primary key index, in vain.
+        lock (_recordedUnserved)
+        {
+            var fresh = records.Where(r => !_served.ContainsKey(r.Id) && _recordedUnserved.Add(r.Id)).ToList();
+            _db.Manifests.Insert(fresh);
+            _db.Manifests.Upsert(records.Except(fresh));
+        }
         _db.PendingBins.Upsert(bins.Select(key => new PendingBinDocument { Id = key }));
         if (patchesChanged)
         {
@@ -164,6 +175,11 @@ public sealed class ManifestService
     /// in the <see cref="SignedStore"/> from now on.</summary>
     public void Apply(IReadOnlyList<RenderedManifest> documents)
     {
+        lock (_recordedUnserved)
+        {
+            _recordedUnserved.ExceptWith(documents.Select(d => d.Document.Id));
+        }
+
         _table.SetAll(documents.Select(d => (d.Document.Id, $"\"{d.Document.Sha256}\"", d.Signed)).ToList());
         foreach (var (doc, _) in documents)
         {

@@ -38,6 +38,7 @@ public sealed class SignedStore : IDisposable
     private FileStream? _head;
     private int _headNumber;
     private bool _headIsNew;
+    private bool _unsynced;
     private int _unreadable;
 
     /// <param name="folder">The store's folder (created when missing).</param>
@@ -69,6 +70,7 @@ public sealed class SignedStore : IDisposable
             var head = _head ??= OpenHead();
             var at = new SignedLocation(_headNumber, head.Position, bytes.Length);
             head.Write(bytes);
+            _unsynced = true;
             return at;
         }
     }
@@ -79,12 +81,13 @@ public sealed class SignedStore : IDisposable
     {
         lock (_gate)
         {
-            if (_head is not { } head)
+            if (_head is not { } head || !_unsynced)
             {
-                return;
+                return; // a transaction that signed nothing (the index's, a listing's) costs no fsync
             }
 
             head.Flush(flushToDisk: true);
+            _unsynced = false;
             if (_headIsNew)
             {
                 DirectorySync.Flush(_folder); // the new segment's name, or its bytes could be lost with it after a power cut
@@ -161,14 +164,24 @@ public sealed class SignedStore : IDisposable
         }
     }
 
-    /// <summary>Deletes every segment but the one being appended to that holds no live document; returns how many.</summary>
-    /// <remarks>Call when every stored record has been <see cref="Retain"/>ed (after start-up loaded them) and only once
-    /// the commits that released their bytes are durable: a crash must never bring back a record naming a deleted segment.</remarks>
-    public int DeleteDeadSegments()
+    /// <summary>The segments, but the one being appended to, that hold no live document.</summary>
+    public IReadOnlyList<int> DeadSegments()
     {
         lock (_gate)
         {
-            var dead = Segments().Where(n => n != _headNumber && _live.GetValueOrDefault(n) <= 0).ToList();
+            return [.. Segments().Where(n => n != _headNumber && _live.GetValueOrDefault(n) <= 0)];
+        }
+    }
+
+    /// <summary>Deletes every segment but the one being appended to that holds no live document (of
+    /// <paramref name="among"/> only, when given); returns how many.</summary>
+    /// <remarks>Call when every stored record has been <see cref="Retain"/>ed (after start-up loaded them) and only once
+    /// the commits that released their bytes are durable: a crash must never bring back a record naming a deleted segment.</remarks>
+    public int DeleteDeadSegments(IReadOnlyCollection<int>? among = null)
+    {
+        lock (_gate)
+        {
+            var dead = DeadSegments().Where(n => among is null || among.Contains(n)).ToList();
             foreach (var number in dead)
             {
                 if (_readers.Remove(number, out var handle))
