@@ -22,17 +22,9 @@ namespace LivePatch.Server;
 /// <summary>Wires the repository into an ASP.NET Core application: services at build time, endpoints after.</summary>
 public static class RepositoryServiceExtensions
 {
-    /// <summary>Thread-pool threads available at once for writes waiting on the writer lock: the largest group.</summary>
-    private const int MinWriterThreads = Publishing.ManifestWriter.MaxGroupWrites + 16;
-
     public static WebApplicationBuilder AddLivePatchRepository(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        // Writes queue on the writer lock and share its next commit (ManifestWriter, group commit); each waits on a
-        // thread-pool thread. Without enough threads at hand the pool adds them slowly, requests queue in Kestrel instead of
-        // on the lock, and the groups stay small: let it start MinWriterThreads without that delay.
-        ThreadPool.GetMinThreads(out var workers, out var io);
-        ThreadPool.SetMinThreads(Math.Max(workers, MinWriterThreads), io);
         services.AddOptions<RepositoryOptions>()
             .BindConfiguration(RepositoryOptions.Section)
             .PostConfigure(o =>
