@@ -52,13 +52,14 @@ public sealed class ManifestService
     private void LoadStored()
     {
         var unreadable = new List<string>();
-        // In chunks, so that start-up never holds every document at once besides the table.
-        foreach (var chunk in _db.Manifests.FindAll().Chunk(4096))
+        // Every record first (small; RepositoryDatabase migrated any that held their bytes), then the bytes a segment at a
+        // time, served in chunks, so that start-up never holds every signed document at once besides the table.
+        foreach (var chunk in _db.Signed.ReadAll(_db.Manifests.FindAll().ToList()).Chunk(4096))
         {
             var loaded = new List<RenderedManifest>(chunk.Length);
-            foreach (var doc in chunk)
+            foreach (var (doc, signed) in chunk)
             {
-                if ((doc.Signed ?? _db.Signed.ReadOrNull(doc.LocationOf(), doc.Sha256)) is { } signed)
+                if (signed is not null)
                 {
                     loaded.Add(new RenderedManifest(doc, signed));
                 }
