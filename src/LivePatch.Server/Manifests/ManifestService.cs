@@ -191,7 +191,7 @@ public sealed class ManifestService
                 _db.Signed.Release(old.Location);
             }
 
-            _served[doc.Id] = new ManifestFacts(doc.Version, doc.ExpiresMs, doc.Sha256, doc.Length, location);
+            _served[doc.Id] = new ManifestFacts(doc.Version, doc.ExpiresMs, Sha256Bits.Parse(doc.Sha256), location);
             AddToBin(doc.Channel, doc.BuildId);
         }
     }
@@ -208,7 +208,7 @@ public sealed class ManifestService
             }
 
             return buildIds.Select(id => (Id: id, Facts: _served[ManifestDocument.KeyOf(channel, id)]))
-                .Select(m => new CoveredKernel { BuildId = m.Id, Version = (ulong)m.Facts.Version, Sha256 = m.Facts.Sha256, Size = m.Facts.Size })
+                .Select(m => new CoveredKernel { BuildId = m.Id, Version = (ulong)m.Facts.Version, Sha256 = m.Facts.Sha256.ToHex(), Size = m.Facts.Location.Length })
                 .ToList();
         }
     }
@@ -275,8 +275,27 @@ public sealed class ManifestService
     }
 }
 
-/// <summary>A stored manifest's version, expiry, the SHA-256 and size of its signed bytes and where they are stored.</summary>
-internal sealed record ManifestFacts(long Version, long ExpiresMs, string Sha256, int Size, SignedLocation Location);
+/// <summary>A stored manifest's version, expiry, the SHA-256 of its signed bytes and where they are stored (with their size).</summary>
+internal sealed record ManifestFacts(long Version, long ExpiresMs, Sha256Bits Sha256, SignedLocation Location);
+
+/// <summary>A SHA-256 as 32 bytes inline: the hex string it is sent as cost about 150 bytes per kernel, held for every
+/// manifest (the memory target is 3 KiB per kernel).</summary>
+internal readonly record struct Sha256Bits(UInt128 High, UInt128 Low)
+{
+    public static Sha256Bits Parse(string hex)
+    {
+        var bytes = Convert.FromHexString(hex);
+        return new(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes), System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes.AsSpan(16)));
+    }
+
+    public string ToHex()
+    {
+        Span<byte> bytes = stackalloc byte[32];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, High);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes[16..], Low);
+        return Convert.ToHexStringLower(bytes);
+    }
+}
 
 /// <summary>A manifest's record and its signed bytes, rendered in a transaction, served once it commits.</summary>
 public sealed record RenderedManifest(ManifestDocument Document, byte[] Signed);
