@@ -377,7 +377,8 @@ RSS_N=$(settle_rss)
 PLAIN_RESIGNS=$(grep -cE 'Re-signed [0-9]+ manifest' "$WORK/server-plain.log" || true)
 DB_BYTES_AFTER=$(stat -c %s "$DATA/repository.db")
 DB_FILES=$(cd "$DATA" && ls -l repository*.db 2>/dev/null | awk '{ printf "%s%s %d bytes", sep, $NF, $5; sep = ", " }')
-BLOBS_KIB=$(du -sk "$DATA" --exclude='repository*.db' --exclude=keys | cut -f1)
+BLOBS_KIB=$(du -sk "$DATA" --exclude='repository*.db' --exclude=keys --exclude=signed | cut -f1)
+SIGNED_KIB=$(du -sk "$DATA/signed" 2>/dev/null | cut -f1 || echo 0)
 PER_KERNEL=$(calc "($RSS_N - $RSS_EMPTY) * 1024 / $KERNELS" 0)
 log "   VmRSS $RSS_N KiB at $KERNELS kernels vs $RSS_EMPTY KiB empty: $PER_KERNEL bytes/kernel; repository.db $DB_BYTES_AFTER bytes"
 
@@ -606,7 +607,9 @@ VmRSS of the server after start, the same requests (/healthz, /v1/index, /v1/cov
 | difference per kernel | **$PER_KERNEL bytes** |
 
 LiteDB at the end: $DB_FILES ($(calc "$DB_BYTES_AFTER / $KERNELS" 0) bytes per kernel; repository.db was $DB_BYTES bytes before
-the re-sign). Everything else in the data folder but the keys (the blob store): $BLOBS_KIB KiB.
+the re-sign). Signed manifests and bins (\`signed/\`, after the plain restart deleted the segments the re-sign emptied):
+$SIGNED_KIB KiB ($(calc "$SIGNED_KIB * 1024 / $KERNELS" 0) bytes per kernel). Everything else in the data folder but the keys (the blob
+store): $BLOBS_KIB KiB.
 
 ## 8. Anonymous floods vs manifest GETs
 

@@ -30,6 +30,7 @@ public sealed class RepositoryStartup(
         }
 
         store.RemoveUnreferencedBlobs();
+        store.RemoveDeadSignedSegments();
         store.BackfillModuleDigests();
         store.RebuildKernelCatalog();
 

@@ -111,6 +111,6 @@ public sealed class WriterBatchingTests
         return (await response.Content.ReadFromJsonAsync<PatchInfo>())!;
     }
 
-    private static List<string> BuildIds(int count) =>
+    internal static List<string> BuildIds(int count) =>
         Enumerable.Range(0, count).Select(i => $"{i:x8}{Guid.NewGuid():N}").Select(s => s[..40]).ToList();
 }

@@ -24,6 +24,7 @@ public sealed class CoverageService
     private readonly TimeProvider _time;
     private readonly RepositoryMetrics _metrics;
     private readonly ConcurrentDictionary<string, ServedDocument> _served = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SignedLocation> _locations = new(StringComparer.Ordinal);
     private long _changes;
 
     public CoverageService(RepositoryDatabase db, ManifestService manifests, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time,
@@ -38,7 +39,11 @@ public sealed class CoverageService
         var configured = AllKeys().ToHashSet(StringComparer.Ordinal);
         foreach (var doc in _db.Bins.FindAll().Where(d => configured.Contains(d.Id)))
         {
-            _served[doc.Id] = ToServed(doc);
+            // A bin whose bytes are lost or damaged is missing: the start-up signs it again before requests.
+            if ((doc.Signed ?? _db.Signed.ReadOrNull(doc.LocationOf(), doc.Sha256)) is { } signed)
+            {
+                Serve(doc, signed);
+            }
         }
     }
 
@@ -64,9 +69,9 @@ public sealed class CoverageService
     /// <summary>Re-renders these bins from the manifests now served; call inside the writer's transaction, with the writer's
     /// version allocator.</summary>
     /// <returns>The new documents, to hand to <see cref="Apply"/> once the transaction has committed.</returns>
-    public IReadOnlyList<BinDocument> RenderInTransaction(IEnumerable<string> binKeys, Func<long> nextVersion)
+    public IReadOnlyList<RenderedBin> RenderInTransaction(IEnumerable<string> binKeys, Func<long> nextVersion)
     {
-        var rendered = new List<BinDocument>();
+        var rendered = new List<RenderedBin>();
         foreach (var key in binKeys.Distinct(StringComparer.Ordinal))
         {
             var slash = key.IndexOf('/');
@@ -91,21 +96,22 @@ public sealed class CoverageService
             var start = System.Diagnostics.Stopwatch.GetTimestamp();
             var signed = _keys.DocumentSigner.Sign(CoverageBinSerializer.Serialize(bin), LivePatchOids.CoverageBinContentType, issued);
             _metrics.Signed(DocumentKind.CoverageBin, System.Diagnostics.Stopwatch.GetElapsedTime(start));
-            var doc = new BinDocument { Id = key, Version = (long)bin.Version, ExpiresMs = bin.Expires.ToUnixTimeMilliseconds(), Signed = signed };
+            var doc = new BinDocument { Id = key, Version = (long)bin.Version, ExpiresMs = bin.Expires.ToUnixTimeMilliseconds() };
+            doc.Locate(_db.Signed.Append(signed), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(signed)));
             _db.Bins.Upsert(doc);
             _db.PendingBins.Delete(key);
-            rendered.Add(doc);
+            rendered.Add(new RenderedBin(doc, signed));
         }
 
         return rendered;
     }
 
     /// <summary>Starts serving bins whose transaction committed.</summary>
-    public void Apply(IReadOnlyList<BinDocument> documents)
+    public void Apply(IReadOnlyList<RenderedBin> documents)
     {
-        foreach (var doc in documents)
+        foreach (var (doc, signed) in documents)
         {
-            _served[doc.Id] = ToServed(doc);
+            Serve(doc, signed);
         }
 
         if (documents.Count > 0)
@@ -120,6 +126,20 @@ public sealed class CoverageService
 
     public bool NeedsResigning(ServedDocument document) => document.Expires - _time.GetUtcNow() < _options.ManifestLifetime / 2;
 
-    private static ServedDocument ToServed(BinDocument doc) =>
-        new(doc.Signed, doc.Version, DateTimeOffset.FromUnixTimeMilliseconds(doc.ExpiresMs));
+    /// <summary>Serves a bin whose record is committed; the bytes of the one it replaces are dead space from now on.</summary>
+    private void Serve(BinDocument doc, byte[] signed)
+    {
+        var location = doc.LocationOf();
+        _db.Signed.Retain(location);
+        if (_locations.TryGetValue(doc.Id, out var old))
+        {
+            _db.Signed.Release(old);
+        }
+
+        _locations[doc.Id] = location;
+        _served[doc.Id] = new ServedDocument(signed, doc.Version, DateTimeOffset.FromUnixTimeMilliseconds(doc.ExpiresMs));
+    }
 }
+
+/// <summary>A bin's record and its signed bytes, rendered in a transaction, served once it commits.</summary>
+public sealed record RenderedBin(BinDocument Document, byte[] Signed);

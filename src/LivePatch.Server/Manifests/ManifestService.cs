@@ -31,6 +31,10 @@ public sealed class ManifestService
     private readonly Dictionary<string, SortedSet<string>> _bins = new(StringComparer.Ordinal);
     private readonly IServedManifestStore _table;
 
+    /// <summary>Keys that may have a record though no manifest is served: inserted by a transaction not applied yet (a later
+    /// render of the kernel in the same group, or after a rollback), or found unreadable at start. Their render updates.</summary>
+    private readonly HashSet<string> _recordedUnserved = new(StringComparer.Ordinal);
+
     public ManifestService(RepositoryDatabase db, KernelCatalog kernels, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time,
         RepositoryMetrics metrics)
     {
@@ -41,11 +45,36 @@ public sealed class ManifestService
         _options = options.Value;
         _time = time;
         _table = ReadPathSetting.CreateStore(_options.ChosenReadPath());
-        // In chunks, so that start-up never holds every document at once besides the table.
-        foreach (var chunk in _db.Manifests.FindAll().Chunk(4096))
+        LoadStored();
+    }
+
+    /// <summary>Serves every stored manifest whose signed bytes are intact; the kernels of the others (a lost or damaged
+    /// segment) are marked pending, so the start-up signs them again before requests.</summary>
+    private void LoadStored()
+    {
+        var unreadable = new List<string>();
+        // Every record first (small; RepositoryDatabase migrated any that held their bytes), then the bytes a segment at a
+        // time, served in chunks, so that start-up never holds every signed document at once besides the table.
+        foreach (var chunk in _db.Signed.ReadAll(_db.Manifests.FindAll().ToList()).Chunk(4096))
         {
-            Apply(chunk);
+            var loaded = new List<RenderedManifest>(chunk.Length);
+            foreach (var (doc, signed) in chunk)
+            {
+                if (signed is not null)
+                {
+                    loaded.Add(new RenderedManifest(doc, signed));
+                }
+                else
+                {
+                    unreadable.Add(doc.BuildId);
+                    _recordedUnserved.Add(doc.Id);
+                }
+            }
+
+            Apply(loaded);
         }
+
+        _db.PendingRenders.Upsert(unreadable.Distinct(StringComparer.Ordinal).Select(id => new PendingRenderDocument { Id = id }));
     }
 
     /// <summary>A stored manifest by its key <c>channel/buildId</c> (the tail of its URL), without allocating: the hot read path.</summary>
@@ -70,9 +99,10 @@ public sealed class ManifestService
     /// <param name="buildIds">The kernels.</param>
     /// <param name="nextVersion">The writer's version allocator.</param>
     /// <param name="patchesChanged">False for a re-sign before expiry: the patches are as before, so the listing documents are too.</param>
-    public IReadOnlyList<ManifestDocument> RenderInTransaction(IEnumerable<string> buildIds, Func<long> nextVersion, bool patchesChanged = true)
+    public IReadOnlyList<RenderedManifest> RenderInTransaction(IEnumerable<string> buildIds, Func<long> nextVersion, bool patchesChanged = true)
     {
-        var rendered = new List<ManifestDocument>();
+        var rendered = new List<RenderedManifest>();
+        var records = new List<ManifestDocument>();
         var bins = new HashSet<string>(StringComparer.Ordinal);
         var kernels = buildIds.Distinct(StringComparer.Ordinal).ToList();
         foreach (var buildId in kernels)
@@ -87,17 +117,25 @@ public sealed class ManifestService
                 }
 
                 var manifest = ManifestBuilder.Build(_options.RepositoryId, channel, buildId, patches, nextVersion(), _time.GetUtcNow(), _options.ManifestLifetime);
+                var signed = Sign(manifest);
                 var doc = new ManifestDocument
                 {
-                    Id = key, Channel = channel, BuildId = buildId, Version = (long)manifest.Version,
-                    ExpiresMs = manifest.Expires.ToUnixTimeMilliseconds(), Signed = Sign(manifest),
+                    Id = key, Channel = channel, BuildId = buildId, Version = (long)manifest.Version, ExpiresMs = manifest.Expires.ToUnixTimeMilliseconds(),
                 };
-                _db.Manifests.Upsert(doc);
+                doc.Locate(_db.Signed.Append(signed), Convert.ToHexStringLower(SHA256.HashData(signed)));
+                records.Add(doc);
                 bins.Add(BinDocument.KeyOf(channel, CoverageBin.PrefixOf(buildId)));
-                rendered.Add(doc);
+                rendered.Add(new RenderedManifest(doc, signed));
             }
         }
 
+        // A kernel's first manifest is an insert: an upsert would first look for it in the primary key index, in vain.
+        lock (_recordedUnserved)
+        {
+            var fresh = records.Where(r => !_served.ContainsKey(r.Id) && _recordedUnserved.Add(r.Id)).ToList();
+            _db.Manifests.Insert(fresh);
+            _db.Manifests.Upsert(records.Except(fresh));
+        }
         _db.PendingBins.Upsert(bins.Select(key => new PendingBinDocument { Id = key }));
         if (patchesChanged)
         {
@@ -135,18 +173,26 @@ public sealed class ManifestService
         return null;
     }
 
-    /// <summary>Starts serving documents whose transaction committed.</summary>
-    public void Apply(IReadOnlyList<ManifestDocument> documents)
+    /// <summary>Starts serving documents whose transaction committed; the bytes of the documents they replace are dead space
+    /// in the <see cref="SignedStore"/> from now on.</summary>
+    public void Apply(IReadOnlyList<RenderedManifest> documents)
     {
-        var served = documents.Select(doc => (Doc: doc, Sha256: Convert.ToHexStringLower(SHA256.HashData(doc.Signed)))).ToList();
-        _table.SetAll(served.Select(s => (s.Doc.Id, $"\"{s.Sha256}\"", s.Doc.Signed)).ToList());
-        foreach (var (doc, sha256) in served)
+        lock (_recordedUnserved)
         {
-            _served[doc.Id] = new ManifestFacts(doc.Version, doc.ExpiresMs, sha256, doc.Signed.Length);
+            _recordedUnserved.ExceptWith(documents.Select(d => d.Document.Id));
         }
 
-        foreach (var doc in documents)
+        _table.SetAll(documents.Select(d => (d.Document.Id, $"\"{d.Document.Sha256}\"", d.Signed)).ToList());
+        foreach (var (doc, _) in documents)
         {
+            var location = doc.LocationOf();
+            _db.Signed.Retain(location);
+            if (_served.TryGetValue(doc.Id, out var old))
+            {
+                _db.Signed.Release(old.Location);
+            }
+
+            _served[doc.Id] = new ManifestFacts(doc.Version, doc.ExpiresMs, Sha256Bits.Parse(doc.Sha256), location);
             AddToBin(doc.Channel, doc.BuildId);
         }
     }
@@ -163,7 +209,7 @@ public sealed class ManifestService
             }
 
             return buildIds.Select(id => (Id: id, Facts: _served[ManifestDocument.KeyOf(channel, id)]))
-                .Select(m => new CoveredKernel { BuildId = m.Id, Version = (ulong)m.Facts.Version, Sha256 = m.Facts.Sha256, Size = m.Facts.Size })
+                .Select(m => new CoveredKernel { BuildId = m.Id, Version = (ulong)m.Facts.Version, Sha256 = m.Facts.Sha256.ToHex(), Size = m.Facts.Location.Length })
                 .ToList();
         }
     }
@@ -230,8 +276,30 @@ public sealed class ManifestService
     }
 }
 
-/// <summary>A stored manifest's version, expiry and the SHA-256 and size of its signed bytes.</summary>
-internal sealed record ManifestFacts(long Version, long ExpiresMs, string Sha256, int Size);
+/// <summary>A stored manifest's version, expiry, the SHA-256 of its signed bytes and where they are stored (with their size).</summary>
+internal sealed record ManifestFacts(long Version, long ExpiresMs, Sha256Bits Sha256, SignedLocation Location);
+
+/// <summary>A SHA-256 as 32 bytes inline: the hex string it is sent as cost about 150 bytes per kernel, held for every
+/// manifest (the memory target is 3 KiB per kernel).</summary>
+internal readonly record struct Sha256Bits(UInt128 High, UInt128 Low)
+{
+    public static Sha256Bits Parse(string hex)
+    {
+        var bytes = Convert.FromHexString(hex);
+        return new(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes), System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes.AsSpan(16)));
+    }
+
+    public string ToHex()
+    {
+        Span<byte> bytes = stackalloc byte[32];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, High);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes[16..], Low);
+        return Convert.ToHexStringLower(bytes);
+    }
+}
+
+/// <summary>A manifest's record and its signed bytes, rendered in a transaction, served once it commits.</summary>
+public sealed record RenderedManifest(ManifestDocument Document, byte[] Signed);
 
 /// <summary>How large one manifest (channel, kernel) would be, serialized.</summary>
 public sealed record ManifestSize(string Channel, string BuildId, int Bytes);

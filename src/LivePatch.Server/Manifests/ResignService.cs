@@ -30,6 +30,11 @@ public sealed class ResignService(ManifestService manifests, ManifestWriter writ
             logger.LogInformation("Re-signed {Count} manifest(s) before expiry", count);
         }
 
+        if (writer.ReclaimSignedSpace() is var reclaimed and > 0)
+        {
+            logger.LogInformation("Removed {Count} signed-document segment(s) holding only replaced documents", reclaimed);
+        }
+
         return count;
     }
 

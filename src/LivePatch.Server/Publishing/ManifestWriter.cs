@@ -14,22 +14,44 @@ namespace LivePatch.Server.Publishing;
 /// waits for one batch, never for a whole bulk publish, promotion or re-sign. Every signed document is re-signed after
 /// what it names: a bin after its manifests, the index after its bins, so the server never serves a document naming one
 /// older than itself.
+/// <para>Writes that arrive while the lock is held queue, and the next holder runs all of them (at most
+/// <see cref="MaxGroupWrites"/>) in one transaction: one fsync of the signed documents and one commit for the group, then
+/// one re-sign of each bin the group's complete writes touched and one of the index (<c>ManifestWriter.Groups.cs</c>).
+/// Every request is answered after the commit that stored its write.</para>
 /// <para>A crash or failure between batches leaves the write's pending document and its bins marked pending in LiteDB;
 /// the re-signer renders them on its next pass (the first at start, before requests). LiteDB transactions are per
 /// thread: nothing here awaits inside one.</para>
 /// </remarks>
-public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manifests, CoverageService coverage, IndexService index,
+public sealed partial class ManifestWriter(RepositoryDatabase db, ManifestService manifests, CoverageService coverage, IndexService index,
     Microsoft.Extensions.Options.IOptions<Configuration.RepositoryOptions> options)
 {
     /// <summary>Documents one transaction signs: what bounds how long a write holds the writer lock for signing, whatever
-    /// the number of kernels it touches (about 0.1 ms each: a few milliseconds per batch).</summary>
-    internal const int RenderBatchSize = 32;
+    /// the number of kernels it touches (about 0.1 ms each: tens of milliseconds per batch, and one commit and one fsync
+    /// per batch, which is what a smaller batch would multiply).</summary>
+    internal const int RenderBatchSize = 256;
+
+    /// <summary>Coverage bins one transaction signs: a bin lists every covered kernel of its prefix (about 400, 60 KB, at
+    /// 100,000 kernels), so 32 of them are already about a tenth of a second that a revoke may wait.</summary>
+    internal const int BinBatchSize = 32;
 
     /// <summary>Kernels one transaction of the expiry re-sign signs: larger than a write's batch, because a re-sign of every
-    /// kernel is thousands of batches and each commit costs; still a few tens of milliseconds that a revoke may wait.</summary>
-    internal const int ResignBatchSize = 128;
+    /// kernel is hundreds of batches and each commit costs; still about a tenth of a second that a revoke may wait.</summary>
+    internal const int ResignBatchSize = 1024;
+
+    /// <summary>Writes one group runs in one transaction: enough to share a commit among the single publishes of many CI
+    /// jobs, few enough that a revoke queued behind a group waits for tens of milliseconds.</summary>
+    internal const int MaxGroupWrites = 64;
 
     private readonly Lock _writer = new();
+
+    /// <summary>Signed-document segments found dead by the last <see cref="ReclaimSignedSpace"/>.</summary>
+    private HashSet<int> _deadAtLastPass = [];
+
+    /// <summary>Writes waiting for the writer lock.</summary>
+    private readonly Queue<QueuedWrite> _queue = new();
+
+    /// <summary>The manifests the running group's transaction rendered, served once it commits; null outside a group.</summary>
+    private List<RenderedManifest>? _staged;
 
     /// <summary>Pending writes whose batches a thread is rendering now; the re-signer leaves them to it.</summary>
     private readonly HashSet<string> _inFlight = new(StringComparer.Ordinal);
@@ -39,67 +61,6 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
 
     /// <summary>Test seam: sees every version handed out, in order, under the writer lock.</summary>
     internal Action<long>? VersionAllocated { get; set; }
-
-    /// <summary>Runs a write under the writer lock, then renders, batch by batch, the kernels its <see cref="Commit"/> left
-    /// (recorded in the <see cref="WriteBatches"/> <paramref name="work"/> is given), the bins of all its kernels and the index.</summary>
-    internal Outcome<T> Write<T>(Func<WriteBatches, Outcome<T>> work) where T : class
-    {
-        var batches = new WriteBatches();
-        Outcome<T> outcome;
-        lock (_writer)
-        {
-            outcome = work(batches);
-        }
-
-        if (batches.PendingId is { } id)
-        {
-            try
-            {
-                RenderManifests(batches.Rest);
-                lock (_writer)
-                {
-                    db.PendingWrites.Delete(id);
-                }
-            }
-            finally
-            {
-                lock (_writer)
-                {
-                    _inFlight.Remove(id);
-                }
-            }
-        }
-
-        RenderCoverage(BinsOf(batches.Kernels));
-        return outcome;
-    }
-
-    /// <summary>Makes the change and re-signs the first <see cref="RenderBatchSize"/> kernels' manifests in one transaction,
-    /// which also stores the other kernels as one pending write; call under the writer lock, from <see cref="Write"/>'s work.</summary>
-    internal void Commit(Action change, IReadOnlyList<string> buildIds, WriteBatches batches)
-    {
-        EnsureLocked();
-        var kernels = buildIds.Distinct(StringComparer.Ordinal).ToList();
-        var rest = kernels.Skip(RenderBatchSize).ToList();
-        var pendingId = rest.Count > 0 ? Guid.NewGuid().ToString("N") : null;
-        var rendered = db.InTransaction(() =>
-        {
-            change();
-            if (pendingId is not null)
-            {
-                db.PendingWrites.Insert(new PendingWriteDocument { Id = pendingId, BuildIds = rest });
-            }
-
-            return manifests.RenderInTransaction(kernels.Take(RenderBatchSize), NextVersion);
-        });
-        manifests.Apply(rendered);
-        if (pendingId is not null)
-        {
-            _inFlight.Add(pendingId);
-        }
-
-        batches.Committed(kernels, rest, pendingId);
-    }
 
     /// <summary>Re-signs the manifests of these kernels (a new version each) and every bin that is missing or due, then the
     /// index: the expiry timer's pass. Returns how many manifests were re-signed.</summary>
@@ -182,7 +143,7 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
     {
         var wanted = bins.ToHashSet(StringComparer.Ordinal);
         var keys = alsoPending ? [.. wanted.Concat(db.PendingBins.FindAll().Select(b => b.Id)).Distinct(StringComparer.Ordinal)] : wanted.ToList();
-        foreach (var batch in keys.Order(StringComparer.Ordinal).Chunk(RenderBatchSize))
+        foreach (var batch in keys.Order(StringComparer.Ordinal).Chunk(BinBatchSize))
         {
             BetweenBatches?.Invoke();
             lock (_writer)
@@ -200,6 +161,23 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
             {
                 index.Apply(db.InTransaction(() => index.Render(NextVersion)));
             }
+        }
+    }
+
+    /// <summary>Deletes the signed-document segments that held only replaced documents already at the previous call (the
+    /// re-signer's previous pass); returns how many.</summary>
+    /// <remarks>LiteDB 5 writes a commit's log pages from a background thread and does not fsync each commit: a segment is
+    /// deleted only once the commits that replaced its documents are a whole re-sign period old (minutes at least), long
+    /// after LiteDB wrote them and the kernel's write-back (30 s by default) put them on disk, so no crash brings back a
+    /// record naming it. (Forcing it with a LiteDB checkpoint while requests read and write was tried: LiteDB 5.0 then
+    /// corrupted its file now and then.) The start-up deletes the rest.</remarks>
+    public int ReclaimSignedSpace()
+    {
+        lock (_writer)
+        {
+            var removed = db.Signed.DeleteDeadSegments(_deadAtLastPass);
+            _deadAtLastPass = [.. db.Signed.DeadSegments()];
+            return removed;
         }
     }
 
@@ -224,25 +202,5 @@ public sealed class ManifestWriter(RepositoryDatabase db, ManifestService manife
         {
             throw new InvalidOperationException("Repository versions are allocated only under the writer lock.");
         }
-    }
-}
-
-/// <summary>What a write's <see cref="ManifestWriter.Commit"/> left for <see cref="ManifestWriter.Write"/> to render after the lock.</summary>
-internal sealed class WriteBatches
-{
-    /// <summary>Every kernel the write touched (their bins are re-signed after its manifests).</summary>
-    public List<string> Kernels { get; } = [];
-
-    /// <summary>Kernels after the first batch.</summary>
-    public List<string> Rest { get; } = [];
-
-    /// <summary>The pending write document naming <see cref="Rest"/>, or null when the first batch was all.</summary>
-    public string? PendingId { get; private set; }
-
-    public void Committed(IEnumerable<string> kernels, IEnumerable<string> rest, string? pendingId)
-    {
-        Kernels.AddRange(kernels);
-        Rest.AddRange(rest);
-        PendingId = pendingId;
     }
 }

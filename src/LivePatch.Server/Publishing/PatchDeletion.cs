@@ -10,8 +10,8 @@ namespace LivePatch.Server.Publishing;
 /// Unlike a revocation, nothing is left in the manifests, so a host that applied the patch is never told to remove it:
 /// deletion is for mistakes no host should have acted on (docs/api.md, "Deleting and revoking").
 /// <para>
-/// Order, as for publish in reverse: one transaction removes the record and re-signs the manifests, then the blob is
-/// deleted. A crash between leaves an unreferenced blob, never a manifest pointing at a missing file. All of it runs
+/// Order, as for publish in reverse: one transaction removes the record and re-signs the manifests, then, once it has
+/// committed, the blob is deleted. A crash between leaves an unreferenced blob, never a manifest pointing at a missing file. All of it runs
 /// under <see cref="PatchService"/>'s writer lock, so a publish of the same bytes cannot find the blob present between
 /// the reference check and the removal.
 /// </para>
@@ -38,16 +38,20 @@ public sealed class PatchDeletion(
         }
 
         writer.Commit(() => db.DeletePatch(id), doc.BuildIds, batches);
-        var sharedWith = db.Patches.FindOne(p => p.Sha256 == doc.Sha256);
-        if (sharedWith is null)
+        // Once the deletion is stored, and looked at then: a write later in the same group may publish the same module.
+        batches.AfterCommit(() =>
         {
-            blobs.Delete(doc.Sha256);
-            cache.Evict(doc.Sha256);
-        }
+            var sharedWith = db.Patches.FindOne(p => p.Sha256 == doc.Sha256);
+            if (sharedWith is null)
+            {
+                blobs.Delete(doc.Sha256);
+                cache.Evict(doc.Sha256);
+            }
 
-        logger.LogWarning("Deleted patch {Id} ({Name} level {Level}, {Sha256}) for {Kernels} kernel(s) by {Admin}; module file {Blob}",
-            id, doc.Name, doc.Level, doc.Sha256, doc.BuildIds.Count, LogText.Printable(admin),
-            sharedWith is null ? "removed" : $"kept for patch {sharedWith.Id}");
+            logger.LogWarning("Deleted patch {Id} ({Name} level {Level}, {Sha256}) for {Kernels} kernel(s) by {Admin}; module file {Blob}",
+                id, doc.Name, doc.Level, doc.Sha256, doc.BuildIds.Count, LogText.Printable(admin),
+                sharedWith is null ? "removed" : $"kept for patch {sharedWith.Id}");
+        });
         return patches.ToInfo(doc);
     }
 }

@@ -60,18 +60,14 @@ public sealed class PatchService(
             }
 
             // Every check has passed: only now does the blob reach the disk.
-            var put = blobs.Put(request.Module, out _);
-            try
+            if (blobs.Put(request.Module, out _) == BlobPutResult.Created)
             {
-                writer.Commit(() => db.InsertPatch(doc), doc.BuildIds, batches);
+                // Should the transaction roll back, a blob no patch references must not stay served. Under the writer lock,
+                // no other publish can have come to reference it meanwhile (one in the same group rolls back with it).
+                batches.OnRollback(() => blobs.Delete(sha256));
             }
-            catch when (put == BlobPutResult.Created)
-            {
-                // The transaction rolled back: a blob no patch references must not stay served. Under the writer lock,
-                // no other publish can have come to reference it meanwhile.
-                blobs.Delete(sha256);
-                throw;
-            }
+
+            writer.Commit(() => db.InsertPatch(doc), doc.BuildIds, batches);
 
             logger.LogInformation("Published {Name} level {Level} ({Sha256}) for {Kernels} kernel(s) in {Channel} by {Publisher}",
                 doc.Name, doc.Level, doc.Sha256, doc.BuildIds.Count, module.Channel, LogText.Printable(publisher));

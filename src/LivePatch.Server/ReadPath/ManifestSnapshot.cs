@@ -11,12 +11,12 @@ namespace LivePatch.Server.ReadPath;
 /// of the old one plus the batch) and swaps in the new generation with one volatile write, so a reader sees the old
 /// generation or the new, each whole.
 /// <para>Why two levels: freezing 100,000 keys took about 180 ms on the shared 2-core machine (200,000: 0.7-1 s), and
-/// the writer applies a publish 32 kernels at a time, so one frozen rebuild per batch would make a 10,000-kernel publish
-/// into 100,000 kernels cost 313 rebuilds, about a minute, under the writer lock. Copying the overlay costs about 1 ms per
+/// the writer applies a publish a batch at a time (256 kernels; 32 when this was measured), so one frozen rebuild per batch
+/// would make a 10,000-kernel publish into 100,000 kernels cost 40 rebuilds (313 at 32), seconds under the writer lock. Copying the overlay costs about 1 ms per
 /// 10,000 entries; it is merged into a new base once it holds more than <see cref="MinOverlay"/> entries and more than an
 /// eighth of the base, so a batch costs at most a copy of an eighth of the base, and merges, each a whole rebuild, come
 /// after ever larger runs of changes (amortised: about eight frozen inserts per change). At 100,000 kernels a 10,000-kernel
-/// publish then costs one merge (about 0.2 s) and 313 copies of at most 12,500 entries (about 0.2 s in all).</para>
+/// publish then costs one merge (about 0.2 s) and a copy of at most 12,500 entries per batch.</para>
 /// <para>Each manifest is one array, its ETag then its signed bytes, so that the middleware reads the same
 /// <see cref="StoredManifest"/> from either store; the document's own array is dropped after it is applied, so the signed
 /// bytes are held once, as in the table. Replaced manifests go with the generation that held them, to the garbage

@@ -82,8 +82,9 @@ public sealed class KernelPatchEntry
     public bool Revoked { get; set; }
 }
 
-/// <summary>A signed manifest as served (collection <c>manifests</c>, id <c>channel/buildId</c>).</summary>
-public sealed class ManifestDocument
+/// <summary>A signed manifest as served (collection <c>manifests</c>, id <c>channel/buildId</c>): its facts, and where its
+/// signed bytes are in the <see cref="SignedStore"/>.</summary>
+public sealed class ManifestDocument : ISignedRecord
 {
     [BsonId]
     public string Id { get; set; } = "";
@@ -96,9 +97,52 @@ public sealed class ManifestDocument
 
     public long ExpiresMs { get; set; }
 
-    public byte[] Signed { get; set; } = [];
+    /// <inheritdoc/>
+    public string Sha256 { get; set; } = "";
+
+    /// <inheritdoc/>
+    public int Segment { get; set; }
+
+    /// <inheritdoc/>
+    public long Offset { get; set; }
+
+    /// <inheritdoc/>
+    public int Length { get; set; }
+
+    /// <inheritdoc/>
+    public byte[]? Signed { get; set; }
 
     public static string KeyOf(string channel, string buildId) => $"{channel}/{buildId}";
+}
+
+/// <summary>A LiteDB record of a signed document whose bytes are in the <see cref="SignedStore"/>.</summary>
+public interface ISignedRecord
+{
+    /// <summary>SHA-256 (hex) of the signed bytes: the ETag, and what a coverage bin or the index lists.</summary>
+    string Sha256 { get; set; }
+
+    /// <summary>The <see cref="SignedStore"/> segment holding the bytes (0 in a record written before the store existed).</summary>
+    int Segment { get; set; }
+
+    long Offset { get; set; }
+
+    int Length { get; set; }
+
+    /// <summary>The signed bytes themselves, in records written before the <see cref="SignedStore"/>: moved out at start
+    /// (<see cref="SignedStoreMigration"/>) and null from then on.</summary>
+    byte[]? Signed { get; set; }
+}
+
+/// <summary>Where a record's signed bytes are.</summary>
+public static class SignedRecords
+{
+    public static SignedLocation LocationOf(this ISignedRecord record) => new(record.Segment, record.Offset, record.Length);
+
+    /// <summary>Points the record at its bytes in the store.</summary>
+    public static void Locate(this ISignedRecord record, SignedLocation at, string sha256)
+    {
+        (record.Segment, record.Offset, record.Length, record.Sha256, record.Signed) = (at.Segment, at.Offset, at.Length, sha256, null);
+    }
 }
 
 /// <summary>An API key made through the API (collection <c>apikeys</c>); only the SHA-256 of its secret is kept.</summary>
@@ -116,8 +160,9 @@ public sealed class ApiKeyDocument
     public long CreatedMs { get; set; }
 }
 
-/// <summary>A signed coverage bin as served (collection <c>bins</c>, id <c>channel/prefix</c>).</summary>
-public sealed class BinDocument
+/// <summary>A signed coverage bin as served (collection <c>bins</c>, id <c>channel/prefix</c>): its facts, and where its signed
+/// bytes are in the <see cref="SignedStore"/>.</summary>
+public sealed class BinDocument : ISignedRecord
 {
     [BsonId]
     public string Id { get; set; } = "";
@@ -126,7 +171,20 @@ public sealed class BinDocument
 
     public long ExpiresMs { get; set; }
 
-    public byte[] Signed { get; set; } = [];
+    /// <inheritdoc/>
+    public string Sha256 { get; set; } = "";
+
+    /// <inheritdoc/>
+    public int Segment { get; set; }
+
+    /// <inheritdoc/>
+    public long Offset { get; set; }
+
+    /// <inheritdoc/>
+    public int Length { get; set; }
+
+    /// <inheritdoc/>
+    public byte[]? Signed { get; set; }
 
     public static string KeyOf(string channel, string prefix) => $"{channel}/{prefix}";
 }

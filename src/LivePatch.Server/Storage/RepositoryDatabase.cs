@@ -36,6 +36,8 @@ public sealed class RepositoryDatabase : IDisposable
             Connection = ConnectionType.Direct,
         }, mapper);
         Database = _open();
+        Signed = new SignedStore(Path.Combine(dataDirectory, "signed"));
+        MigratedSignedDocuments = SignedStoreMigration.Run(this, Counters);
         // "Which patches target this kernel" is answered from memory (PatchCatalog). The multikey index over BuildIds that
         // older versions kept cost one index entry per kernel inside a bulk publish's first transaction, under the writer
         // lock (10,000 for one request): dropped where it exists.
@@ -57,13 +59,19 @@ public sealed class RepositoryDatabase : IDisposable
 
     public LiteDatabase Database { get; private set; }
 
+    /// <summary>The signed bytes of manifests and bins: synced before every commit, so a committed record never names bytes
+    /// that are not on disk.</summary>
+    public SignedStore Signed { get; }
+
+    /// <summary>How many records this start moved out of LiteDB into <see cref="Signed"/> (a database of an older server).</summary>
+    public int MigratedSignedDocuments { get; }
+
     private readonly Func<LiteDatabase> _open;
 
     /// <summary>Closes and reopens the database file, dropping LiteDB's page cache; call once at start, after every
     /// stored document has been read into memory and before requests are taken.</summary>
-    /// <remarks>LiteDB 5 keeps every page it has read in its cache, with no limit: the start-up read of every signed
-    /// manifest left the whole database (2.7 KB per kernel) in memory for the life of the process, though the signed bytes
-    /// are served from <c>ManifestTable</c> and never read from LiteDB again.</remarks>
+    /// <remarks>LiteDB 5 keeps every page it has read in its cache, with no limit: what the start-up read (every patch, every
+    /// manifest's record) would otherwise stay in memory for the life of the process.</remarks>
     public void DropPageCache()
     {
         Database.Dispose();
@@ -191,6 +199,7 @@ public sealed class RepositoryDatabase : IDisposable
                 Counters.Upsert(new CounterDocument { Id = VersionCounter, Value = _version });
             }
 
+            Signed.Sync(); // the bytes before the records naming them
             Database.Commit();
             return result;
         }
@@ -212,5 +221,9 @@ public sealed class RepositoryDatabase : IDisposable
         }
     }
 
-    public void Dispose() => Database.Dispose();
+    public void Dispose()
+    {
+        Database.Dispose();
+        Signed.Dispose();
+    }
 }

@@ -28,6 +28,34 @@ public sealed class StoreMaintenance(RepositoryDatabase db, BlobStore blobs, ILo
         return removed;
     }
 
+    /// <summary>Deletes the signed-document segments no stored manifest or bin names any longer; returns how many.</summary>
+    /// <remarks>Runs after the manifests and bins were loaded (each counted as live in its segment) and before requests:
+    /// what replaced them was committed by an earlier process, so no crash can bring a record naming them back.</remarks>
+    public int RemoveDeadSignedSegments()
+    {
+        var (before, live) = db.Signed.Usage();
+        var removed = db.Signed.DeleteDeadSegments();
+        if (removed > 0)
+        {
+            logger.LogInformation("Removed {Count} signed-document segment(s) holding only replaced documents ({Freed} of {Before} bytes; {Live} live)",
+                removed, before - db.Signed.Usage().OnDisk, before, live);
+        }
+
+        if (db.Signed.UnreadableCount > 0)
+        {
+            logger.LogWarning("{Count} stored manifest(s) and bin(s) had their signed bytes missing or damaged (a lost or altered file under signed/): "
+                + "they are signed again before requests", db.Signed.UnreadableCount);
+        }
+
+        if (db.MigratedSignedDocuments > 0)
+        {
+            logger.LogInformation("Moved the signed bytes of {Count} manifest(s) and bin(s) out of LiteDB into the signed-document store",
+                db.MigratedSignedDocuments);
+        }
+
+        return removed;
+    }
+
     /// <summary>Computes <see cref="PatchDocument.ModuleSha256"/> for patches stored before it existed; returns how many.</summary>
     /// <remarks>
     /// Once, from each patch's own blob, so the duplicate check never has to decompress at publish time. A patch whose

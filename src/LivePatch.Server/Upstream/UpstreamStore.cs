@@ -60,19 +60,12 @@ internal sealed class UpstreamStore(RepositoryDatabase db, BlobStore blobs, Mani
         var created = changes.New.Select(doc => plan.Modules[UpstreamPatchKey.Of(doc)].Bytes)
             .Where(bytes => blobs.Put(bytes, out _) == BlobPutResult.Created)
             .Select(bytes => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))).ToList();
-        try
+        batches.OnRollback(() => created.ForEach(sha256 => blobs.Delete(sha256))); // no patch references them: never leave them served
+        writer.Commit(() =>
         {
-            writer.Commit(() =>
-            {
-                changes.New.ForEach(db.InsertPatch);
-                changes.Changed.ForEach(db.UpdatePatch);
-            }, changes.Kernels, batches);
-        }
-        catch
-        {
-            created.ForEach(sha256 => blobs.Delete(sha256)); // no patch references them: never leave them served
-            throw;
-        }
+            changes.New.ForEach(db.InsertPatch);
+            changes.Changed.ForEach(db.UpdatePatch);
+        }, changes.Kernels, batches);
 
         return changes;
     }

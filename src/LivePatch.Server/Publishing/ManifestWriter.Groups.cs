@@ -1,0 +1,168 @@
+using LivePatch.Server.Manifests;
+using LivePatch.Server.Storage;
+
+namespace LivePatch.Server.Publishing;
+
+// Group commit: the writes queued while the lock was held run together in one transaction.
+public sealed partial class ManifestWriter
+{
+    /// <summary>Test seam: sees the size of every group before it runs, under the writer lock.</summary>
+    internal Action<int>? GroupStarting { get; set; }
+
+    /// <summary>How many writes wait for the writer lock now (tests).</summary>
+    internal int QueuedWrites
+    {
+        get
+        {
+            lock (_queue)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    /// <summary>Runs a write under the writer lock, grouped with the writes queued beside it (<see cref="RunGroup"/>), then
+    /// renders, batch by batch, the kernels its <see cref="Commit"/> left (recorded in the <see cref="WriteBatches"/>
+    /// <paramref name="work"/> is given) and their bins, then the index.</summary>
+    internal Outcome<T> Write<T>(Func<WriteBatches, Outcome<T>> work) where T : class
+    {
+        var write = new QueuedWrite(batches => work(batches));
+        lock (_queue)
+        {
+            _queue.Enqueue(write);
+        }
+
+        lock (_writer)
+        {
+            // Whoever holds the lock runs every write queued meanwhile: this one may be done already by the time it gets it.
+            while (!write.Done)
+            {
+                var group = TakeGroup();
+                try
+                {
+                    RunGroup(group);
+                }
+                catch (Exception e)
+                {
+                    group.Where(w => !w.Done).ToList().ForEach(w => w.Fail(e)); // every write taken ends, so no thread waits forever
+                }
+            }
+        }
+
+        write.Failure?.Throw();
+        if (write.Batches.PendingId is { } id)
+        {
+            FinishLaterBatches(id, write.Batches);
+        }
+
+        return (Outcome<T>)write.Outcome!;
+    }
+
+    /// <summary>Makes the change and re-signs the first <see cref="RenderBatchSize"/> kernels' manifests in the group's
+    /// transaction, which also stores the other kernels as one pending write; call from <see cref="Write"/>'s work.</summary>
+    internal void Commit(Action change, IReadOnlyList<string> buildIds, WriteBatches batches)
+    {
+        EnsureLocked();
+        var staged = _staged ?? throw new InvalidOperationException("A change is committed from the work a Write runs.");
+        var kernels = buildIds.Distinct(StringComparer.Ordinal).ToList();
+        var rest = kernels.Skip(RenderBatchSize).ToList();
+        var pendingId = rest.Count > 0 ? Guid.NewGuid().ToString("N") : null;
+        change();
+        if (pendingId is not null)
+        {
+            db.PendingWrites.Insert(new PendingWriteDocument { Id = pendingId, BuildIds = rest });
+        }
+
+        staged.AddRange(manifests.RenderInTransaction(kernels.Take(RenderBatchSize), NextVersion));
+        batches.Committed(kernels, rest, pendingId);
+    }
+
+    /// <summary>Takes the writes queued so far, at most <see cref="MaxGroupWrites"/>, oldest first.</summary>
+    private List<QueuedWrite> TakeGroup()
+    {
+        lock (_queue)
+        {
+            var group = new List<QueuedWrite>(Math.Min(_queue.Count, MaxGroupWrites));
+            while (group.Count < MaxGroupWrites && _queue.TryDequeue(out var write))
+            {
+                group.Add(write);
+            }
+
+            return group;
+        }
+    }
+
+    /// <summary>Runs a group of writes in one transaction (one fsync of the signed documents, one commit), each seeing the
+    /// changes of those before it; then re-signs the bins of the writes that are complete, and the index, once for all.</summary>
+    /// <remarks>A write that throws rolls the whole transaction back: every write of the group is then run again on its own,
+    /// so one failure fails only its own request. A write's answer waits for the group's commit: what it was told is stored
+    /// is on disk.</remarks>
+    private void RunGroup(List<QueuedWrite> group)
+    {
+        GroupStarting?.Invoke(group.Count);
+        var staged = new List<RenderedManifest>();
+        _staged = staged;
+        try
+        {
+            db.InTransaction(() =>
+            {
+                foreach (var write in group)
+                {
+                    write.Run();
+                }
+
+                return group.Count;
+            });
+        }
+        catch (Exception e)
+        {
+            group.ForEach(write => write.RolledBack());
+            if (group.Count == 1)
+            {
+                group[0].Fail(e);
+                return;
+            }
+
+            group.ForEach(write => RunGroup([write]));
+            return;
+        }
+        finally
+        {
+            _staged = null;
+        }
+
+        manifests.Apply(staged);
+        group.ForEach(write => write.Committed(_inFlight));
+        var complete = group.Where(write => write.Batches.PendingId is null).ToList();
+        try
+        {
+            RenderCoverage(BinsOf(complete.SelectMany(write => write.Batches.Kernels)));
+        }
+        catch (Exception e)
+        {
+            complete.ForEach(write => write.Fail(e)); // committed; the bins stay marked pending for the re-signer
+        }
+    }
+
+    /// <summary>After the lock: the manifests of a write's later batches, its pending document, then its bins and the index.</summary>
+    private void FinishLaterBatches(string pendingId, WriteBatches batches)
+    {
+        try
+        {
+            RenderManifests(batches.Rest);
+            lock (_writer)
+            {
+                db.PendingWrites.Delete(pendingId);
+            }
+        }
+        finally
+        {
+            lock (_writer)
+            {
+                _inFlight.Remove(pendingId);
+            }
+        }
+
+        RenderCoverage(BinsOf(batches.Kernels));
+    }
+}

@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Json;
+using LivePatch.Core.Repository;
+using LivePatch.Server.Publishing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LivePatch.Server.Tests;
+
+/// <summary>Writes that queue while the writer lock is held run as one group, in one transaction: every request is answered
+/// after the commit that stored it, versions stay strictly increasing, and one failing write fails only itself.</summary>
+public sealed class GroupCommitTests
+{
+    private const int Queued = 10;
+
+    [Fact]
+    public async Task Publish_ManyQueuedBehindAWrite_RunAsOneGroupAndEveryOneIsServed()
+    {
+        using var factory = new RepositoryFactory();
+        using var client = factory.CreateClient(factory.AdminKey);
+        var writer = factory.Services.GetRequiredService<ManifestWriter>();
+        var groups = new List<int>();
+        var versions = new List<long>();
+        writer.GroupStarting = groups.Add;
+        writer.VersionAllocated = versions.Add;
+        var kernels = WriterBatchingTests.BuildIds(Queued);
+
+        var published = await WhileWriterHeldAsync(factory, client, () => kernels.Select(kernel => PublishAsync(client, kernel)).ToList());
+
+        Assert.Contains(Queued, groups); // the ten that queued behind the first write ran together
+        Assert.All(published, response => Assert.Equal(HttpStatusCode.Created, response.StatusCode));
+        foreach (var kernel in kernels)
+        {
+            Assert.Single((await PublishTests.VerifiedManifestAsync(client, "stable", kernel, factory)).Patches);
+            Assert.NotNull((await CoverageTests.VerifiedBinAsync(client, "stable", kernel, factory)).FindOrNull(kernel));
+        }
+
+        Assert.Equal(Enumerable.Range(0, versions.Count).Select(i => versions[0] + i), versions);
+    }
+
+    [Fact]
+    public async Task Write_OneOfAGroupThrows_OnlyThatOneFailsAndTheOthersAreStored()
+    {
+        using var factory = new RepositoryFactory();
+        using var client = factory.CreateClient(factory.AdminKey);
+        var writer = factory.Services.GetRequiredService<ManifestWriter>();
+        var groups = new List<int>();
+        writer.GroupStarting = groups.Add;
+        var kernels = WriterBatchingTests.BuildIds(3);
+        Task failing = Task.CompletedTask;
+
+        var published = await WhileWriterHeldAsync(factory, client, () =>
+        {
+            var publishes = kernels.Select(kernel => PublishAsync(client, kernel)).ToList();
+            failing = Task.Run(() => writer.Write<PatchInfo>(batches =>
+            {
+                writer.Commit(() => throw new IOException("the disk failed for this write only"), [], batches);
+                return new RepositoryProblem(ProblemCodes.PatchNotFound, "never reached");
+            }));
+            return [.. publishes, failing.ContinueWith(_ => new HttpResponseMessage(HttpStatusCode.OK), TaskScheduler.Default)];
+        });
+
+        await Assert.ThrowsAsync<IOException>(() => failing);
+        Assert.Contains(4, groups); // the four ran as one group, rolled back, then each on its own
+        Assert.All(published.Take(3), response => Assert.Equal(HttpStatusCode.Created, response.StatusCode));
+        foreach (var kernel in kernels)
+        {
+            var manifest = await PublishTests.VerifiedManifestAsync(client, "stable", kernel, factory);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v1/blobs/sha256/{Assert.Single(manifest.Patches).Sha256}")).StatusCode);
+        }
+    }
+
+    /// <summary>Holds the writer lock inside a first write (paused in its bins' batch) until the writes <paramref name="start"/>
+    /// makes have all queued, then lets everything run; returns their answers.</summary>
+    private static async Task<HttpResponseMessage[]> WhileWriterHeldAsync(RepositoryFactory factory, HttpClient client,
+        Func<List<Task<HttpResponseMessage>>> start)
+    {
+        var writer = factory.Services.GetRequiredService<ManifestWriter>();
+        using var paused = new ManualResetEventSlim();
+        using var resume = new ManualResetEventSlim();
+        writer.BetweenBatches = () =>
+        {
+            writer.BetweenBatches = null;
+            paused.Set();
+            resume.Wait(TimeSpan.FromSeconds(30));
+        };
+        var first = PublishAsync(client, WriterBatchingTests.BuildIds(1)[0]);
+        Assert.True(paused.Wait(TimeSpan.FromSeconds(30)), "the first write never reached its bins");
+        List<Task<HttpResponseMessage>> queued;
+        try
+        {
+            queued = start();
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (writer.QueuedWrites < queued.Count && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.Equal(queued.Count, writer.QueuedWrites);
+        }
+        finally
+        {
+            resume.Set();
+        }
+
+        Assert.Equal(HttpStatusCode.Created, (await first).StatusCode);
+        return await Task.WhenAll(queued);
+    }
+
+    private static Task<HttpResponseMessage> PublishAsync(HttpClient client, string buildId) =>
+        client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko", ("buildId", buildId)));
+}
