@@ -37,6 +37,7 @@ internal sealed class MirrorPlanner(MirrorIo io, TrustPolicy policy, TimeProvide
     {
         var held = (previous?.Bins ?? []).ToDictionary(b => (b.Channel, b.Prefix));
         var plan = new MirrorPlan();
+        var changed = new List<IndexBin>();
         foreach (var entry in selected)
         {
             // The target's verified index vouches for the bins it names (it is written last, after them); the size check
@@ -56,80 +57,98 @@ internal sealed class MirrorPlanner(MirrorIo io, TrustPolicy policy, TimeProvide
                     $"{entry.Channel}/{entry.Prefix} at version {entry.Version}, older than the version {old.Version} the target holds.");
             }
 
-            await PlanBinAsync(index.Repository, entry, plan, cancellation).ConfigureAwait(false);
+            changed.Add(entry);
+        }
+
+        // Fetching a document is a round trip and verifying it CPU work (an ECDSA verification): a few at once keep the
+        // connection and the cores busy. The bins first, then the manifests of all of them as one stream of work, so no bin's
+        // last manifest holds up the next bin. Everything joins the plan in the index's and the bins' order, so the run does
+        // not depend on which finished first.
+        var bins = new (IndexBin Entry, StagedFile File, IReadOnlyList<CoveredKernel> Kernels)[changed.Count];
+        await AtOnceAsync(changed.Count, async (i, token) => bins[i] = await FetchBinAsync(index.Repository, changed[i], token).ConfigureAwait(false),
+            cancellation).ConfigureAwait(false);
+        var kernels = new List<(string Channel, CoveredKernel Kernel)>();
+        foreach (var (entry, file, binKernels) in bins)
+        {
+            plan.Bins.Add(file);
+            plan.BinKernels[file.Path] = binKernels;
+            kernels.AddRange(binKernels.Select(k => (entry.Channel, k)));
+        }
+
+        var manifests = new VerifiedManifest?[kernels.Count];
+        await AtOnceAsync(kernels.Count, async (i, token) => manifests[i] = await PlanManifestAsync(index.Repository, kernels[i].Channel,
+            kernels[i].Kernel, token).ConfigureAwait(false), cancellation).ConfigureAwait(false);
+        foreach (var manifest in manifests)
+        {
+            if (manifest is null)
+            {
+                io.Skipped(MirrorFileKind.Manifest);
+            }
+            else
+            {
+                AddManifest(plan, manifest);
+            }
         }
 
         return plan;
     }
 
-    private async Task PlanBinAsync(string repository, IndexBin entry, MirrorPlan plan, CancellationToken cancellation)
+    /// <summary>At most this many documents are fetched and verified at once (each at most its cap in memory).</summary>
+    private static readonly int DocumentsAtOnce = Math.Clamp(2 * Environment.ProcessorCount, 2, 8);
+
+    private static Task AtOnceAsync(int count, Func<int, CancellationToken, ValueTask> body, CancellationToken cancellation) =>
+        Parallel.ForEachAsync(Enumerable.Range(0, count),
+            new ParallelOptions { MaxDegreeOfParallelism = DocumentsAtOnce, CancellationToken = cancellation }, body);
+
+    /// <summary>A changed bin: fetched, checked against its index entry, verified as a host would, staged.</summary>
+    private async Task<(IndexBin, StagedFile, IReadOnlyList<CoveredKernel>)> FetchBinAsync(string repository, IndexBin entry,
+        CancellationToken cancellation)
     {
         var path = MirrorTree.CoveragePath(entry.Channel, entry.Prefix);
         var signed = await FetchAsync(path, entry.Size, entry.Sha256, "the index", cancellation).ConfigureAwait(false);
         var verified = _bins.Verify(signed);
         var issue = verified.Issue ?? CoverageExpectations.CheckMatches(verified.Bin!, repository, entry.Channel, entry.Prefix);
         Refuse(issue, path);
-        plan.Bins.Add(new StagedFile(path, staging.Put(signed), signed.Length));
-        plan.BinKernels[path] = verified.Bin!.Kernels;
-        var needed = new List<CoveredKernel>();
-        foreach (var kernel in verified.Bin.Kernels)
-        {
-            if (kernel.Version <= since
-                || await io.TargetHoldsAsync(MirrorTree.ManifestPath(entry.Channel, kernel.BuildId), kernel.Size, kernel.Sha256, cancellation)
-                    .ConfigureAwait(false))
-            {
-                io.Skipped(MirrorFileKind.Manifest);
-                continue;
-            }
-
-            needed.Add(kernel);
-        }
-
-        // Verifying a manifest is CPU work (about 1 ms) and fetching one a round trip: a few at once use every core and
-        // overlap the waits. They join the plan in the bin's order, so the run does not depend on which finished first.
-        var manifests = new VerifiedManifest[needed.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, needed.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = ManifestsAtOnce, CancellationToken = cancellation },
-            async (i, token) => manifests[i] = await FetchManifestAsync(repository, entry.Channel, needed[i], token).ConfigureAwait(false))
-            .ConfigureAwait(false);
-        foreach (var manifest in manifests)
-        {
-            AddManifest(plan, manifest);
-        }
+        return (entry, new StagedFile(path, staging.Put(signed), signed.Length), verified.Bin!.Kernels);
     }
 
-    /// <summary>At most this many manifests are fetched and verified at once (each at most the manifest cap in memory).</summary>
-    private static readonly int ManifestsAtOnce = Math.Clamp(2 * Environment.ProcessorCount, 2, 8);
+    /// <summary>What a verified manifest adds to the plan: its staged file and the blobs it names.</summary>
+    private sealed record VerifiedManifest(StagedFile File, (string Sha256, long Size)[] Blobs);
 
-    private sealed record VerifiedManifest(StagedFile File, Manifest Manifest);
-
-    /// <summary>Fetched, checked against its bin entry, verified as a host would, staged; safe to run concurrently (the
-    /// verifiers' remembered signers and chains, the staging and the I/O guard are safe to share between threads).</summary>
-    private async Task<VerifiedManifest> FetchManifestAsync(string repository, string channel, CoveredKernel kernel, CancellationToken cancellation)
+    /// <summary>A kernel of a changed bin: null when the target already holds its manifest (or it is older than
+    /// <c>since</c>), else the manifest fetched, checked against its bin entry, verified as a host would, staged. Safe to run
+    /// concurrently (the verifiers' remembered signers and chains, the staging and the I/O guard are safe to share).</summary>
+    private async Task<VerifiedManifest?> PlanManifestAsync(string repository, string channel, CoveredKernel kernel, CancellationToken cancellation)
     {
         var path = MirrorTree.ManifestPath(channel, kernel.BuildId);
+        if (kernel.Version <= since || await io.TargetHoldsAsync(path, kernel.Size, kernel.Sha256, cancellation).ConfigureAwait(false))
+        {
+            return null;
+        }
+
         var signed = await FetchAsync(path, kernel.Size, kernel.Sha256, $"coverage bin {channel}/{CoverageBin.PrefixOf(kernel.BuildId)}",
             cancellation).ConfigureAwait(false);
         var verified = _manifests.Verify(signed);
         var issue = verified.Issue ?? ManifestExpectations.CheckMatches(verified.Manifest!, repository, channel, kernel.BuildId);
         Refuse(issue, path);
-        return new VerifiedManifest(new StagedFile(path, staging.Put(signed), signed.Length), verified.Manifest!);
+        return new VerifiedManifest(new StagedFile(path, staging.Put(signed), signed.Length),
+            [.. verified.Manifest!.Patches.Select(p => (p.Sha256, p.Size))]);
     }
 
     private static void AddManifest(MirrorPlan plan, VerifiedManifest verified)
     {
         var path = verified.File.Path;
         plan.Manifests.Add(verified.File);
-        plan.ManifestBlobs[path] = [.. verified.Manifest.Patches.Select(p => p.Sha256)];
-        foreach (var patch in verified.Manifest.Patches)
+        plan.ManifestBlobs[path] = [.. verified.Blobs.Select(b => b.Sha256)];
+        foreach (var (sha256, patchSize) in verified.Blobs)
         {
-            if (plan.Blobs.TryGetValue(patch.Sha256, out var size) && size != patch.Size)
+            if (plan.Blobs.TryGetValue(sha256, out var size) && size != patchSize)
             {
                 throw new MirrorRefusal(ErrorCodes.MirrorBlobMismatch,
-                    $"{path} gives blob {patch.Sha256} a size of {patch.Size} bytes, another manifest {size}.");
+                    $"{path} gives blob {sha256} a size of {patchSize} bytes, another manifest {size}.");
             }
 
-            plan.Blobs[patch.Sha256] = patch.Size;
+            plan.Blobs[sha256] = patchSize;
         }
     }
 
