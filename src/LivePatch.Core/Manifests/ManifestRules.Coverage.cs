@@ -18,12 +18,12 @@ internal static partial class ManifestRules
         RequireCount(bin.Kernels.Count, ManifestLimits.MaxCoverageBinEntries, code, "$.kernels");
         for (var i = 0; i < bin.Kernels.Count; i++)
         {
-            var path = $"$.kernels[{i}]";
+            var path = new FieldPath("$.kernels", i);
             var k = bin.Kernels[i] ?? throw Fail(code, $"{path}: null.");
-            RequireBuildId(k.BuildId, code, $"{path}.buildId");
+            RequireBuildId(k.BuildId, code, path.Field(".buildId"));
             Require(k.BuildId.StartsWith(bin.Prefix, StringComparison.Ordinal), code, $"{path}.buildId: does not start with the bin's prefix '{bin.Prefix}'.");
-            RequireVersion(k.Version, code, $"{path}.version");
-            RequireSha256(k.Sha256, code, $"{path}.sha256");
+            RequireVersion(k.Version, code, path.Field(".version"));
+            RequireSha256(k.Sha256, code, path.Field(".sha256"));
             Require(k.Size is > 0 and <= ManifestLimits.MaxSignedManifestSize, code,
                 $"{path}.size: must be 1 to {ManifestLimits.MaxSignedManifestSize}.");
             if (i > 0)
@@ -35,7 +35,7 @@ internal static partial class ManifestRules
 
     // Strictly ascending (ordinal, which for lowercase hex is byte order): one content has one byte form, so the bin's
     // SHA-256 is stable for mirrors; duplicates cannot hide; a host finds its kernel by binary search, no set to build.
-    private static void RequireAscending(string previous, string current, ErrorCode code, string path)
+    private static void RequireAscending(string previous, string current, ErrorCode code, FieldPath path)
     {
         var order = string.CompareOrdinal(previous, current);
         Require(order != 0, code, $"{path}.buildId: duplicate {current}.");

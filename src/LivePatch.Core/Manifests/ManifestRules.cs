@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 
 namespace LivePatch.Core.Manifests;
@@ -50,8 +52,7 @@ public static class ManifestLimits
     /// <summary>True when <paramref name="value"/> may stand in a manifest as prose (a description, a revocation reason): at most
     /// <paramref name="max"/> characters and no control character but newline and tab. The server checks requests with it,
     /// so that it never signs what its hosts refuse.</summary>
-    public static bool IsProse(string value, int max) =>
-        value.Length <= max && !value.Any(c => IsControl(c) && c is not ('\n' or '\t'));
+    public static bool IsProse(string value, int max) => value.Length <= max && !value.AsSpan().ContainsAny(NotInProse);
 
     /// <summary>True when <paramref name="value"/> is a CVE id as manifests carry them (<c>CVE-2024-1086</c>, ASCII digits):
     /// the one rule for every place a CVE id comes in (host reports, fleet queries).</summary>
@@ -59,6 +60,16 @@ public static class ManifestLimits
 
     /// <summary>C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F).</summary>
     internal static bool IsControl(char c) => c is <= '\u001f' or (>= '\u007f' and <= '\u009f');
+
+    /// <summary>Whether <paramref name="value"/> holds a character <see cref="IsControl"/> refuses (vectorized).</summary>
+    internal static bool HasControl(ReadOnlySpan<char> value) => value.ContainsAny(Controls);
+
+    private static readonly SearchValues<char> Controls = SearchValues.Create(ControlCharacters(keep: ""));
+
+    private static readonly SearchValues<char> NotInProse = SearchValues.Create(ControlCharacters(keep: "\n\t"));
+
+    private static string ControlCharacters(string keep) =>
+        new([.. Enumerable.Range(0, 0xa0).Select(c => (char)c).Where(c => IsControl(c) && !keep.Contains(c))]);
 }
 
 /// <summary>Semantic rules for manifests and indexes that JSON typing alone does not enforce.</summary>
@@ -93,20 +104,22 @@ internal static partial class ManifestRules
         var seen = new HashSet<(string, int)>();
         for (var i = 0; i < m.Patches.Count; i++)
         {
-            var p = m.Patches[i] ?? throw Fail(code, $"$.patches[{i}]: null.");
-            ValidatePatch(p, $"$.patches[{i}]");
-            Require(seen.Add((p.Name, p.Level)), code, $"$.patches[{i}]: duplicate {p.Name} level {p.Level}.");
+            var path = new FieldPath("$.patches", i);
+            var p = m.Patches[i] ?? throw Fail(code, $"{path}: null.");
+            ValidatePatch(p, path);
+            Require(seen.Add((p.Name, p.Level)), code, $"{path}: duplicate {p.Name} level {p.Level}.");
         }
 
         for (var i = 0; i < m.Revoked.Count; i++)
         {
-            var r = m.Revoked[i] ?? throw Fail(code, $"$.revoked[{i}]: null.");
-            RequireModuleName(r.Name, code, $"$.revoked[{i}].name");
-            RequireLevel(r.Level, code, $"$.revoked[{i}].level");
-            RequireSha256(r.Sha256, code, $"$.revoked[{i}].sha256");
-            RequireText(r.Reason, code, $"$.revoked[{i}].reason");
-            RequireProse(r.Reason, ManifestLimits.MaxReasonLength, code, $"$.revoked[{i}].reason");
-            RequireDate(r.RevokedAt, code, $"$.revoked[{i}].revokedAt");
+            var path = new FieldPath("$.revoked", i);
+            var r = m.Revoked[i] ?? throw Fail(code, $"{path}: null.");
+            RequireModuleName(r.Name, code, path.Field(".name"));
+            RequireLevel(r.Level, code, path.Field(".level"));
+            RequireSha256(r.Sha256, code, path.Field(".sha256"));
+            RequireText(r.Reason, code, path.Field(".reason"));
+            RequireProse(r.Reason, ManifestLimits.MaxReasonLength, code, path.Field(".reason"));
+            RequireDate(r.RevokedAt, code, path.Field(".revokedAt"));
         }
     }
 
@@ -123,34 +136,34 @@ internal static partial class ManifestRules
         var seen = new HashSet<(string, string)>();
         for (var i = 0; i < index.Bins.Count; i++)
         {
-            var path = $"$.bins[{i}]";
+            var path = new FieldPath("$.bins", i);
             var b = index.Bins[i] ?? throw Fail(code, $"{path}: null.");
-            RequireShortText(b.Channel, code, $"{path}.channel");
+            RequireShortText(b.Channel, code, path.Field(".channel"));
             Require(b.Prefix is { Length: CoverageBin.PrefixLength } && IsLowerHex(b.Prefix), code,
                 $"{path}.prefix: must be {CoverageBin.PrefixLength} lowercase hex characters.");
-            RequireVersion(b.Version, code, $"{path}.version");
-            RequireSha256(b.Sha256, code, $"{path}.sha256");
+            RequireVersion(b.Version, code, path.Field(".version"));
+            RequireSha256(b.Sha256, code, path.Field(".sha256"));
             Require(b.Size is > 0 and <= ManifestLimits.MaxSignedManifestSize, code, $"{path}.size: must be 1 to {ManifestLimits.MaxSignedManifestSize}.");
             Require(seen.Add((b.Channel, b.Prefix)), code, $"{path}: duplicate {b.Channel}/{b.Prefix}.");
         }
     }
 
-    private static void ValidatePatch(ManifestPatch p, string path)
+    private static void ValidatePatch(ManifestPatch p, FieldPath path)
     {
         var code = ErrorCodes.ManifestMalformed;
-        RequireModuleName(p.Name, code, $"{path}.name");
-        RequireLevel(p.Level, code, $"{path}.level");
-        RequireSha256(p.Sha256, code, $"{path}.sha256");
+        RequireModuleName(p.Name, code, path.Field(".name"));
+        RequireLevel(p.Level, code, path.Field(".level"));
+        RequireSha256(p.Sha256, code, path.Field(".sha256"));
         Require(p.Size is > 0 and <= ManifestLimits.MaxPatchSize, code, $"{path}.size: must be 1 to {ManifestLimits.MaxPatchSize}.");
-        RequireShortText(p.Signer, code, $"{path}.signer");
-        RequireOptionalShortText(p.Severity, code, $"{path}.severity");
-        RequireProse(p.Description, ManifestLimits.MaxDescriptionLength, code, $"{path}.description");
-        RequireDate(p.Published, code, $"{path}.published");
-        RequireCount(p.Cves.Count, ManifestLimits.MaxCvesPerPatch, code, $"{path}.cves");
+        RequireShortText(p.Signer, code, path.Field(".signer"));
+        RequireOptionalShortText(p.Severity, code, path.Field(".severity"));
+        RequireProse(p.Description, ManifestLimits.MaxDescriptionLength, code, path.Field(".description"));
+        RequireDate(p.Published, code, path.Field(".published"));
+        RequireCount(p.Cves.Count, ManifestLimits.MaxCvesPerPatch, code, path.Field(".cves"));
         if (p.Upstream is { } upstream)
         {
-            RequireShortText(upstream.Repository, code, $"{path}.upstream.repository");
-            RequireVersion(upstream.Version, code, $"{path}.upstream.version");
+            RequireShortText(upstream.Repository, code, path.Field(".upstream.repository"));
+            RequireVersion(upstream.Version, code, path.Field(".upstream.version"));
         }
 
         for (var i = 0; i < p.Cves.Count; i++)
@@ -165,60 +178,70 @@ internal static partial class ManifestRules
 
     internal static bool IsCveId(string value) => CveId().IsMatch(value);
 
-    private static void RequireVersion(ulong version, ErrorCode code, string path) =>
+    private static void RequireVersion(ulong version, ErrorCode code, FieldPath path) =>
         Require(version <= ManifestLimits.MaxVersion, code, $"{path}: must be at most {ManifestLimits.MaxVersion} (2^53 - 1).");
 
-    private static void RequireDate(DateTimeOffset date, ErrorCode code, string path) =>
+    private static void RequireDate(DateTimeOffset date, ErrorCode code, FieldPath path) =>
         Require(date >= ManifestLimits.MinDate && date <= ManifestLimits.MaxDate, code,
             $"{path}: must be between {ManifestLimits.MinDate:yyyy-MM-dd} and {ManifestLimits.MaxDate:yyyy-MM-dd}.");
 
-    private static void RequireLevel(int level, ErrorCode code, string path) =>
+    private static void RequireLevel(int level, ErrorCode code, FieldPath path) =>
         Require(level is > 0 and <= ManifestLimits.MaxLevel, code, $"{path}: must be 1 to {ManifestLimits.MaxLevel}.");
 
-    private static void RequireCount(int count, int max, ErrorCode code, string path) =>
+    private static void RequireCount(int count, int max, ErrorCode code, FieldPath path) =>
         Require(count <= max, code, $"{path}: at most {max} entries.");
 
-    private static void RequireShortText(string? value, ErrorCode code, string path)
+    private static void RequireShortText(string? value, ErrorCode code, FieldPath path)
     {
         RequireText(value, code, path);
         RequireOptionalShortText(value, code, path);
     }
 
-    private static void RequireOptionalShortText(string? value, ErrorCode code, string path) =>
-        Require(value is null || (value.Length <= ManifestLimits.MaxShortTextLength && !value.Any(IsControl)), code,
+    private static void RequireOptionalShortText(string? value, ErrorCode code, FieldPath path) =>
+        Require(value is null || (value.Length <= ManifestLimits.MaxShortTextLength && !ManifestLimits.HasControl(value)), code,
             $"{path}: at most {ManifestLimits.MaxShortTextLength} characters, no control characters.");
 
     // Prose may break lines and indent; no other control character (terminal escapes, NUL) reaches a host's log.
-    private static void RequireProse(string? value, int max, ErrorCode code, string path) =>
+    private static void RequireProse(string? value, int max, ErrorCode code, FieldPath path) =>
         Require(value is null || ManifestLimits.IsProse(value, max), code, $"{path}: at most {max} characters, no control characters but newline and tab.");
 
-    private static bool IsControl(char c) => ManifestLimits.IsControl(c);
+    private static readonly SearchValues<char> LowerHexDigits = SearchValues.Create("0123456789abcdef");
 
-    public static bool IsLowerHex(string? s) =>
-        s is not null && s.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
+    public static bool IsLowerHex(string? s) => s is not null && !s.AsSpan().ContainsAnyExcept(LowerHexDigits);
 
-    private static void RequireBuildId(string value, ErrorCode code, string path) =>
+    private static void RequireBuildId(string value, ErrorCode code, FieldPath path) =>
         Require(
             IsLowerHex(value) && value.Length % 2 == 0
                 && value.Length is >= MinBuildIdHexChars and <= MaxBuildIdHexChars,
             code,
             $"{path}: must be {MinBuildIdHexChars} to {MaxBuildIdHexChars} lowercase hex characters.");
 
-    private static void RequireSha256(string value, ErrorCode code, string path) =>
+    private static void RequireSha256(string value, ErrorCode code, FieldPath path) =>
         Require(IsLowerHex(value) && value.Length == 64, code, $"{path}: must be 64 lowercase hex characters.");
 
     // The name becomes a /sys/kernel/livepatch/<name> path on the host: no separators, no dots.
-    private static void RequireModuleName(string value, ErrorCode code, string path) =>
+    private static void RequireModuleName(string value, ErrorCode code, FieldPath path) =>
         Require(
             Modules.ModuleNames.IsValid(value),
             code,
             $"{path}: must be 1 to {MaxModuleNameLength} characters of [A-Za-z0-9_-].");
 
-    private static void RequireText(string? value, ErrorCode code, string path) =>
+    private static void RequireText(string? value, ErrorCode code, FieldPath path) =>
         Require(!string.IsNullOrWhiteSpace(value), code, $"{path}: must not be empty.");
 
     private static void Require(bool condition, ErrorCode code, string message) =>
         LivePatchFormatException.ThrowUnless(condition, code, message);
+
+    /// <summary>As <see cref="Require(bool, ErrorCode, string)"/>, but the message is formatted only when the rule fails: a
+    /// coverage bin or an index is thousands of checks, and formatting each one's message (numbers, dates, paths) cost
+    /// more than the checks.</summary>
+    private static void Require(bool condition, ErrorCode code, [InterpolatedStringHandlerArgument(nameof(condition))] ref FailureMessage message)
+    {
+        if (!condition)
+        {
+            throw new LivePatchFormatException(code, message.ToStringAndClear());
+        }
+    }
 
     private static LivePatchFormatException Fail(ErrorCode code, string message) => new(code, message);
 }

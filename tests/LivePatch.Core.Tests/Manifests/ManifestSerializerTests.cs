@@ -104,6 +104,57 @@ public sealed class ManifestSerializerTests
         Assert.Equal(ErrorCodes.ManifestMalformed, e.Code);
     }
 
+    /// <summary>Messages are formatted only when a rule fails: each still names the element, the field and the rule.</summary>
+    public static TheoryData<string, Manifest, string> InvalidFields()
+    {
+        var m = SampleManifests.Manifest();
+        var p = m.Patches[0];
+        var r = m.Revoked[0];
+        return new()
+        {
+            { "patch sha256", m with { Patches = [p, p with { Level = 2, Sha256 = "ABC" }] }, "$.patches[1].sha256: must be 64 lowercase hex characters." },
+            { "patch size", m with { Patches = [p with { Size = 0 }] }, $"$.patches[0].size: must be 1 to {int.MaxValue}." },
+            { "patch date", m with { Patches = [p with { Published = new DateTimeOffset(1999, 1, 1, 0, 0, 0, TimeSpan.Zero) }] },
+                "$.patches[0].published: must be between 2000-01-01 and 2200-01-01." },
+            { "duplicate", m with { Patches = [p, p with { Sha256 = SampleManifests.Sha }] }, $"$.patches[1]: duplicate {p.Name} level {p.Level}." },
+            { "signer control", m with { Patches = [p with { Signer = "a\u009bb" }] }, "$.patches[0].signer: at most 256 characters, no control characters." },
+            { "reason control", m with { Revoked = [r with { Reason = "a\u001b[2Jb" }] }, "$.revoked[0].reason: at most 4096 characters, no control characters but newline and tab." },
+            { "revoked level", m with { Revoked = [r, r with { Level = 0 }] }, "$.revoked[1].level: must be 1 to 1000000." },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(InvalidFields))]
+    public void Serialize_InvalidField_MessageNamesElementFieldAndRule(string what, Manifest manifest, string message)
+    {
+        var e = Assert.Throws<LivePatchFormatException>(() => ManifestSerializer.Serialize(manifest));
+
+        Assert.True(e.Message == message, $"{what}: {e.Message}");
+    }
+
+    [Fact]
+    public void SerializeIndex_BadBinHash_MessageNamesTheBin()
+    {
+        var index = SampleManifests.Index();
+        var bad = index with { Bins = [index.Bins[0], index.Bins[0] with { Prefix = "ff", Sha256 = "00" }] };
+
+        var e = Assert.Throws<LivePatchFormatException>(() => ManifestSerializer.Serialize(bad));
+
+        Assert.Equal(ErrorCodes.IndexMalformed, e.Code);
+        Assert.Equal("$.bins[1].sha256: must be 64 lowercase hex characters.", e.Message);
+    }
+
+    [Fact]
+    public void IsProse_NewlineAndTabOnly_TrueAnyOtherControlFalse()
+    {
+        Assert.True(ManifestLimits.IsProse("line one\n\tline two", 100));
+        Assert.False(ManifestLimits.IsProse("bell\u0007", 100));
+        Assert.False(ManifestLimits.IsProse("del\u007f", 100));
+        Assert.False(ManifestLimits.IsProse("csi\u009b", 100));
+        Assert.True(ManifestLimits.IsProse("nbsp\u00a0 é", 100));
+        Assert.False(ManifestLimits.IsProse(new string('a', 101), 100));
+    }
+
     [Fact]
     public void DeserializeIndex_ValidIndex_RoundTrips()
     {
