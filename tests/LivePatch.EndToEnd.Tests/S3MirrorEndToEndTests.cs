@@ -110,6 +110,25 @@ public sealed class S3MirrorEndToEndTests : IDisposable
         Assert.All(before, entry => Assert.Equal(entry.Value, after[entry.Key]));
     }
 
+    [Fact]
+    public async Task SyncToS3_UnknownAccessKeyOrMissingBucket_S3CodeAndExit2()
+    {
+        await _fixture.Server.StartAsync();
+        await using var s3 = await S3rverProcess.StartAsync(Bucket);
+        _fixture.Publish(BuildId);
+        var wrongKey = new Dictionary<string, string>(AwsEnvironment(s3)) { ["AWS_ACCESS_KEY_ID"] = "AKIAUNKNOWN" };
+
+        var refused = _fixture.SyncWith(wrongKey, Target);
+        var missing = _fixture.SyncWith(AwsEnvironment(s3), $"s3://no-such-bucket/{Prefix}");
+
+        // The store's own answer reaches the operator with its code and exit 2 (fix the settings), not as a failed target.
+        Assert.True(refused.Exit == 2, refused.ToString());
+        Assert.Contains("lpatch: error [s3-credentials-rejected]", refused.Error);
+        Assert.True(missing.Exit == 2, missing.ToString());
+        Assert.Contains("lpatch: error [s3-bucket-missing]", missing.Error);
+        Assert.Empty(await s3.ObjectsAsync($"{Prefix}/"));
+    }
+
     /// <summary>What an operator exports for an S3-compatible store: its endpoint (path-style), the key pair it knows, a region.</summary>
     private static Dictionary<string, string> AwsEnvironment(S3rverProcess s3) => new()
     {
