@@ -26,8 +26,7 @@ internal static class S3Failures
             AmazonS3Exception s3 => FromAnswer(s3, operation),
             _ when IsNetwork(failure) => new(ErrorCodes.S3Unreachable, $"{operation}: the store could not be reached: {Innermost(failure).Message}", failure),
             OperationCanceledException => new(ErrorCodes.S3Unreachable, $"{operation}: no answer in time", failure),
-            AmazonClientException when failure.Message.Contains("credential", StringComparison.OrdinalIgnoreCase) =>
-                // The SDK has no type for "no credentials found"; its message lists the providers it tried.
+            AmazonClientException when IsMissingCredentials(failure) =>
                 new(ErrorCodes.S3CredentialsRejected, $"{operation}: no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE): {failure.Message}", failure),
             AmazonServiceException service => new(ErrorCodes.S3RequestFailed, $"{operation}: {service.Message}", failure),
             _ => null,
@@ -49,6 +48,12 @@ internal static class S3Failures
 
         return new(ErrorCodes.S3RequestFailed, $"{operation}: the store answered {what}: {answer.Message}", answer);
     }
+
+    /// <summary>The SDK has no type for "no credentials found" (its message lists the providers it tried) nor for
+    /// "AWS_PROFILE names a profile that is in no config file" (<c>Unable to find the "NAME" profile.</c>), so the message it is.</summary>
+    private static bool IsMissingCredentials(Exception failure) =>
+        failure.Message.Contains("credential", StringComparison.OrdinalIgnoreCase)
+        || failure.Message.Contains("profile", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsNetwork(Exception failure)
     {

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Runtime.CompilerServices;
+using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using LivePatch.Core;
 using LivePatch.Core.Mirrors;
 
 namespace LivePatch.Mirror.S3;
@@ -48,8 +50,18 @@ public sealed class S3MirrorTarget : IMirrorTarget, IDisposable
     internal static S3MirrorTarget Create(S3Location location, S3Settings settings, int pageSize = MaxPageSize)
     {
         var config = settings.ToConfig();
-        var client = settings.Credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(settings.Credentials, config);
-        return new S3MirrorTarget(client, location, pageSize);
+        try
+        {
+            var client = settings.Credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(settings.Credentials, config);
+            return new S3MirrorTarget(client, location, pageSize);
+        }
+        catch (AmazonClientException e) when (settings.Endpoint is null && settings.Region is null)
+        {
+            // Neither the environment nor the SDK's own chain (the profile's region, instance metadata) gave a region: the SDK
+            // refuses to make the client, and AWS's own S3 has no URL without one.
+            throw new S3MirrorException(ErrorCodes.S3RegionMissing,
+                $"{location}: no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION, or region in the profile's config), or AWS_ENDPOINT_URL_S3 for an S3-compatible store ({e.Message})", e);
+        }
     }
 
     public async Task<byte[]?> ReadOrNullAsync(string path, long maxBytes, CancellationToken cancellation)

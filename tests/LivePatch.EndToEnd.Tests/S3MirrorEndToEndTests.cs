@@ -110,6 +110,71 @@ public sealed class S3MirrorEndToEndTests : IDisposable
         Assert.All(before, entry => Assert.Equal(entry.Value, after[entry.Key]));
     }
 
+    [Fact]
+    public async Task SyncToS3_UnknownAccessKeyOrMissingBucket_S3CodeAndExit2()
+    {
+        await _fixture.Server.StartAsync();
+        await using var s3 = await S3rverProcess.StartAsync(Bucket);
+        _fixture.Publish(BuildId);
+        var wrongKey = new Dictionary<string, string>(AwsEnvironment(s3)) { ["AWS_ACCESS_KEY_ID"] = "AKIAUNKNOWN" };
+
+        var refused = _fixture.SyncWith(wrongKey, Target);
+        var missing = _fixture.SyncWith(AwsEnvironment(s3), $"s3://no-such-bucket/{Prefix}");
+
+        // The store's own answer reaches the operator with its code and exit 2 (fix the settings), not as a failed target.
+        Assert.True(refused.Exit == 2, refused.ToString());
+        Assert.Contains("lpatch: error [s3-credentials-rejected]", refused.Error);
+        Assert.True(missing.Exit == 2, missing.ToString());
+        Assert.Contains("lpatch: error [s3-bucket-missing]", missing.Error);
+        Assert.Empty(await s3.ObjectsAsync($"{Prefix}/"));
+    }
+
+    [Fact]
+    public async Task SyncToS3_ProfileThatDoesNotExist_CredentialsRejectedExit2()
+    {
+        await _fixture.Server.StartAsync();
+        await using var s3 = await S3rverProcess.StartAsync(Bucket);
+        _fixture.Publish(BuildId);
+        var environment = new Dictionary<string, string>(AwsEnvironment(s3))
+        {
+            ["AWS_ACCESS_KEY_ID"] = "",
+            ["AWS_SECRET_ACCESS_KEY"] = "",
+            ["AWS_PROFILE"] = "mirror-writer",
+            ["AWS_CONFIG_FILE"] = Path.Combine(_fixture.Root, "no-aws-config"),
+            ["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(_fixture.Root, "no-aws-credentials"),
+        };
+
+        var run = _fixture.SyncWith(environment, Target);
+
+        Assert.True(run.Exit == 2, run.ToString());
+        Assert.Contains("lpatch: error [s3-credentials-rejected]", run.Error);
+        Assert.Contains("mirror-writer", run.Error);
+        Assert.DoesNotContain("internal", run.Error);
+    }
+
+    [Fact]
+    public async Task SyncToS3_NoRegionAndNoEndpoint_RegionMissingExit2()
+    {
+        await _fixture.Server.StartAsync(); // its root is what --root names
+        var environment = new Dictionary<string, string>
+        {
+            ["AWS_REGION"] = "",
+            ["AWS_DEFAULT_REGION"] = "",
+            ["AWS_ENDPOINT_URL_S3"] = "",
+            ["AWS_ENDPOINT_URL"] = "",
+            ["AWS_ACCESS_KEY_ID"] = S3rverProcess.AccessKeyId,
+            ["AWS_SECRET_ACCESS_KEY"] = S3rverProcess.SecretAccessKey,
+            ["AWS_CONFIG_FILE"] = Path.Combine(_fixture.Root, "no-aws-config"),
+            ["AWS_EC2_METADATA_DISABLED"] = "true", // no instance metadata to ask on a test machine
+        };
+
+        var run = _fixture.SyncWith(environment, Target);
+
+        Assert.True(run.Exit == 2, run.ToString());
+        Assert.Contains("lpatch: error [s3-region-missing]", run.Error);
+        Assert.Contains("AWS_REGION", run.Error);
+    }
+
     /// <summary>What an operator exports for an S3-compatible store: its endpoint (path-style), the key pair it knows, a region.</summary>
     private static Dictionary<string, string> AwsEnvironment(S3rverProcess s3) => new()
     {

@@ -122,7 +122,9 @@ internal sealed class MirrorIo(IMirrorSource source, IMirrorTarget target, Actio
                 throw;
             }
 
-            throw new MirrorRefusal(code, $"{side}: {path}: {e.Message}");
+            // A target that knows what went wrong (credentials refused, no such bucket) keeps its code: the operator's fix
+            // differs from that of a disk that failed.
+            throw new MirrorRefusal(e is MirrorTargetException own ? own.Error : code, $"{side}: {path}: {e.Message}");
         }
     }
 
