@@ -46,9 +46,10 @@ internal static class LpatchCommand
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         if (parse.Errors.Count > 0)
         {
+            var secrets = SecretValues(args);
             foreach (var parseError in parse.Errors)
             {
-                error.WriteLine($"lpatch: {parseError.Message}");
+                error.WriteLine($"lpatch: {Redact(parseError.Message, secrets)}");
             }
 
             error.WriteLine("Run 'lpatch --help' (or 'lpatch COMMAND --help') for usage.");
@@ -99,6 +100,34 @@ internal static class LpatchCommand
             return ErrorCategories.ExitCode(ClientErrorCodes.Internal.Category);
         }
     }
+
+    /// <summary>Options whose value is a secret: "Never printed", also not by a parse error that repeats the tokens it did not
+    /// recognise (<c>--api-key KEY</c> given to a command that takes none).</summary>
+    private static readonly string[] SecretOptions = ["--api-key"];
+
+    private static List<string> SecretValues(string[] args)
+    {
+        var values = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            foreach (var option in SecretOptions)
+            {
+                if (args[i] == option && i + 1 < args.Length)
+                {
+                    values.Add(args[i + 1]);
+                }
+                else if (args[i].StartsWith(option + "=", StringComparison.Ordinal) || args[i].StartsWith(option + ":", StringComparison.Ordinal))
+                {
+                    values.Add(args[i][(option.Length + 1)..]);
+                }
+            }
+        }
+
+        return [.. values.Where(v => v.Length > 0)];
+    }
+
+    private static string Redact(string message, List<string> secrets) =>
+        secrets.Aggregate(message, (text, secret) => text.Replace(secret, "(hidden)", StringComparison.Ordinal));
 
     private static int Report(TextWriter error, ErrorCode code, string message)
     {
