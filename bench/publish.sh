@@ -13,7 +13,7 @@
 # Writes bench/publish-results.md. Not part of CI. Everything talks to 127.0.0.1 only; every loop is bounded.
 #
 #   bench/publish.sh                             N=100000 BULK=10000 SINGLES=1000
-#   N=2000 BULK=1000 SINGLES=100 FLOOD_DURATION=5 bench/publish.sh    a quick look (a few minutes)
+#   N=2000 BULK=1000 SINGLES=100 SERVER_WARM=0 FLOOD_DURATION=5 bench/publish.sh    a quick look (a few minutes)
 #
 # Settings (environment): N=100000 BULK=10000 SINGLES=1000 CONCURRENCY=4 WARM=20 SERVER_WARM=2000 REVOKES=3 REVOKE_DELAY=0.5
 #   LIFETIME=7.00:00:00 RESIGN_LIFETIME=30.00:00:00 IDLE=5 FLOOD_DURATION=10 FLOOD_CONNS=64 LEGIT_CONNS=4
@@ -59,7 +59,8 @@ done
   || { echo "WARM, SERVER_WARM and LEGIT_DELAY_MS must be whole numbers" >&2; exit 2; }
 [[ $REVOKE_DELAY =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "REVOKE_DELAY must be seconds (e.g. 0.5)" >&2; exit 2; }
 [ "$BULK" -le 10000 ] || { echo "BULK must be at most 10000 (the server's limit per request)" >&2; exit 2; }
-[ "$N" -le 1000000 ] && [ "$N" -ge $((2 * BULK)) ] || { echo "N must be from 2 x BULK ($((2 * BULK))) to 1000000" >&2; exit 2; }
+[ "$N" -le 1000000 ] && [ "$N" -ge $((2 * BULK + SERVER_WARM)) ] \
+  || { echo "N must be from 2 x BULK + SERVER_WARM ($((2 * BULK + SERVER_WARM))) to 1000000" >&2; exit 2; }
 [ "$SINGLES" -gt $((2 * REVOKES)) ] || { echo "SINGLES must be more than 2 x REVOKES (single-kernel patches are what gets revoked)" >&2; exit 2; }
 [ "$SINGLES" -le 100000 ] && [ "$CONCURRENCY" -le 64 ] || { echo "SINGLES at most 100000, CONCURRENCY at most 64" >&2; exit 2; }
 
@@ -209,15 +210,16 @@ cmd "dotnet $CLI_DLL module sign $MODULE --key \$DATA/keys/module-signing.key --
 log "   server's manifest key: $KEY_TYPE"
 
 SEQ_COUNT=$((WARM + SINGLES))
-TOTAL_IDS=$((N + 2 * SEQ_COUNT + SERVER_WARM))
+TOTAL_IDS=$((N + 2 * SEQ_COUNT))
 random_ids "$TOTAL_IDS" "$WORK/all-ids.txt"
-BUILDUP=$((N - 2 * BULK)) # then one clean measured bulk request, and one with revokes sent into it
+# then one clean measured bulk request, and one with revokes sent into it; the server warm-up's kernels count towards N
+BUILDUP=$((N - 2 * BULK - SERVER_WARM))
 head -n "$BUILDUP" "$WORK/all-ids.txt" >"$WORK/buildup-ids.txt"
 sed -n "$((BUILDUP + 1)),$((BUILDUP + BULK))p" "$WORK/all-ids.txt" >"$WORK/bulk-ids.txt"
-sed -n "$((BUILDUP + BULK + 1)),$((N))p" "$WORK/all-ids.txt" >"$WORK/bulk2-ids.txt"
+sed -n "$((BUILDUP + BULK + 1)),$((BUILDUP + 2 * BULK))p" "$WORK/all-ids.txt" >"$WORK/bulk2-ids.txt"
+sed -n "$((BUILDUP + 2 * BULK + 1)),$((N))p" "$WORK/all-ids.txt" >"$WORK/server-warm-ids.txt"
 sed -n "$((N + 1)),$((N + SEQ_COUNT))p" "$WORK/all-ids.txt" >"$WORK/single-ids.txt"
 sed -n "$((N + SEQ_COUNT + 1)),$((N + 2 * SEQ_COUNT))p" "$WORK/all-ids.txt" >"$WORK/concurrent-ids.txt"
-sed -n "$((N + 2 * SEQ_COUNT + 1)),$((TOTAL_IDS))p" "$WORK/all-ids.txt" >"$WORK/server-warm-ids.txt"
 random_ids 10000 "$WORK/unknown-ids.txt"
 [ -z "$(sort "$WORK/all-ids.txt" "$WORK/unknown-ids.txt" | uniq -d)" ] || die "an unknown build ID is a known one"
 sed 's#.*#/v1/manifests/stable/&#' "$WORK/unknown-ids.txt" >"$WORK/unknown-paths.txt"
@@ -335,7 +337,7 @@ bulk_finish() { # bulk_finish LABEL → "seconds kernels/s cpu_s load" in $WORK/
 bulk_running() { kill -0 "$BULK_PID" 2>/dev/null; }
 
 # ================================================================ 2. the measured bulk publish
-log "2. one module for $BULK kernels in one request (the repository holds $((BUILDUP + 2 * SEQ_COUNT + SERVER_WARM)) kernels)"
+log "2. one module for $BULK kernels in one request (the repository holds $((BUILDUP + SERVER_WARM + 2 * SEQ_COUNT)) kernels)"
 bulk_start bulk "$WORK/bulk-ids.txt"
 bulk_finish bulk
 read -r BULK_S BULK_RATE BULK_CPU_S BULK_LOAD <"$WORK/bulk.row"
@@ -353,7 +355,7 @@ read -r BULK2_S BULK2_RATE BULK2_CPU_S BULK2_LOAD <"$WORK/bulk2.row"
 read -r REVOKE_BULK_MAX REVOKE_BULK_FIRST REVOKE_BULK_N < <(revoke_summary bulk)
 log "   that request: $BULK kernels in $BULK2_S s = $BULK2_RATE kernels/s with the revokes inside"
 cmd "curl -K bulk2-ids.txt.cfg … &   # the same shape; revokes sent $REVOKE_DELAY s after it started and $REVOKE_DELAY s after each answer while it runs"
-KERNELS=$((N + 2 * SEQ_COUNT + SERVER_WARM))
+KERNELS=$((N + 2 * SEQ_COUNT))
 
 # ================================================================ 5 and 6. restart with a longer lifetime: full re-sign, start-up, revoke during it
 log "stopping the server; restarting on the same data ($KERNELS kernels) with ManifestLifetime $RESIGN_LIFETIME: every document is due"
@@ -554,8 +556,8 @@ the request returns once every manifest, bin and the index are signed.
 EOF
   awk -v o="$OPENSSL_SIGN" '{ printf "| build-up %d | %d | %d | %.2f | %.0f | %.3f | %.2f | %.0f | %s |\n", NR, $1, $2, $3, $2 / $3, $2 / $3 / o, $4, ($4 > 0 ? $2 / $4 : 0), $5 }' "$BATCH_ROWS"
   cat <<EOF
-| **measured** | $((BUILDUP + 2 * SEQ_COUNT + SERVER_WARM)) | $BULK | $BULK_S | **$BULK_RATE** | $(ratio "$BULK_RATE") | $BULK_CPU_S | $(calc "$BULK / $BULK_CPU_S" 0) | $BULK_LOAD |
-| with revokes inside (4) | $((BUILDUP + BULK + 2 * SEQ_COUNT + SERVER_WARM)) | $BULK | $BULK2_S | $BULK2_RATE | $(ratio "$BULK2_RATE") | $BULK2_CPU_S | $(calc "$BULK / $BULK2_CPU_S" 0) | $BULK2_LOAD |
+| **measured** | $((BUILDUP + SERVER_WARM + 2 * SEQ_COUNT)) | $BULK | $BULK_S | **$BULK_RATE** | $(ratio "$BULK_RATE") | $BULK_CPU_S | $(calc "$BULK / $BULK_CPU_S" 0) | $BULK_LOAD |
+| with revokes inside (4) | $((BUILDUP + BULK + SERVER_WARM + 2 * SEQ_COUNT)) | $BULK | $BULK2_S | $BULK2_RATE | $(ratio "$BULK2_RATE") | $BULK2_CPU_S | $(calc "$BULK / $BULK2_CPU_S" 0) | $BULK2_LOAD |
 
 ## 3. Single-kernel publishes (a vendor's CI)
 
