@@ -7,9 +7,10 @@ namespace LivePatch.Cli;
 /// queued from the runtime's socket thread to the thread pool, a wake-up and a context switch per request. Run inline
 /// (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>, one socket thread per core) the continuation — checking the
 /// document's hash, verifying its signature, staging it — runs on the socket thread that read it: a tenth less time for a
-/// 10,000-kernel sync on one core (bench/mirror-results.md). Safe for code that never blocks a socket thread on another
-/// socket's I/O; the mirror commands' code never waits synchronously on a task. The host commands (apply, daemon) make a
-/// few requests a run and keep the runtime's default. A value the user set is left alone.
+/// 10,000-kernel sync on one core (a whole-process A/B of 8 pairs; bench/mirror.sh compares the sync with wget). Safe for
+/// code that never blocks a socket thread on another socket's I/O; the mirror commands' code never waits synchronously on
+/// a task. The host commands (apply, daemon) make a few requests a run and keep the runtime's default. A value the user
+/// set is left alone.
 /// </remarks>
 internal static class SocketIo
 {
