@@ -54,10 +54,13 @@ public sealed class ServerProcess : IDisposable
 {
     private readonly Dictionary<string, string> _environment;
     private readonly StringBuilder _log = new();
+    private readonly IReadOnlyList<string> _launcher;
     private Process? _process;
 
-    public ServerProcess(string dataDirectory, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="launcher">A command the server runs under (<c>strace -f …</c>), or none.</param>
+    public ServerProcess(string dataDirectory, IReadOnlyDictionary<string, string>? settings = null, IReadOnlyList<string>? launcher = null)
     {
+        _launcher = launcher ?? [];
         DataDirectory = dataDirectory;
         Port = LoopbackPorts.Free();
         _environment = new()
@@ -112,7 +115,12 @@ public sealed class ServerProcess : IDisposable
 
     public async Task StartAsync()
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(_launcher.Count > 0 ? _launcher[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in _launcher.Skip(1).Concat(_launcher.Count > 0 ? ["dotnet"] : []))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
         start.ArgumentList.Add(Binaries.Server);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(Url);
@@ -165,8 +173,12 @@ public sealed class ServerProcess : IDisposable
             return;
         }
 
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        // Under a launcher the server is its child (a signalled strace would detach and leave the server running).
+        var server = _launcher.Count == 0 ? _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : File.ReadAllText($"/proc/{_process.Id}/task/{_process.Id}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        if (server is not null)
         {
+            using var kill = Process.Start("kill", ["-TERM", server]);
             kill.WaitForExit();
         }
 

@@ -57,6 +57,7 @@ public sealed class AuditTrail(RepositoryDatabase db, IOptions<AuditOptions> opt
         // the primary key, empty until the trail is full.
         var oldestKept = id - options.Value.MaxEntries;
         Entries.DeleteMany(d => d.Id <= oldestKept);
+        db.FlushLog();
     }
 
     /// <summary>An upstream sync or bundle import (by a request, or the sync timer), with what it did.</summary>

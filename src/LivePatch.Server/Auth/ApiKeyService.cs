@@ -33,6 +33,7 @@ public sealed partial class ApiKeyService(RepositoryDatabase db, IOptions<Reposi
         var key = $"{Prefix}{id}_{secret}";
         var doc = new ApiKeyDocument { Id = id, Name = name, Role = role, SecretHash = Hash(key), CreatedMs = time.GetUtcNow().ToUnixTimeMilliseconds() };
         db.ApiKeys.Insert(doc);
+        db.FlushLog(); // the new key works after a power cut too
         return ToInfo(doc) with { Secret = key };
     }
 
@@ -86,6 +87,7 @@ public sealed partial class ApiKeyService(RepositoryDatabase db, IOptions<Reposi
             }
 
             db.ApiKeys.Delete(id);
+            db.FlushLog(); // a deleted key stays deleted after a power cut
             return null;
         }
     }

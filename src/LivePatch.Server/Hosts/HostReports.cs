@@ -50,6 +50,7 @@ public sealed class HostReports(HostStore store, IOptions<ReportsOptions> option
             }
         }
 
+        store.FlushLog(); // outside the gate: reports arriving together share one fsync
         return ReportAcceptance.Accepted;
     }
 

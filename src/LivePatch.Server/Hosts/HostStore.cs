@@ -67,6 +67,9 @@ public sealed class HostStore
         _facts[host.Id] = HostFacts.Of(host);
     }
 
+    /// <summary>Makes the reports saved so far durable (<see cref="RepositoryDatabase.FlushLog"/>): before one is acknowledged.</summary>
+    public void FlushLog() => _db.FlushLog();
+
     /// <summary>Forgets every host whose last report arrived before <paramref name="cutoffMs"/>, with its history; returns how many.</summary>
     public int Forget(long cutoffMs)
     {

@@ -29,13 +29,13 @@ public sealed class RepositoryDatabase : IDisposable
         mapper.ToDocument(new HostReportDocument { Report = HostStore.MappingSample() });
         mapper.ToDocument(new Audit.AuditDocument());
 
-        // Direct connection: one process owns the file; LiteDB's journal makes each commit all-or-nothing.
-        _open = () => new LiteDatabase(new ConnectionString
-        {
-            Filename = Path.Combine(Path.GetFullPath(dataDirectory), "repository.db"),
-            Connection = ConnectionType.Direct,
-        }, mapper);
+        // Direct connection: one process owns the file; LiteDB's journal makes each commit all-or-nothing, and LiteDbLog makes
+        // it durable.
+        var file = Path.Combine(Path.GetFullPath(dataDirectory), "repository.db");
+        _open = () => new LiteDatabase(new ConnectionString { Filename = file, Connection = ConnectionType.Direct }, mapper);
+        _newLog = () => new LiteDbLog(file);
         Database = _open();
+        _log = _newLog();
         Signed = new SignedStore(Path.Combine(dataDirectory, "signed"));
         MigratedSignedDocuments = SignedStoreMigration.Run(this, Counters);
         // "Which patches target this kernel" is answered from memory (PatchCatalog). The multikey index over BuildIds that
@@ -67,6 +67,17 @@ public sealed class RepositoryDatabase : IDisposable
     public int MigratedSignedDocuments { get; }
 
     private readonly Func<LiteDatabase> _open;
+    private readonly Func<LiteDbLog> _newLog;
+    private LiteDbLog _log;
+
+    /// <summary>fsync(2)s of LiteDB's log so far (tests: how many commits shared one).</summary>
+    public long LogFlushes => _log.Flushes;
+
+    /// <summary>Makes every commit so far durable (<see cref="LiteDbLog"/>): call after a write LiteDB committed on its own
+    /// (one <c>Insert</c>, <c>Update</c> or <c>Delete</c> outside <see cref="InTransaction{T}"/>), before answering it.
+    /// <see cref="InTransaction{T}"/> does it itself.</summary>
+    /// <exception cref="IOException">The log could not be flushed.</exception>
+    public void FlushLog() => _log.Flush();
 
     /// <summary>Closes and reopens the database file, dropping LiteDB's page cache; call once at start, after every
     /// stored document has been read into memory and before requests are taken.</summary>
@@ -74,8 +85,11 @@ public sealed class RepositoryDatabase : IDisposable
     /// manifest's record) would otherwise stay in memory for the life of the process.</remarks>
     public void DropPageCache()
     {
+        _log.Flush();
         Database.Dispose();
+        _log.Dispose();
         Database = _open();
+        _log = _newLog();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
@@ -191,9 +205,10 @@ public sealed class RepositoryDatabase : IDisposable
         Database.BeginTrans();
         _inTransaction = true;
         _versionAtBegin = _version;
+        T result;
         try
         {
-            var result = work();
+            result = work();
             if (_version != _versionAtBegin)
             {
                 Counters.Upsert(new CounterDocument { Id = VersionCounter, Value = _version });
@@ -201,7 +216,6 @@ public sealed class RepositoryDatabase : IDisposable
 
             Signed.Sync(); // the bytes before the records naming them
             Database.Commit();
-            return result;
         }
         catch
         {
@@ -219,11 +233,17 @@ public sealed class RepositoryDatabase : IDisposable
             _undo.Clear();
             _inTransaction = false;
         }
+
+        // Committed: durable before the caller answers or serves what it stored (a failed fsync is an I/O error for the
+        // caller; the commit stands, so nothing is undone).
+        _log.Flush();
+        return result;
     }
 
     public void Dispose()
     {
         Database.Dispose();
+        _log.Dispose();
         Signed.Dispose();
     }
 }
