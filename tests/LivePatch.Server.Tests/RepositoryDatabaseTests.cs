@@ -59,5 +59,53 @@ public sealed class RepositoryDatabaseTests : IDisposable
         Assert.Single(reopened.PatchesFor("bb"));
     }
 
+    [Fact]
+    public void UpdatePatch_KernelsChanged_CatalogDropsTheOldKeepsTheRestAddsTheNew()
+    {
+        using var db = new RepositoryDatabase(_data);
+        var patch = Patch("aa", "bb");
+        db.InTransaction(() =>
+        {
+            db.InsertPatch(patch);
+            db.InsertPatch(Patch("bb"));
+            return 0;
+        });
+
+        var changed = db.Patches.FindById(patch.Id);
+        changed.BuildIds = ["bb", "cc"];
+        changed.RevokedReason = "bad";
+        db.InTransaction(() =>
+        {
+            db.UpdatePatch(changed);
+            return 0;
+        });
+
+        Assert.Empty(db.PatchesFor("aa"));
+        Assert.Equal(2, db.PatchesFor("bb").Count);
+        Assert.Equal("bad", Assert.Single(db.PatchesFor("bb"), p => p.Id == patch.Id).RevokedReason);
+        Assert.Equal(patch.Id, Assert.Single(db.PatchesFor("cc")).Id);
+        Assert.Equal((2, 2), db.PatchCounts());
+    }
+
+    [Fact]
+    public void SharedBuildId_PatchesStoredWithEqualStrings_OneInstancePerKernel()
+    {
+        using var db = new RepositoryDatabase(_data);
+        var first = Patch(new string("ab".AsSpan()));
+        var second = Patch(new string("ab".AsSpan()));
+        db.InTransaction(() =>
+        {
+            db.InsertPatch(first);
+            db.InsertPatch(second);
+            return 0;
+        });
+
+        var shared = db.SharedBuildId(new string("ab".AsSpan()));
+        Assert.Same(shared, first.BuildIds[0]);
+        Assert.Same(shared, second.BuildIds[0]);
+        var unknown = new string("cd".AsSpan());
+        Assert.Same(unknown, db.SharedBuildId(unknown));
+    }
+
     private static PatchDocument Patch(params string[] buildIds) => new() { Name = "lp", Level = 1, BuildIds = [.. buildIds] };
 }

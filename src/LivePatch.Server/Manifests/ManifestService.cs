@@ -26,9 +26,13 @@ public sealed class ManifestService
     private readonly TimeProvider _time;
     private readonly RepositoryMetrics _metrics;
     /// <summary>What is known of each stored manifest besides its signed bytes, which only <see cref="_table"/> holds (keeping
-    /// them twice cost about 1.5 KB per kernel).</summary>
-    private readonly ConcurrentDictionary<string, ManifestFacts> _served = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SortedSet<string>> _bins = new(StringComparer.Ordinal);
+    /// them twice cost about 1.5 KB per kernel). Keyed by channel and build ID, each the one instance that the options and
+    /// the patch catalog hold (a <c>channel/buildId</c> string of its own cost about 120 bytes per kernel).</summary>
+    private readonly ConcurrentDictionary<ServedKey, ManifestFacts> _served = new();
+
+    /// <summary>Each coverage bin's build IDs (by <c>channel/prefix</c>), sorted (ordinal): a list, 8 bytes a kernel, where a
+    /// sorted set's node cost 48.</summary>
+    private readonly Dictionary<string, List<string>> _bins = new(StringComparer.Ordinal);
     private readonly IServedManifestStore _table;
 
     /// <summary>Keys that may have a record though no manifest is served: inserted by a transaction not applied yet (a later
@@ -87,7 +91,7 @@ public sealed class ManifestService
     public ServedDocument? GetOrNull(string channel, string buildId)
     {
         var key = ManifestDocument.KeyOf(channel, buildId);
-        return _served.TryGetValue(key, out var facts) && _table.TryGet(key, out var stored)
+        return _served.TryGetValue(new ServedKey(channel, buildId), out var facts) && _table.TryGet(key, out var stored)
             ? new ServedDocument(stored.Body.ToArray(), facts.Version, DateTimeOffset.FromUnixTimeMilliseconds(facts.ExpiresMs))
             : null;
     }
@@ -111,7 +115,7 @@ public sealed class ManifestService
             foreach (var channel in _options.Channels)
             {
                 var key = ManifestDocument.KeyOf(channel, buildId);
-                if (!patches.Any(p => p.Channels.ContainsKey(channel)) && !_served.ContainsKey(key))
+                if (!patches.Any(p => p.Channels.ContainsKey(channel)) && !_served.ContainsKey(new ServedKey(channel, buildId)))
                 {
                     continue; // never had anything in this channel: its bin says it is not covered
                 }
@@ -132,7 +136,7 @@ public sealed class ManifestService
         // A kernel's first manifest is an insert: an upsert would first look for it in the primary key index, in vain.
         lock (_recordedUnserved)
         {
-            var fresh = records.Where(r => !_served.ContainsKey(r.Id) && _recordedUnserved.Add(r.Id)).ToList();
+            var fresh = records.Where(r => !_served.ContainsKey(new ServedKey(r.Channel, r.BuildId)) && _recordedUnserved.Add(r.Id)).ToList();
             _db.Manifests.Insert(fresh);
             _db.Manifests.Upsert(records.Except(fresh));
         }
@@ -187,13 +191,13 @@ public sealed class ManifestService
         {
             var location = doc.LocationOf();
             _db.Signed.Retain(location);
-            if (_served.TryGetValue(doc.Id, out var old))
+            var key = new ServedKey(SharedChannel(doc.Channel), AddToBin(doc.Channel, doc.BuildId));
+            if (_served.TryGetValue(key, out var old))
             {
                 _db.Signed.Release(old.Location);
             }
 
-            _served[doc.Id] = new ManifestFacts(doc.Version, doc.ExpiresMs, Sha256Bits.Parse(doc.Sha256), location);
-            AddToBin(doc.Channel, doc.BuildId);
+            _served[key] = new ManifestFacts(doc.Version, doc.ExpiresMs, Sha256Bits.Parse(doc.Sha256), location);
         }
     }
 
@@ -208,7 +212,7 @@ public sealed class ManifestService
                 return [];
             }
 
-            return buildIds.Select(id => (Id: id, Facts: _served[ManifestDocument.KeyOf(channel, id)]))
+            return buildIds.Select(id => (Id: id, Facts: _served[new ServedKey(channel, id)]))
                 .Select(m => new CoveredKernel { BuildId = m.Id, Version = (ulong)m.Facts.Version, Sha256 = m.Facts.Sha256.ToHex(), Size = m.Facts.Location.Length })
                 .ToList();
         }
@@ -231,7 +235,7 @@ public sealed class ManifestService
     public IReadOnlyList<string> DueForResigning()
     {
         var due = (_time.GetUtcNow() + (_options.ManifestLifetime / 2)).ToUnixTimeMilliseconds();
-        return _served.Where(kv => kv.Value.ExpiresMs < due).Select(kv => kv.Key[(kv.Key.IndexOf('/') + 1)..]).Distinct().ToList();
+        return _served.Where(kv => kv.Value.ExpiresMs < due).Select(kv => kv.Key.BuildId).Distinct(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>The expiry of every stored manifest, for the readiness check (read from memory).</summary>
@@ -261,23 +265,41 @@ public sealed class ManifestService
         return signed;
     }
 
-    private void AddToBin(string channel, string buildId)
+    /// <summary>Adds a build ID to its bin's sorted list unless it is there; returns the instance the bin holds (the patch
+    /// catalog's, when it has the kernel), for the other tables to share.</summary>
+    private string AddToBin(string channel, string buildId)
     {
         lock (_bins)
         {
             var key = BinDocument.KeyOf(channel, CoverageBin.PrefixOf(buildId));
-            if (!_bins.TryGetValue(key, out var set))
+            if (!_bins.TryGetValue(key, out var list))
             {
-                _bins[key] = set = new SortedSet<string>(StringComparer.Ordinal);
+                _bins[key] = list = [];
             }
 
-            set.Add(buildId);
+            var at = list.BinarySearch(buildId, StringComparer.Ordinal);
+            if (at >= 0)
+            {
+                return list[at];
+            }
+
+            var shared = _db.SharedBuildId(buildId);
+            list.Insert(~at, shared);
+            return shared;
         }
     }
+
+    /// <summary>The configured instance of a channel's name (a stored record's own string would be one more per kernel).</summary>
+    private string SharedChannel(string channel) => _options.Channels.FirstOrDefault(c => c == channel) ?? channel;
+
+    /// <summary>A served manifest's key: equal by value (ordinal), built from the shared strings when stored.</summary>
+    private readonly record struct ServedKey(string Channel, string BuildId);
 }
 
 /// <summary>A stored manifest's version, expiry, the SHA-256 of its signed bytes and where they are stored (with their size).</summary>
-internal sealed record ManifestFacts(long Version, long ExpiresMs, Sha256Bits Sha256, SignedLocation Location);
+/// <remarks>A struct, held inside the dictionary's node: as a class it cost a header and a reference more per kernel. The
+/// dictionary replaces a node to change it, so a reader never sees half of one.</remarks>
+internal readonly record struct ManifestFacts(long Version, long ExpiresMs, Sha256Bits Sha256, SignedLocation Location);
 
 /// <summary>A SHA-256 as 32 bytes inline: the hex string it is sent as cost about 150 bytes per kernel, held for every
 /// manifest (the memory target is 3 KiB per kernel).</summary>

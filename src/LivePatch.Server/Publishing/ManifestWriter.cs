@@ -166,11 +166,11 @@ public sealed partial class ManifestWriter(RepositoryDatabase db, ManifestServic
 
     /// <summary>Deletes the signed-document segments that held only replaced documents already at the previous call (the
     /// re-signer's previous pass); returns how many.</summary>
-    /// <remarks>LiteDB 5 writes a commit's log pages from a background thread and does not fsync each commit: a segment is
-    /// deleted only once the commits that replaced its documents are a whole re-sign period old (minutes at least), long
-    /// after LiteDB wrote them and the kernel's write-back (30 s by default) put them on disk, so no crash brings back a
-    /// record naming it. (Forcing it with a LiteDB checkpoint while requests read and write was tried: LiteDB 5.0 then
-    /// corrupted its file now and then.) The start-up deletes the rest.</remarks>
+    /// <remarks>A segment is deleted only once the commits that replaced its documents are a whole re-sign period old
+    /// (minutes at least). Those commits are on disk when they return (<see cref="Storage.LiteDbLog"/>), so no crash brings
+    /// back a record naming the segment; the wait is a margin that costs only disk space. (Forcing a LiteDB checkpoint
+    /// while requests read and write was tried: LiteDB 5.0 then corrupted its file now and then.) The start-up deletes the
+    /// rest.</remarks>
     public int ReclaimSignedSpace()
     {
         lock (_writer)

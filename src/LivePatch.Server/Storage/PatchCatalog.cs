@@ -14,7 +14,7 @@ internal sealed class PatchCatalog
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<int, PatchDocument> _byId = [];
-    private readonly Dictionary<string, List<PatchDocument>> _byKernel = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KernelPatches> _byKernel = new(StringComparer.Ordinal);
 
     public PatchCatalog(IEnumerable<PatchDocument> documents)
     {
@@ -29,7 +29,17 @@ internal sealed class PatchCatalog
     {
         lock (_gate)
         {
-            return _byKernel.TryGetValue(buildId, out var docs) ? [.. docs] : [];
+            return _byKernel.TryGetValue(buildId, out var kernel) ? [.. kernel.Patches] : [];
+        }
+    }
+
+    /// <summary>The one string instance of this build ID that the catalog keeps, or null when no patch targets it: for other
+    /// per-kernel tables to share (a build ID string is about 100 bytes, held for every kernel).</summary>
+    public string? SharedBuildIdOrNull(string buildId)
+    {
+        lock (_gate)
+        {
+            return _byKernel.TryGetValue(buildId, out var kernel) ? kernel.BuildId : null;
         }
     }
 
@@ -59,21 +69,39 @@ internal sealed class PatchCatalog
         }
     }
 
-    /// <summary>Adds or replaces a document.</summary>
+    /// <summary>Adds or replaces a document. Its build ID strings become the catalog's own instances (equal values), so each
+    /// kernel's build ID is held once however often its patches are replaced.</summary>
     public void Store(PatchDocument doc)
     {
         lock (_gate)
         {
-            Remove(doc.Id);
+            var old = _byId.GetValueOrDefault(doc.Id);
             _byId[doc.Id] = doc;
-            foreach (var kernel in doc.BuildIds)
+            foreach (var buildId in old?.BuildIds ?? [])
             {
-                if (!_byKernel.TryGetValue(kernel, out var docs))
+                var kernel = _byKernel[buildId];
+                kernel.Patches = [.. kernel.Patches.Where(d => d.Id != doc.Id)];
+            }
+
+            var buildIds = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(doc.BuildIds);
+            for (var i = 0; i < buildIds.Length; i++)
+            {
+                if (!_byKernel.TryGetValue(buildIds[i], out var kernel))
                 {
-                    _byKernel[kernel] = docs = [];
+                    _byKernel[buildIds[i]] = kernel = new KernelPatches(buildIds[i]);
                 }
 
-                docs.Add(doc);
+                buildIds[i] = kernel.BuildId;
+                kernel.Patches = [.. kernel.Patches, doc];
+            }
+
+            // Kernels the replaced document targeted and the new one does not, left without a patch.
+            foreach (var buildId in old?.BuildIds ?? [])
+            {
+                if (_byKernel.TryGetValue(buildId, out var kernel) && kernel.Patches.Length == 0)
+                {
+                    _byKernel.Remove(buildId);
+                }
             }
         }
     }
@@ -88,15 +116,24 @@ internal sealed class PatchCatalog
                 return;
             }
 
-            foreach (var kernel in old.BuildIds)
+            foreach (var buildId in old.BuildIds)
             {
-                var docs = _byKernel[kernel];
-                docs.RemoveAll(d => d.Id == id);
-                if (docs.Count == 0)
+                var kernel = _byKernel[buildId];
+                kernel.Patches = [.. kernel.Patches.Where(d => d.Id != id)];
+                if (kernel.Patches.Length == 0)
                 {
-                    _byKernel.Remove(kernel);
+                    _byKernel.Remove(buildId);
                 }
             }
         }
+    }
+
+    /// <summary>One kernel's patches in an array of exactly their number: most kernels have one, and a list's first growth
+    /// makes room for four. Memory per kernel is a target (3 KiB at 100,000 kernels).</summary>
+    private sealed class KernelPatches(string buildId)
+    {
+        public string BuildId { get; } = buildId;
+
+        public PatchDocument[] Patches { get; set; } = [];
     }
 }

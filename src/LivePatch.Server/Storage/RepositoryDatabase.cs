@@ -98,6 +98,10 @@ public sealed class RepositoryDatabase : IDisposable
     /// <summary>Patches that target a kernel, from memory (<see cref="PatchCatalog"/>): read them, never change them.</summary>
     public List<PatchDocument> PatchesFor(string buildId) => _catalog.For(buildId);
 
+    /// <summary>The patch catalog's instance of this build ID (<paramref name="buildId"/> itself when no patch targets it): for
+    /// per-kernel tables to share one string per kernel.</summary>
+    public string SharedBuildId(string buildId) => _catalog.SharedBuildIdOrNull(buildId) ?? buildId;
+
     /// <summary>Every patch, from memory (<see cref="PatchCatalog"/>): read them, never change them.</summary>
     public List<PatchDocument> AllPatches() => _catalog.All();
 
