@@ -19,6 +19,7 @@
 #   LIFETIME=7.00:00:00 RESIGN_LIFETIME=30.00:00:00 IDLE=5 FLOOD_DURATION=10 FLOOD_CONNS=64 LEGIT_CONNS=4
 #   LEGIT_DELAY_MS=10 OPENSSL_SECONDS=3 START_TIMEOUT=300 RESIGN_TIMEOUT=3600 RESULTS=bench/publish-results.md
 #   KEEP_ON_FAILURE=1 keeps the temp folder of a failed run.
+#   GCDUMP=PREFIX writes heap dumps of the empty server and of the server at N (dotnet-gcdump) after their VmRSS is read.
 set -euo pipefail
 umask 022
 
@@ -149,6 +150,13 @@ settle_rss() {
   rss_kib "$SERVER_PID"
 }
 
+# gcdump LABEL: with GCDUMP=PREFIX, a heap dump of the server as measured (dotnet-gcdump: PREFIX-LABEL.gcdump), after VmRSS
+# was read; for finding what the memory per kernel is made of. Off by default (it forces a full GC).
+gcdump() {
+  [ -n "${GCDUMP:-}" ] || return 0
+  dotnet-gcdump collect -p "$SERVER_PID" -o "$GCDUMP-$1.gcdump" >/dev/null 2>&1 || log "   dotnet-gcdump failed (installed? dotnet tool install -g dotnet-gcdump)"
+}
+
 # bulk_cfg IDS_FILE: a curl config with one 'form = "buildId=…"' line per ID (repeated fields, one request)
 bulk_cfg() { sed 's/.*/form = "buildId=&"/' "$1" >"$1.cfg"; }
 # bulk_publish IDS_FILE OUT: one publish request for all the IDs; OUT.json (the answer) and OUT.w ("code seconds")
@@ -231,6 +239,7 @@ start_server empty "$LIFETIME" "an empty data folder: start-up and memory refere
 EMPTY_HEALTHZ=$UP_HEALTHZ EMPTY_INDEX=$UP_INDEX
 KEY=$(cat "$DATA/admin-api-key")
 RSS_EMPTY=$(settle_rss)
+gcdump empty
 log "   empty server: VmRSS $RSS_EMPTY KiB after the reference requests and $IDLE s idle"
 
 # ================================================================ build-up to N - 2 x BULK kernels, BULK per request
@@ -393,6 +402,7 @@ DB_FILES=$(cd "$DATA" && ls -l repository*.db 2>/dev/null | awk '{ printf "%s%s 
 BLOBS_KIB=$(du -sk "$DATA" --exclude='repository*.db' --exclude=keys --exclude=signed | cut -f1)
 SIGNED_KIB=$(du -sk "$DATA/signed" 2>/dev/null | cut -f1 || echo 0)
 PER_KERNEL=$(calc "($RSS_N - $RSS_EMPTY) * 1024 / $KERNELS" 0)
+gcdump n
 log "   VmRSS $RSS_N KiB at $KERNELS kernels vs $RSS_EMPTY KiB empty: $PER_KERNEL bytes/kernel; repository.db $DB_BYTES_AFTER bytes"
 
 # sanity: what is stored, and what an unknown kernel gets
