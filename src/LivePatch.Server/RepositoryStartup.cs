@@ -32,7 +32,6 @@ public sealed class RepositoryStartup(
         store.RemoveUnreferencedBlobs();
         store.RemoveDeadSignedSegments();
         store.BackfillModuleDigests();
-        store.RebuildKernelCatalog();
 
         // Before the first request: what a crash left pending, every bin of every configured channel that is missing, and
         // the index. Documents merely due for re-signing are still valid for half their lifetime: the re-signer's first

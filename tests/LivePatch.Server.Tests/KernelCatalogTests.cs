@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace LivePatch.Server.Tests;
 
-/// <summary>The kernel catalog behind <c>GET /v1/kernels</c>: kept with every change to a patch, rebuilt at start.</summary>
+/// <summary>The kernel listing behind <c>GET /v1/kernels</c>: read from the patch catalog, in step with every change to a patch.</summary>
 public sealed class KernelCatalogTests : IDisposable
 {
     private const string Module = "lp_sample.rsa2048-sha256.ko";
@@ -50,7 +50,7 @@ public sealed class KernelCatalogTests : IDisposable
     }
 
     [Fact]
-    public async Task Catalog_AfterEveryKindOfChange_EqualsOneBuiltFromThePatches()
+    public async Task Listing_AfterEveryKindOfChange_EqualsOneBuiltFromThePatches()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);
         var bulk = await PublishAsync(client, Module, [.. Enumerable.Range(0, 40).Select(i => $"{i:x8}{new string('e', 32)}"), Fixtures.BuildId]);
@@ -60,37 +60,40 @@ public sealed class KernelCatalogTests : IDisposable
         await PublishAsync(client, "lp_sample.rsa2048-sha256-skid.ko", Fixtures.OtherBuildId);
         await client.DeleteAsync($"/v1/patches/{other.Id}");
 
-        // Nothing for the start-up rebuild to repair: each change kept the catalog in step, in its own transaction.
-        Assert.Equal(0, _factory.Services.GetRequiredService<StoreMaintenance>().RebuildKernelCatalog());
-        Assert.Equal(42, _factory.Services.GetRequiredService<RepositoryDatabase>().Kernels.Count());
+        // Pages of 7 through all 42 kernels: in build ID order, each as its patches say now.
+        var expected = KernelCatalog.FromPatches(_factory.Services.GetRequiredService<RepositoryDatabase>().AllPatches());
+        var catalog = _factory.Services.GetRequiredService<KernelCatalog>();
+        var listed = new List<KernelListingEntry>();
+        for (var page = catalog.After(null, 7); page.Count > 0; page = catalog.After(page[^1].Id, 7))
+        {
+            listed.AddRange(page);
+        }
+
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), listed.Select(k => k.Id));
+        Assert.All(listed, k => Assert.True(KernelCatalog.Same(expected[k.Id], k), $"{k.Id} differs from its patches"));
     }
 
     [Fact]
-    public async Task Restart_CatalogMissingOrWrong_RebuiltFromThePatches()
+    public async Task Restart_KernelsCollectionOfAnOlderServer_DroppedAndTheListingFollowsThePatches()
     {
         using (var client = _factory.CreateClient(_factory.AdminKey))
         {
             await PublishAsync(client, Module, Fixtures.BuildId);
-            var revoked = await PublishAsync(client, "lp_sample.ecdsa-p384-sha384.ko", Fixtures.BuildId, Fixtures.OtherBuildId);
-            await client.PostAsJsonAsync($"/v1/patches/{revoked.Id}/revoke", new RevokeRequest("bad"));
         }
 
-        var kept = _factory.Services.GetRequiredService<RepositoryDatabase>().Kernels.FindAll().ToList();
         await _factory.DisposeAsync();
-        using (var db = new RepositoryDatabase(_factory.DataDirectory))
+        using (var db = new LiteDB.LiteDatabase(Path.Combine(_factory.DataDirectory, "repository.db")))
         {
-            // As a server from before the catalog, or a bug, would leave it: one kernel missing, one wrong, one without patches.
-            db.Kernels.Delete(Fixtures.OtherBuildId);
-            db.Kernels.Update(new KernelDocument { Id = Fixtures.BuildId, KernelRelease = "6.1.0", Patches = [new() { Id = 1, Level = 9 }] });
-            db.Kernels.Insert(new KernelDocument { Id = new string('0', 40), KernelRelease = "6.1.0", Patches = [new() { Id = 99, Level = 1 }] });
+            // What a server of an earlier version kept: one document per kernel, here one for a kernel without patches.
+            db.GetCollection("kernels").Insert(new LiteDB.BsonDocument { ["_id"] = new string('0', 40), ["KernelRelease"] = "6.1.0" });
         }
 
         using var restarted = new RepositoryFactory(new() { ["LivePatch:Channels:0"] = "candidate", ["LivePatch:Channels:1"] = "stable" },
             dataDirectory: _factory.DataDirectory) { DeleteDataOnDispose = false };
+        using var reader = restarted.CreateClient();
 
-        var rebuilt = restarted.Services.GetRequiredService<RepositoryDatabase>().Kernels.FindAll().ToList();
-        Assert.Equal(kept.Count, rebuilt.Count);
-        Assert.All(kept.Zip(rebuilt), k => Assert.True(KernelCatalog.Same(k.First, k.Second), $"{k.First.Id} differs after the rebuild"));
+        Assert.Equal([Fixtures.BuildId], (await Listings.KernelsAsync(reader)).Select(k => k.BuildId));
+        Assert.False(restarted.Services.GetRequiredService<RepositoryDatabase>().Database.CollectionExists("kernels"));
     }
 
     private static Dictionary<string, int> Levels(params (string Channel, int Level)[] levels) => levels.ToDictionary(l => l.Channel, l => l.Level);

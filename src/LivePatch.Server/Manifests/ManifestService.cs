@@ -20,7 +20,6 @@ namespace LivePatch.Server.Manifests;
 public sealed class ManifestService
 {
     private readonly RepositoryDatabase _db;
-    private readonly KernelCatalog _kernels;
     private readonly RepositoryKeys _keys;
     private readonly RepositoryOptions _options;
     private readonly TimeProvider _time;
@@ -39,12 +38,11 @@ public sealed class ManifestService
     /// render of the kernel in the same group, or after a rollback), or found unreadable at start. Their render updates.</summary>
     private readonly HashSet<string> _recordedUnserved = new(StringComparer.Ordinal);
 
-    public ManifestService(RepositoryDatabase db, KernelCatalog kernels, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time,
+    public ManifestService(RepositoryDatabase db, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time,
         RepositoryMetrics metrics)
     {
         _db = db;
         _metrics = metrics;
-        _kernels = kernels;
         _keys = keys;
         _options = options.Value;
         _time = time;
@@ -97,13 +95,11 @@ public sealed class ManifestService
     }
 
     /// <summary>Re-renders the manifests of the given kernels in every channel; call inside the writer's transaction, with
-    /// the writer's version allocator. Marks the coverage bins of what it renders as pending and refreshes the kernels' listing
-    /// documents (<see cref="KernelCatalog"/>), in the same transaction.</summary>
+    /// the writer's version allocator. Marks the coverage bins of what it renders as pending, in the same transaction.</summary>
     /// <returns>The new documents, to hand to <see cref="Apply"/> once the transaction has committed.</returns>
     /// <param name="buildIds">The kernels.</param>
     /// <param name="nextVersion">The writer's version allocator.</param>
-    /// <param name="patchesChanged">False for a re-sign before expiry: the patches are as before, so the listing documents are too.</param>
-    public IReadOnlyList<RenderedManifest> RenderInTransaction(IEnumerable<string> buildIds, Func<long> nextVersion, bool patchesChanged = true)
+    public IReadOnlyList<RenderedManifest> RenderInTransaction(IEnumerable<string> buildIds, Func<long> nextVersion)
     {
         var rendered = new List<RenderedManifest>();
         var records = new List<ManifestDocument>();
@@ -141,11 +137,6 @@ public sealed class ManifestService
             _db.Manifests.Upsert(records.Except(fresh));
         }
         _db.PendingBins.Upsert(bins.Select(key => new PendingBinDocument { Id = key }));
-        if (patchesChanged)
-        {
-            _kernels.Refresh(kernels);
-        }
-
         return rendered;
     }
 

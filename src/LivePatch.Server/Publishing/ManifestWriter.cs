@@ -66,7 +66,7 @@ public sealed partial class ManifestWriter(RepositoryDatabase db, ManifestServic
     /// index: the expiry timer's pass. Returns how many manifests were re-signed.</summary>
     public int Resign(IReadOnlyList<string> buildIds)
     {
-        var count = RenderManifests(buildIds, patchesChanged: false, ResignBatchSize);
+        var count = RenderManifests(buildIds, ResignBatchSize);
         RenderCoverage(coverage.MissingOrDue(), alsoPending: true);
         return count;
     }
@@ -117,7 +117,7 @@ public sealed partial class ManifestWriter(RepositoryDatabase db, ManifestServic
     }
 
     /// <summary>Renders and signs these kernels' manifests, one batch per turn of the writer lock.</summary>
-    private int RenderManifests(IReadOnlyList<string> buildIds, bool patchesChanged = true, int batchSize = RenderBatchSize)
+    private int RenderManifests(IReadOnlyList<string> buildIds, int batchSize = RenderBatchSize)
     {
         var count = 0;
         foreach (var batch in buildIds.Distinct(StringComparer.Ordinal).Chunk(batchSize))
@@ -125,7 +125,7 @@ public sealed partial class ManifestWriter(RepositoryDatabase db, ManifestServic
             BetweenBatches?.Invoke();
             lock (_writer)
             {
-                var rendered = db.InTransaction(() => manifests.RenderInTransaction(batch, NextVersion, patchesChanged));
+                var rendered = db.InTransaction(() => manifests.RenderInTransaction(batch, NextVersion));
                 manifests.Apply(rendered);
                 count += rendered.Count;
             }

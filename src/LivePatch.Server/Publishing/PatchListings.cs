@@ -98,12 +98,9 @@ public sealed class PatchListings(RepositoryDatabase db, KernelCatalog kernels, 
 
     private ILiteQueryable<PatchDocument> PatchesAfterQuery(int afterId) => db.Patches.Query().Where("_id > @0", afterId).OrderBy("_id");
 
-    // The kernel's entries say which of its patches are after the cursor and in the channel; only those are read.
+    // The kernel's patches after the cursor and in the channel, in id order, from memory (the patch catalog).
     private IEnumerable<PatchDocument> PatchesOfKernel(string buildId, int afterId, string? channel) =>
-        (kernels.FindOrNull(buildId)?.Patches ?? [])
-            .Where(p => p.Id > afterId && (channel is null || p.Channels.Contains(channel)))
-            .Select(p => db.Patches.FindById(p.Id))
-            .OfType<PatchDocument>();
+        db.PatchesFor(buildId).Where(p => p.Id > afterId && (channel is null || p.Channels.ContainsKey(channel))).OrderBy(p => p.Id);
 
     /// <summary>Takes <paramref name="wanted"/> patches from <paramref name="candidates"/> (in id order) until the page is full
     /// or has read its share; <c>next</c> is then the last patch read, and null only when the candidates ran out.</summary>
@@ -128,7 +125,7 @@ public sealed class PatchListings(RepositoryDatabase db, KernelCatalog kernels, 
         return new ListPage<PatchInfo> { Items = items, Next = null };
     }
 
-    private KernelInfo ToInfo(KernelDocument kernel) => new()
+    private KernelInfo ToInfo(KernelListingEntry kernel) => new()
     {
         BuildId = kernel.Id,
         KernelRelease = kernel.KernelRelease,

@@ -56,32 +56,6 @@ public sealed class PatchDocument
     public long? UpstreamVersion { get; set; }
 }
 
-/// <summary>A kernel build that has patches (collection <c>kernels</c>, id = its build ID): what listing kernels reads, one page
-/// at a time, instead of every patch. <see cref="KernelCatalog"/> keeps it with each change to a patch, in the change's
-/// transaction; it holds nothing a patch does not say.</summary>
-public sealed class KernelDocument
-{
-    [BsonId]
-    public string Id { get; set; } = "";
-
-    public string KernelRelease { get; set; } = "";
-
-    /// <summary>The kernel's patches, by id.</summary>
-    public List<KernelPatchEntry> Patches { get; set; } = [];
-}
-
-/// <summary>What the kernel listing needs of one patch: its level, its channels (ordinal order) and whether it is revoked.</summary>
-public sealed class KernelPatchEntry
-{
-    public int Id { get; set; }
-
-    public int Level { get; set; }
-
-    public List<string> Channels { get; set; } = [];
-
-    public bool Revoked { get; set; }
-}
-
 /// <summary>A signed manifest as served (collection <c>manifests</c>, id <c>channel/buildId</c>): its facts, and where its
 /// signed bytes are in the <see cref="SignedStore"/>.</summary>
 public sealed class ManifestDocument : ISignedRecord

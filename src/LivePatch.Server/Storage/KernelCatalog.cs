@@ -1,68 +1,40 @@
-using LiteDB;
-
 namespace LivePatch.Server.Storage;
 
-/// <summary>Keeps the <c>kernels</c> collection in step with the patches, and reads it a page at a time.</summary>
+/// <summary>The kernels with patches, for <c>GET /v1/kernels</c>: read a page at a time from the patch catalog in memory
+/// (<see cref="RepositoryDatabase.KernelsAfter"/>, in build ID order).</summary>
 /// <remarks>
-/// A kernel is any build ID a patch targets. Found from the patches, listing kernels reads every patch (3.6 MB and 250 ms
-/// of CPU at 30,000 kernels, for one anonymous request); one small document per kernel, under the collection's primary
-/// key, lets a page read its own kernels and no others. The writer refreshes a kernel's document (<see cref="Refresh"/>) in
-/// the transaction that re-renders its manifests, and <see cref="StoreMaintenance.RebuildKernelCatalog"/> builds or
-/// repairs the collection at start.
+/// Found by reading every patch, a listing cost 3.6 MB and 250 ms of CPU at 30,000 kernels for one anonymous request. It
+/// was then one LiteDB document per kernel, rewritten in every transaction that re-rendered the kernel's manifests: about
+/// 30 % of a bulk publish's time (a profile at 40,000 kernels), and a collection to rebuild at every start. The patch catalog
+/// already holds every kernel's patches; it keeps them in build ID order too, so a page reads its own kernels and no others,
+/// and there is nothing to keep in step. A server of an earlier version left a <c>kernels</c> collection: dropped at start.
 /// </remarks>
 public sealed class KernelCatalog(RepositoryDatabase db)
 {
-    /// <summary>Rewrites the documents of these kernels from the patch catalog as it now is (deleting a kernel left without
-    /// patches); call inside the transaction that re-renders their manifests, so that the listing follows the manifests
-    /// batch by batch and a bulk write's first transaction stays short.</summary>
-    public void Refresh(IEnumerable<string> buildIds)
-    {
-        var changed = new List<KernelDocument>();
-        foreach (var buildId in buildIds)
-        {
-            var patches = db.PatchesFor(buildId);
-            if (patches.Count == 0)
-            {
-                db.Kernels.Delete(buildId);
-                continue;
-            }
-
-            changed.Add(DocumentOf(buildId, patches));
-        }
-
-        db.Kernels.Upsert(changed);
-    }
-
-    public KernelDocument? FindOrNull(string buildId) => db.Kernels.FindById(buildId);
+    /// <summary>A kernel's listing entry, or null when no patch targets it.</summary>
+    public KernelListingEntry? FindOrNull(string buildId) => db.PatchesFor(buildId) is { Count: > 0 } patches ? DocumentOf(buildId, patches) : null;
 
     /// <summary>At most <paramref name="count"/> kernels whose build ID sorts after <paramref name="after"/> (all when null),
     /// in build ID order.</summary>
-    /// <remarks>A range of the primary key index, read in its own order: no kernel before the cursor or after the page is
-    /// read, and nothing is sorted (<see cref="PagePlan"/> shows it).</remarks>
-    public List<KernelDocument> After(string? after, int count) => PageQuery(after).Limit(count).ToList();
+    public List<KernelListingEntry> After(string? after, int count) =>
+        [.. db.KernelsAfter(after, count).Select(kernel => DocumentOf(kernel.BuildId, kernel.Patches))];
 
-    /// <summary>LiteDB's plan of a page's query, for tests: which index, and whether it sorts.</summary>
-    internal BsonDocument PagePlan(string? after) => PageQuery(after).Limit(1).GetPlan();
-
-    private ILiteQueryable<KernelDocument> PageQuery(string? after) =>
-        db.Kernels.Query().Where("_id > @0", after is null ? BsonValue.MinValue : new BsonValue(after)).OrderBy("_id");
-
-    /// <summary>The kernel documents that <paramref name="patches"/> call for, made afresh: what the stored ones must equal.</summary>
-    public static Dictionary<string, KernelDocument> FromPatches(IEnumerable<PatchDocument> patches) =>
+    /// <summary>Every kernel's entry, built from <paramref name="patches"/> at once: what the listing must equal.</summary>
+    public static Dictionary<string, KernelListingEntry> FromPatches(IEnumerable<PatchDocument> patches) =>
         patches.SelectMany(patch => patch.BuildIds.Distinct(StringComparer.Ordinal).Select(buildId => (BuildId: buildId, Patch: patch)))
             .GroupBy(x => x.BuildId, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => DocumentOf(g.Key, [.. g.Select(x => x.Patch)]), StringComparer.Ordinal);
 
-    /// <summary>A kernel's document from its patches (at least one; all name the same kernel release, as publish enforces).</summary>
-    private static KernelDocument DocumentOf(string buildId, List<PatchDocument> patches) => new()
+    /// <summary>A kernel's entry from its patches (at least one; all name the same kernel release, as publish enforces).</summary>
+    private static KernelListingEntry DocumentOf(string buildId, IReadOnlyList<PatchDocument> patches) => new()
     {
         Id = buildId,
         KernelRelease = patches[0].KernelRelease,
         Patches = [.. patches.Select(EntryOf).OrderBy(p => p.Id)],
     };
 
-    /// <summary>Whether two kernel documents say the same: release, and the same entries in the same order.</summary>
-    public static bool Same(KernelDocument a, KernelDocument b) =>
+    /// <summary>Whether two kernel entries say the same: release, and the same entries in the same order.</summary>
+    public static bool Same(KernelListingEntry a, KernelListingEntry b) =>
         a.Id == b.Id && a.KernelRelease == b.KernelRelease && a.Patches.Count == b.Patches.Count
         && a.Patches.Zip(b.Patches).All(p => p.First.Id == p.Second.Id && p.First.Level == p.Second.Level
             && p.First.Revoked == p.Second.Revoked && p.First.Channels.SequenceEqual(p.Second.Channels, StringComparer.Ordinal));
@@ -74,4 +46,28 @@ public sealed class KernelCatalog(RepositoryDatabase db)
         Channels = [.. patch.Channels.Keys.Order(StringComparer.Ordinal)],
         Revoked = patch.RevokedMs is not null,
     };
+}
+
+/// <summary>A kernel build that has patches, as the kernel listing shows it: built from its patches when read (it holds
+/// nothing a patch does not say).</summary>
+public sealed class KernelListingEntry
+{
+    public string Id { get; set; } = "";
+
+    public string KernelRelease { get; set; } = "";
+
+    /// <summary>The kernel's patches, by id.</summary>
+    public List<KernelPatchEntry> Patches { get; set; } = [];
+}
+
+/// <summary>What the kernel listing needs of one patch: its level, its channels (ordinal order) and whether it is revoked.</summary>
+public sealed class KernelPatchEntry
+{
+    public int Id { get; set; }
+
+    public int Level { get; set; }
+
+    public List<string> Channels { get; set; } = [];
+
+    public bool Revoked { get; set; }
 }

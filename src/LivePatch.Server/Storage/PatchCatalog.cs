@@ -9,18 +9,74 @@ namespace LivePatch.Server.Storage;
 /// if the transaction rolls back. Readers outside the writer may see a change a moment before its commit; they only
 /// list patches, and a failed commit is rare and undone. Documents handed out are shared:
 /// callers read them and never change them (to change a patch, read it from LiteDB, change that copy and store it).
+/// <para>The kernels are also kept in build ID order, for the kernel listing (<see cref="KernelsAfter"/>): an array sorted at
+/// the last compaction, plus the kernels added since in a sorted set; a removed kernel stays in the array, skipped, until
+/// the next compaction. A compaction merges the two once the changes since exceed an eighth of the array (at least
+/// <c>compactAfter</c>): O(kernels) per that many changes, 8 bytes a kernel between compactions.</para>
 /// </remarks>
 internal sealed class PatchCatalog
 {
+    private const int CompactAfter = 1024;
+
     private readonly Lock _gate = new();
     private readonly Dictionary<int, PatchDocument> _byId = [];
     private readonly Dictionary<string, KernelPatches> _byKernel = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _addedSinceCompaction = new(StringComparer.Ordinal);
+    private readonly int _compactAfter;
+    private string[] _ordered = [];
+    private int _removedSinceCompaction;
 
-    public PatchCatalog(IEnumerable<PatchDocument> documents)
+    /// <param name="documents">Every stored patch.</param>
+    /// <param name="compactAfter">The fewest kernel changes that merge the ordered index (smaller in tests).</param>
+    public PatchCatalog(IEnumerable<PatchDocument> documents, int compactAfter = CompactAfter)
     {
+        _compactAfter = compactAfter;
         foreach (var doc in documents)
         {
             Store(doc);
+        }
+
+        Compact();
+    }
+
+    /// <summary>At most <paramref name="count"/> kernels with patches whose build ID sorts (ordinal) after
+    /// <paramref name="after"/> (from the first when null), in that order, each with its patches (the documents are shared).</summary>
+    /// <remarks>Reads the page and the removed kernels it steps over, never the whole catalog: a binary search in the
+    /// ordered array and a view of the added set from <paramref name="after"/> on.</remarks>
+    public List<(string BuildId, PatchDocument[] Patches)> KernelsAfter(string? after, int count)
+    {
+        lock (_gate)
+        {
+            var page = new List<(string, PatchDocument[])>(Math.Min(count, 1024));
+            var i = 0;
+            if (after is not null)
+            {
+                var at = Array.BinarySearch(_ordered, after, StringComparer.Ordinal);
+                i = at >= 0 ? at + 1 : ~at;
+            }
+
+            using var added = AddedAfter(after).GetEnumerator();
+            var next = added.MoveNext() ? added.Current : null;
+            while (page.Count < count && (i < _ordered.Length || next is not null))
+            {
+                string id;
+                if (next is not null && (i >= _ordered.Length || string.CompareOrdinal(next, _ordered[i]) < 0))
+                {
+                    id = next;
+                    next = added.MoveNext() ? added.Current : null;
+                }
+                else
+                {
+                    id = _ordered[i++];
+                }
+
+                if (_byKernel.TryGetValue(id, out var kernel))
+                {
+                    page.Add((kernel.BuildId, kernel.Patches));
+                }
+            }
+
+            return page;
         }
     }
 
@@ -89,6 +145,7 @@ internal sealed class PatchCatalog
                 if (!_byKernel.TryGetValue(buildIds[i], out var kernel))
                 {
                     _byKernel[buildIds[i]] = kernel = new KernelPatches(buildIds[i]);
+                    Added(kernel.BuildId);
                 }
 
                 buildIds[i] = kernel.BuildId;
@@ -101,8 +158,11 @@ internal sealed class PatchCatalog
                 if (_byKernel.TryGetValue(buildId, out var kernel) && kernel.Patches.Length == 0)
                 {
                     _byKernel.Remove(buildId);
+                    Removed(buildId);
                 }
             }
+
+            CompactWhenDue();
         }
     }
 
@@ -123,9 +183,75 @@ internal sealed class PatchCatalog
                 if (kernel.Patches.Length == 0)
                 {
                     _byKernel.Remove(buildId);
+                    Removed(buildId);
                 }
             }
+
+            CompactWhenDue();
         }
+    }
+
+    private IEnumerable<string> AddedAfter(string? after) =>
+        after is null ? _addedSinceCompaction
+        : _addedSinceCompaction.Max is { } last && string.CompareOrdinal(last, after) > 0
+            ? _addedSinceCompaction.GetViewBetween(after, last).Where(id => string.CompareOrdinal(id, after) > 0)
+            : [];
+
+    // A kernel the ordered array still holds (removed, then back) needs no entry in the added set.
+    private void Added(string buildId)
+    {
+        if (Array.BinarySearch(_ordered, buildId, StringComparer.Ordinal) < 0)
+        {
+            _addedSinceCompaction.Add(buildId);
+        }
+    }
+
+    private void Removed(string buildId)
+    {
+        if (!_addedSinceCompaction.Remove(buildId))
+        {
+            _removedSinceCompaction++; // in the array: skipped by readers until the next compaction
+        }
+    }
+
+    private void CompactWhenDue()
+    {
+        if (_addedSinceCompaction.Count + _removedSinceCompaction >= Math.Max(_compactAfter, _ordered.Length / 8))
+        {
+            Compact();
+        }
+    }
+
+    /// <summary>Merges the added kernels into the ordered array and drops the removed ones: one pass over both.</summary>
+    private void Compact()
+    {
+        var merged = new string[_byKernel.Count];
+        var n = 0;
+        using var added = _addedSinceCompaction.GetEnumerator();
+        var next = added.MoveNext() ? added.Current : null;
+        foreach (var id in _ordered)
+        {
+            while (next is not null && string.CompareOrdinal(next, id) < 0)
+            {
+                merged[n++] = next;
+                next = added.MoveNext() ? added.Current : null;
+            }
+
+            if (_byKernel.TryGetValue(id, out var kernel))
+            {
+                merged[n++] = kernel.BuildId;
+            }
+        }
+
+        while (next is not null)
+        {
+            merged[n++] = next;
+            next = added.MoveNext() ? added.Current : null;
+        }
+
+        _ordered = merged;
+        _addedSinceCompaction.Clear();
+        _removedSinceCompaction = 0;
     }
 
     /// <summary>One kernel's patches in an array of exactly their number: most kernels have one, and a list's first growth

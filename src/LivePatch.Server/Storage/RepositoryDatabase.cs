@@ -15,7 +15,6 @@ public sealed class RepositoryDatabase : IDisposable
         // on a mapper of our own rather than the process-wide BsonMapper.Global.
         var mapper = new BsonMapper();
         mapper.ToDocument(new PatchDocument());
-        mapper.ToDocument(new KernelDocument { Patches = [new KernelPatchEntry()] });
         mapper.ToDocument(new ManifestDocument());
         mapper.ToDocument(new ApiKeyDocument());
         mapper.ToDocument(new CounterDocument());
@@ -42,6 +41,14 @@ public sealed class RepositoryDatabase : IDisposable
         // older versions kept cost one index entry per kernel inside a bulk publish's first transaction, under the writer
         // lock (10,000 for one request): dropped where it exists.
         Patches.DropIndex("buildIds");
+        // Older versions kept one document per kernel for the kernel listing, rewritten with every manifest render; the
+        // listing now reads the patch catalog (KernelCatalog).
+        if (Database.CollectionExists("kernels"))
+        {
+            Database.DropCollection("kernels");
+            _log.Flush();
+        }
+
         Patches.EnsureIndex(p => p.Sha256);
         _catalog = new PatchCatalog(Patches.FindAll());
         _version = Counters.FindById(VersionCounter)?.Value ?? 0;
@@ -102,6 +109,10 @@ public sealed class RepositoryDatabase : IDisposable
     /// per-kernel tables to share one string per kernel.</summary>
     public string SharedBuildId(string buildId) => _catalog.SharedBuildIdOrNull(buildId) ?? buildId;
 
+    /// <summary>At most <paramref name="count"/> kernels with patches after <paramref name="after"/> in build ID order, each
+    /// with its patches, from memory (<see cref="PatchCatalog"/>): read them, never change them.</summary>
+    public List<(string BuildId, PatchDocument[] Patches)> KernelsAfter(string? after, int count) => _catalog.KernelsAfter(after, count);
+
     /// <summary>Every patch, from memory (<see cref="PatchCatalog"/>): read them, never change them.</summary>
     public List<PatchDocument> AllPatches() => _catalog.All();
 
@@ -149,9 +160,6 @@ public sealed class RepositoryDatabase : IDisposable
 
         change();
     }
-
-    /// <summary>Kernel builds with patches, by build ID: kept by <see cref="KernelCatalog"/>.</summary>
-    public ILiteCollection<KernelDocument> Kernels => Database.GetCollection<KernelDocument>("kernels");
 
     public ILiteCollection<ManifestDocument> Manifests => Database.GetCollection<ManifestDocument>("manifests");
 

@@ -87,44 +87,4 @@ public sealed class StoreMaintenance(RepositoryDatabase db, BlobStore blobs, ILo
 
         return filled;
     }
-
-    /// <summary>Makes the <c>kernels</c> collection say what the patches say; returns how many kernels it wrote or removed.</summary>
-    /// <remarks>
-    /// On the first start of a server that keeps it (patches stored by an older version), this builds it. On any later start
-    /// a difference means a write stopped between its batches (each batch refreshes its kernels with their manifests) or a
-    /// bug: it is repaired and logged as a warning. Reads the patches from memory (<see cref="PatchCatalog"/>), before
-    /// requests are taken.
-    /// </remarks>
-    public int RebuildKernelCatalog()
-    {
-        var expected = KernelCatalog.FromPatches(db.AllPatches());
-        var stored = db.Kernels.FindAll().ToDictionary(k => k.Id, StringComparer.Ordinal);
-        var changed = expected.Values.Where(k => !stored.TryGetValue(k.Id, out var found) || !KernelCatalog.Same(k, found)).ToList();
-        var removed = stored.Keys.Where(id => !expected.ContainsKey(id)).ToList();
-        if (changed.Count + removed.Count == 0)
-        {
-            return 0;
-        }
-
-        db.InTransaction(() =>
-        {
-            db.Kernels.Upsert(changed);
-            foreach (var id in removed)
-            {
-                db.Kernels.Delete(id);
-            }
-
-            return changed.Count;
-        });
-        if (stored.Count == 0)
-        {
-            logger.LogInformation("Listed {Count} kernel(s) in the kernel catalog, from the patches stored before it was kept", changed.Count);
-        }
-        else
-        {
-            logger.LogWarning("Kernel catalog out of step with the patches: rewrote {Changed} kernel(s), removed {Removed}", changed.Count, removed.Count);
-        }
-
-        return changed.Count + removed.Count;
-    }
 }
