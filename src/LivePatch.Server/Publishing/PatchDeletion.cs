@@ -16,7 +16,7 @@ namespace LivePatch.Server.Publishing;
 /// the reference check and the removal.
 /// </para>
 /// <para>
-/// A build ID's kernel release is not stored on its own (the kernel catalog's copy is for listing only): publish compares
+/// A build ID's kernel release is not stored on its own (the kernel listing reads it from the patches): publish compares
 /// a module's vermagic with the patches that remain for the build ID, so deleting the last of them releases it.
 /// </para>
 /// </remarks>
