@@ -12,32 +12,20 @@ namespace LivePatch.Server.Storage;
 public sealed class KernelCatalog(RepositoryDatabase db)
 {
     /// <summary>A kernel's listing entry, or null when no patch targets it.</summary>
-    public KernelListingEntry? FindOrNull(string buildId) => db.PatchesFor(buildId) is { Count: > 0 } patches ? DocumentOf(buildId, patches) : null;
+    public KernelListingEntry? FindOrNull(string buildId) => db.PatchesFor(buildId) is { Count: > 0 } patches ? ListingOf(buildId, patches) : null;
 
     /// <summary>At most <paramref name="count"/> kernels whose build ID sorts after <paramref name="after"/> (all when null),
     /// in build ID order.</summary>
     public List<KernelListingEntry> After(string? after, int count) =>
-        [.. db.KernelsAfter(after, count).Select(kernel => DocumentOf(kernel.BuildId, kernel.Patches))];
-
-    /// <summary>Every kernel's entry, built from <paramref name="patches"/> at once: what the listing must equal.</summary>
-    public static Dictionary<string, KernelListingEntry> FromPatches(IEnumerable<PatchDocument> patches) =>
-        patches.SelectMany(patch => patch.BuildIds.Distinct(StringComparer.Ordinal).Select(buildId => (BuildId: buildId, Patch: patch)))
-            .GroupBy(x => x.BuildId, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => DocumentOf(g.Key, [.. g.Select(x => x.Patch)]), StringComparer.Ordinal);
+        [.. db.KernelsAfter(after, count).Select(kernel => ListingOf(kernel.BuildId, kernel.Patches))];
 
     /// <summary>A kernel's entry from its patches (at least one; all name the same kernel release, as publish enforces).</summary>
-    private static KernelListingEntry DocumentOf(string buildId, IReadOnlyList<PatchDocument> patches) => new()
+    private static KernelListingEntry ListingOf(string buildId, IReadOnlyList<PatchDocument> patches) => new()
     {
         Id = buildId,
         KernelRelease = patches[0].KernelRelease,
         Patches = [.. patches.Select(EntryOf).OrderBy(p => p.Id)],
     };
-
-    /// <summary>Whether two kernel entries say the same: release, and the same entries in the same order.</summary>
-    public static bool Same(KernelListingEntry a, KernelListingEntry b) =>
-        a.Id == b.Id && a.KernelRelease == b.KernelRelease && a.Patches.Count == b.Patches.Count
-        && a.Patches.Zip(b.Patches).All(p => p.First.Id == p.Second.Id && p.First.Level == p.Second.Level
-            && p.First.Revoked == p.Second.Revoked && p.First.Channels.SequenceEqual(p.Second.Channels, StringComparer.Ordinal));
 
     private static KernelPatchEntry EntryOf(PatchDocument patch) => new()
     {

@@ -92,7 +92,8 @@ public sealed class RepositoryDatabase : IDisposable
     /// manifest's record) would otherwise stay in memory for the life of the process.</remarks>
     public void DropPageCache()
     {
-        _log.Flush();
+        _log.Flush(); // the start-up's own one-statement writes (pending renders found at load), before any request
+
         Database.Dispose();
         _log.Dispose();
         Database = _open();
