@@ -27,7 +27,8 @@ public sealed class SignedStorageTests
             Assert.Equal(bin, await client.GetByteArrayAsync($"/v1/coverage/stable/{Fixtures.BuildId[..2]}"));
             var db = restarted.Services.GetRequiredService<RepositoryDatabase>();
             Assert.Equal(1 + 256, db.MigratedSignedDocuments); // the manifest and every bin of the channel
-            Assert.All(db.Manifests.FindAll(), m => Assert.Null(m.Signed));
+            Assert.Equal(1, db.MigratedManifestRecords); // then from its own document into a batch
+            Assert.False(db.Database.CollectionExists("manifests"));
             Assert.All(db.Bins.FindAll(), b => Assert.Null(b.Signed));
         }
 
@@ -124,24 +125,33 @@ public sealed class SignedStorageTests
             await client.GetByteArrayAsync($"/v1/coverage/stable/{Fixtures.BuildId[..2]}"));
     }
 
-    /// <summary>Rewrites the records as servers before the signed store left them: the signed bytes inside each LiteDB record
-    /// (field <c>Signed</c>), no location fields, no migration marker. The caller then deletes the store's folder.</summary>
+    /// <summary>Rewrites the records as servers before the signed store left them: one LiteDB document per manifest
+    /// (collection <c>manifests</c>) and per bin with the signed bytes inside (field <c>Signed</c>), no location fields, no
+    /// migration marker. The caller then deletes the store's folder.</summary>
     private static void WriteTheOldWay(RepositoryDatabase repository)
     {
         var db = repository.Database;
-        foreach (var name in new[] { "manifests", "bins" })
+        var manifests = db.GetCollection("manifests");
+        foreach (var record in repository.ManifestRecords().GroupBy(r => r.Id).Select(g => g.MaxBy(r => r.Version)!))
         {
-            var collection = db.GetCollection(name);
-            foreach (var doc in collection.FindAll().ToList())
+            manifests.Insert(new BsonDocument
             {
-                doc["Signed"] = repository.Signed.Read(new SignedLocation(doc["Segment"].AsInt32, doc["Offset"].AsInt64, doc["Length"].AsInt32));
-                foreach (var field in new[] { "Sha256", "Segment", "Offset", "Length" })
-                {
-                    doc.Remove(field);
-                }
+                ["_id"] = record.Id, ["Channel"] = record.Channel, ["BuildId"] = record.BuildId, ["Version"] = record.Version,
+                ["ExpiresMs"] = record.ExpiresMs, ["Signed"] = repository.Signed.Read(record.LocationOf()),
+            });
+        }
 
-                collection.Update(doc);
+        db.DropCollection("manifestbatches");
+        var bins = db.GetCollection("bins");
+        foreach (var doc in bins.FindAll().ToList())
+        {
+            doc["Signed"] = repository.Signed.Read(new SignedLocation(doc["Segment"].AsInt32, doc["Offset"].AsInt64, doc["Length"].AsInt32));
+            foreach (var field in new[] { "Sha256", "Segment", "Offset", "Length" })
+            {
+                doc.Remove(field);
             }
+
+            bins.Update(doc);
         }
 
         db.GetCollection("counters").Delete("signed-store");

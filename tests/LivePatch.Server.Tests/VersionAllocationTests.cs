@@ -33,7 +33,7 @@ public sealed class VersionAllocationTests
         {
             for (var i = 0; i < 5; i++)
             {
-                writer.Resign(factory.Services.GetRequiredService<RepositoryDatabase>().Manifests.FindAll().Select(m => m.BuildId).Distinct().ToList());
+                writer.Resign(factory.Services.GetRequiredService<RepositoryDatabase>().ManifestRecords().Select(m => m.BuildId).Distinct().ToList());
             }
         });
         var indexes = Task.Run(async () =>
@@ -54,7 +54,7 @@ public sealed class VersionAllocationTests
         var seenIndexes = await indexes;
         Assert.Equal(seenIndexes.Order(), seenIndexes); // a reader never sees the index go back
         var db = factory.Services.GetRequiredService<RepositoryDatabase>();
-        var stored = db.Manifests.FindAll().Select(m => m.Version).Concat(db.Bins.FindAll().Select(b => b.Version)).ToList();
+        var stored = db.ManifestRecords().Select(m => m.Version).Concat(db.Bins.FindAll().Select(b => b.Version)).ToList();
         Assert.Equal(stored.Count, stored.Distinct().Count());
     }
 

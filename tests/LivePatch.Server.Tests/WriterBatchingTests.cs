@@ -104,7 +104,7 @@ public sealed class WriterBatchingTests
         Assert.Equal(0, factory.Services.GetRequiredService<Storage.RepositoryDatabase>().PendingRenders.Count());
     }
 
-    private static async Task<PatchInfo> PublishAsync(HttpClient client, string fixture, IReadOnlyList<string> buildIds)
+    internal static async Task<PatchInfo> PublishAsync(HttpClient client, string fixture, IReadOnlyList<string> buildIds)
     {
         var response = await client.PostAsync("/v1/patches", Fixtures.Upload(fixture, ("buildId", string.Join(',', buildIds))));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);

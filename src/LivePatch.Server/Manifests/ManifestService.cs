@@ -34,9 +34,21 @@ public sealed class ManifestService
     private readonly Dictionary<string, List<string>> _bins = new(StringComparer.Ordinal);
     private readonly IServedManifestStore _table;
 
-    /// <summary>Keys that may have a record though no manifest is served: inserted by a transaction not applied yet (a later
-    /// render of the kernel in the same group, or after a rollback), or found unreadable at start. Their render updates.</summary>
-    private readonly HashSet<string> _recordedUnserved = new(StringComparer.Ordinal);
+    /// <summary>Guards <see cref="_liveInBatch"/>, <see cref="_deadBatches"/> and <see cref="_unreadable"/>.</summary>
+    private readonly Lock _records = new();
+
+    /// <summary>How many records of each <see cref="ManifestBatchDocument"/> are the newest of their key (served, or
+    /// unreadable at start): a batch with none is dead.</summary>
+    private readonly Dictionary<int, int> _liveInBatch = [];
+
+    /// <summary>Batch documents none of whose records is the newest of its key any longer, found after the commit that
+    /// replaced the last of them: the next render's transaction deletes them (after a rollback of it, the next start finds
+    /// them again).</summary>
+    private readonly HashSet<int> _deadBatches = [];
+
+    /// <summary>Keys whose newest record's signed bytes were missing or damaged at start, with its batch: not served, signed
+    /// again before requests; the batch is kept until then, so an older record of the key never becomes the newest.</summary>
+    private readonly Dictionary<string, int> _unreadable = new(StringComparer.Ordinal);
 
     public ManifestService(RepositoryDatabase db, RepositoryKeys keys, IOptions<RepositoryOptions> options, TimeProvider time,
         RepositoryMetrics metrics)
@@ -54,10 +66,24 @@ public sealed class ManifestService
     /// segment) are marked pending, so the start-up signs them again before requests.</summary>
     private void LoadStored()
     {
-        var unreadable = new List<string>();
-        // Every record first (small; RepositoryDatabase migrated any that held their bytes), then the bytes a segment at a
+        // The newest record of each key (small; RepositoryDatabase migrated older layouts), then the bytes a segment at a
         // time, served in chunks, so that start-up never holds every signed document at once besides the table.
-        foreach (var chunk in _db.Signed.ReadAll(_db.Manifests.FindAll().ToList()).Chunk(4096))
+        var newest = new Dictionary<string, ManifestDocument>(StringComparer.Ordinal);
+        var batches = new List<int>();
+        foreach (var batch in _db.ManifestBatches.FindAll())
+        {
+            batches.Add(batch.Id);
+            foreach (var record in ManifestBatchCodec.Unpack(batch))
+            {
+                if (!newest.TryGetValue(record.Id, out var seen) || seen.Version < record.Version)
+                {
+                    newest[record.Id] = record;
+                }
+            }
+        }
+
+        var unreadable = new List<string>();
+        foreach (var chunk in _db.Signed.ReadAll(newest.Values).Chunk(4096))
         {
             var loaded = new List<RenderedManifest>(chunk.Length);
             foreach (var (doc, signed) in chunk)
@@ -69,11 +95,20 @@ public sealed class ManifestService
                 else
                 {
                     unreadable.Add(doc.BuildId);
-                    _recordedUnserved.Add(doc.Id);
+                    lock (_records)
+                    {
+                        _unreadable[doc.Id] = doc.Batch;
+                        Count(doc.Batch, +1);
+                    }
                 }
             }
 
             Apply(loaded);
+        }
+
+        lock (_records)
+        {
+            _deadBatches.UnionWith(batches.Where(id => !_liveInBatch.ContainsKey(id)));
         }
 
         _db.PendingRenders.Upsert(unreadable.Distinct(StringComparer.Ordinal).Select(id => new PendingRenderDocument { Id = id }));
@@ -129,13 +164,25 @@ public sealed class ManifestService
             }
         }
 
-        // A kernel's first manifest is an insert: an upsert would first look for it in the primary key index, in vain.
-        lock (_recordedUnserved)
+        // The batch's records in one document: an insert, where a document per manifest cost a primary key lookup and an
+        // upsert each.
+        if (records.Count > 0)
         {
-            var fresh = records.Where(r => !_served.ContainsKey(new ServedKey(r.Channel, r.BuildId)) && _recordedUnserved.Add(r.Id)).ToList();
-            _db.Manifests.Insert(fresh);
-            _db.Manifests.Upsert(records.Except(fresh));
+            var batch = new ManifestBatchDocument { Records = ManifestBatchCodec.Pack(records) };
+            _db.ManifestBatches.Insert(batch);
+            records.ForEach(r => r.Batch = batch.Id);
         }
+
+        lock (_records)
+        {
+            foreach (var dead in _deadBatches)
+            {
+                _db.ManifestBatches.Delete(dead);
+            }
+
+            _deadBatches.Clear();
+        }
+
         _db.PendingBins.Upsert(bins.Select(key => new PendingBinDocument { Id = key }));
         return rendered;
     }
@@ -172,23 +219,44 @@ public sealed class ManifestService
     /// in the <see cref="SignedStore"/> from now on.</summary>
     public void Apply(IReadOnlyList<RenderedManifest> documents)
     {
-        lock (_recordedUnserved)
-        {
-            _recordedUnserved.ExceptWith(documents.Select(d => d.Document.Id));
-        }
-
         _table.SetAll(documents.Select(d => (d.Document.Id, $"\"{d.Document.Sha256}\"", d.Signed)).ToList());
-        foreach (var (doc, _) in documents)
+        lock (_records)
         {
-            var location = doc.LocationOf();
-            _db.Signed.Retain(location);
-            var key = new ServedKey(SharedChannel(doc.Channel), AddToBin(doc.Channel, doc.BuildId));
-            if (_served.TryGetValue(key, out var old))
+            foreach (var (doc, _) in documents)
             {
-                _db.Signed.Release(old.Location);
-            }
+                var location = doc.LocationOf();
+                _db.Signed.Retain(location);
+                Count(doc.Batch, +1);
+                var key = new ServedKey(SharedChannel(doc.Channel), AddToBin(doc.Channel, doc.BuildId));
+                if (_served.TryGetValue(key, out var old))
+                {
+                    _db.Signed.Release(old.Location);
+                    Count(old.Batch, -1);
+                }
+                else if (_unreadable.Remove(doc.Id, out var batch))
+                {
+                    Count(batch, -1);
+                }
 
-            _served[key] = new ManifestFacts(doc.Version, doc.ExpiresMs, Sha256Bits.Parse(doc.Sha256), location);
+                _served[key] = new ManifestFacts(doc.Version, doc.ExpiresMs, Sha256Bits.Parse(doc.Sha256), location, doc.Batch);
+            }
+        }
+    }
+
+    /// <summary>Counts a record of <paramref name="batch"/> that became (+1) or stopped being (−1) the newest of its key; a
+    /// batch left with none is dead. Call under <see cref="_records"/>.</summary>
+    private void Count(int batch, int delta)
+    {
+        var live = _liveInBatch.GetValueOrDefault(batch) + delta;
+        if (live > 0)
+        {
+            _liveInBatch[batch] = live;
+            _deadBatches.Remove(batch);
+        }
+        else
+        {
+            _liveInBatch.Remove(batch);
+            _deadBatches.Add(batch);
         }
     }
 
@@ -287,10 +355,12 @@ public sealed class ManifestService
     private readonly record struct ServedKey(string Channel, string BuildId);
 }
 
-/// <summary>A stored manifest's version, expiry, the SHA-256 of its signed bytes and where they are stored (with their size).</summary>
-/// <remarks>A struct, held inside the dictionary's node: as a class it cost a header and a reference more per kernel. The
-/// dictionary replaces a node to change it, so a reader never sees half of one.</remarks>
-internal readonly record struct ManifestFacts(long Version, long ExpiresMs, Sha256Bits Sha256, SignedLocation Location);
+/// <summary>A stored manifest's version, expiry, the SHA-256 of its signed bytes, where they are stored (with their size) and
+/// the batch document holding its record.</summary>
+/// <remarks>A struct, held inside the dictionary's node: as a class it cost a header and a reference more per kernel (the
+/// batch fills what was padding: <see cref="Sha256Bits"/> aligns the struct to 16 bytes). The dictionary replaces a node
+/// to change it, so a reader never sees half of one.</remarks>
+internal readonly record struct ManifestFacts(long Version, long ExpiresMs, Sha256Bits Sha256, SignedLocation Location, int Batch);
 
 /// <summary>A SHA-256 as 32 bytes inline: the hex string it is sent as cost about 150 bytes per kernel, held for every
 /// manifest (the memory target is 3 KiB per kernel).</summary>

@@ -56,8 +56,10 @@ public sealed class PatchDocument
     public long? UpstreamVersion { get; set; }
 }
 
-/// <summary>A signed manifest as served (collection <c>manifests</c>, id <c>channel/buildId</c>): its facts, and where its
-/// signed bytes are in the <see cref="SignedStore"/>.</summary>
+/// <summary>The record of a signed manifest (key <c>channel/buildId</c>): its facts, and where its signed bytes are in the
+/// <see cref="SignedStore"/>. Stored packed, many to a <see cref="ManifestBatchDocument"/>; servers before those kept one
+/// LiteDB document of this class per manifest (collection <c>manifests</c>, moved at start by
+/// <see cref="ManifestBatchMigration"/>).</summary>
 public sealed class ManifestDocument : ISignedRecord
 {
     [BsonId]
@@ -85,6 +87,11 @@ public sealed class ManifestDocument : ISignedRecord
 
     /// <inheritdoc/>
     public byte[]? Signed { get; set; }
+
+    /// <summary>The <see cref="ManifestBatchDocument"/> holding the record (0 until it is stored; never a field of a
+    /// document of the old <c>manifests</c> collection).</summary>
+    [BsonIgnore]
+    public int Batch { get; set; }
 
     public static string KeyOf(string channel, string buildId) => $"{channel}/{buildId}";
 }

@@ -16,6 +16,7 @@ public sealed class RepositoryDatabase : IDisposable
         var mapper = new BsonMapper();
         mapper.ToDocument(new PatchDocument());
         mapper.ToDocument(new ManifestDocument());
+        mapper.ToDocument(new ManifestBatchDocument());
         mapper.ToDocument(new ApiKeyDocument());
         mapper.ToDocument(new CounterDocument());
         mapper.ToDocument(new PendingRenderDocument());
@@ -37,6 +38,7 @@ public sealed class RepositoryDatabase : IDisposable
         _log = _newLog();
         Signed = new SignedStore(Path.Combine(dataDirectory, "signed"));
         MigratedSignedDocuments = SignedStoreMigration.Run(this, Counters);
+        MigratedManifestRecords = ManifestBatchMigration.Run(this);
         // "Which patches target this kernel" is answered from memory (PatchCatalog). The multikey index over BuildIds that
         // older versions kept cost one index entry per kernel inside a bulk publish's first transaction, under the writer
         // lock (10,000 for one request): dropped where it exists.
@@ -72,6 +74,9 @@ public sealed class RepositoryDatabase : IDisposable
 
     /// <summary>How many records this start moved out of LiteDB into <see cref="Signed"/> (a database of an older server).</summary>
     public int MigratedSignedDocuments { get; }
+
+    /// <summary>How many manifest records this start moved from one document each into batches (a database of an older server).</summary>
+    public int MigratedManifestRecords { get; }
 
     private readonly Func<LiteDatabase> _open;
     private readonly Func<LiteDbLog> _newLog;
@@ -162,7 +167,16 @@ public sealed class RepositoryDatabase : IDisposable
         change();
     }
 
-    public ILiteCollection<ManifestDocument> Manifests => Database.GetCollection<ManifestDocument>("manifests");
+    /// <summary>The records of the signed manifests, packed many to a document (<see cref="ManifestBatchDocument"/>).</summary>
+    public ILiteCollection<ManifestBatchDocument> ManifestBatches => Database.GetCollection<ManifestBatchDocument>("manifestbatches");
+
+    /// <summary>Every manifest record stored, superseded ones included (the newest version of a key is the one served), each
+    /// with its batch.</summary>
+    public IEnumerable<ManifestDocument> ManifestRecords() => ManifestBatches.FindAll().SelectMany(ManifestBatchCodec.Unpack);
+
+    /// <summary>One document per manifest, as servers before <see cref="ManifestBatches"/> stored them: read by the start-up's
+    /// migrations only.</summary>
+    internal ILiteCollection<ManifestDocument> LegacyManifests => Database.GetCollection<ManifestDocument>("manifests");
 
     public ILiteCollection<ApiKeyDocument> ApiKeys => Database.GetCollection<ApiKeyDocument>("apikeys");
 

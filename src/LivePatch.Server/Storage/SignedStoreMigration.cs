@@ -24,7 +24,7 @@ internal static class SignedStoreMigration
             return 0;
         }
 
-        var moved = Move(db, db.Manifests) + Move(db, db.Bins);
+        var moved = Move(db, db.LegacyManifests) + Move(db, db.Bins);
         db.InTransaction(() => counters.Upsert(new CounterDocument { Id = Marker, Value = 1 }));
         return moved;
     }
