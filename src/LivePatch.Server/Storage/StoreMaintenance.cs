@@ -53,6 +53,11 @@ public sealed class StoreMaintenance(RepositoryDatabase db, BlobStore blobs, ILo
                 db.MigratedSignedDocuments);
         }
 
+        if (db.MigratedManifestRecords > 0)
+        {
+            logger.LogInformation("Moved {Count} manifest record(s) from one LiteDB document each into batch documents", db.MigratedManifestRecords);
+        }
+
         return removed;
     }
 
