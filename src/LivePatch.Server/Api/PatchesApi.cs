@@ -49,7 +49,8 @@ public static class PatchesApi
         IOptions<RepositoryOptions> options, CancellationToken cancellation)
     {
         var (request, formProblem) = await ReadPublishAsync(context.Request, cancellation);
-        var outcome = formProblem is not null ? new Outcome<PatchInfo>(null, formProblem) : service.Publish(request!, context.User.Identity?.Name ?? "unknown");
+        var outcome = formProblem is not null ? new Outcome<PatchInfo>(null, formProblem)
+            : await WriterThread.Run(() => service.Publish(request!, context.User.Identity?.Name ?? "unknown"));
         metrics.Published(outcome.Problem?.Code ?? RepositoryMetrics.Accepted);
         audit.Record(AuditEvent.Of(AuditAction.Publish, context, outcome.Problem) with
         {
@@ -172,14 +173,18 @@ public static class PatchesApi
     private static PatchInfo ForReader(PatchInfo patch, ClaimsPrincipal user) =>
         user.Identity?.IsAuthenticated == true && !user.IsInRole(RepositoryRoles.Reporter) ? patch : patch with { Publisher = null };
 
-    private static Results<Ok<PatchInfo>, ProblemHttpResult> Promote(int id, PromoteRequest body, PatchService service, HttpContext context, AuditTrail audit) =>
-        Audited(AuditAction.Promote, id, service.Promote(id, body.Channel), context, audit, RepositoryOptions.IsChannelName(body.Channel) ? body.Channel : null);
+    private static async Task<Results<Ok<PatchInfo>, ProblemHttpResult>> Promote(int id, PromoteRequest body, PatchService service, HttpContext context, AuditTrail audit) =>
+        Audited(AuditAction.Promote, id, await WriterThread.Run(() => service.Promote(id, body.Channel)), context, audit,
+            RepositoryOptions.IsChannelName(body.Channel) ? body.Channel : null);
 
-    private static Results<Ok<PatchInfo>, ProblemHttpResult> Revoke(int id, RevokeRequest body, PatchService service, HttpContext context, AuditTrail audit) =>
-        Audited(AuditAction.Revoke, id, service.Revoke(id, body.Reason), context, audit);
+    private static async Task<Results<Ok<PatchInfo>, ProblemHttpResult>> Revoke(int id, RevokeRequest body, PatchService service, HttpContext context, AuditTrail audit) =>
+        Audited(AuditAction.Revoke, id, await WriterThread.Run(() => service.Revoke(id, body.Reason)), context, audit);
 
-    private static Results<Ok<PatchInfo>, ProblemHttpResult> Delete(int id, ClaimsPrincipal user, PatchDeletion deletion, HttpContext context, AuditTrail audit) =>
-        Audited(AuditAction.PatchDelete, id, deletion.Delete(id, user.Identity?.Name ?? "unknown"), context, audit);
+    private static async Task<Results<Ok<PatchInfo>, ProblemHttpResult>> Delete(int id, ClaimsPrincipal user, PatchDeletion deletion, HttpContext context, AuditTrail audit)
+    {
+        var admin = user.Identity?.Name ?? "unknown";
+        return Audited(AuditAction.PatchDelete, id, await WriterThread.Run(() => deletion.Delete(id, admin)), context, audit);
+    }
 
     /// <summary>Audits a change to patch <paramref name="id"/>, then answers with the patch or the problem.</summary>
     private static Results<Ok<PatchInfo>, ProblemHttpResult> Audited(AuditAction action, int id, Outcome<PatchInfo> outcome, HttpContext context, AuditTrail audit, string? channel = null)

@@ -45,7 +45,7 @@ public sealed class ResignService(ManifestService manifests, ManifestWriter writ
         {
             try
             {
-                ResignDue();
+                await WriterThread.Run(ResignDue); // a pass holds its thread for seconds at 100,000 kernels
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -89,7 +89,7 @@ public sealed class UpstreamImport(
         var modules = await new UpstreamModules(source, validator, db, options.Value.MaxModuleBytes).ReadAsync(index.Repository, verified, cancellation);
         // Everything of the run verified: only now is anything written.
         var store = new UpstreamStore(db, blobs, manifests, writer, patches, time, logger);
-        return store.Store(new UpstreamPlan(index, verified, modules, bins), source.Description);
+        return await WriterThread.Run(() => store.Store(new UpstreamPlan(index, verified, modules, bins), source.Description));
     }
 
     private Outcome<UpstreamSyncSummary> Refused(IMirrorSource source, RepositoryProblem problem)
