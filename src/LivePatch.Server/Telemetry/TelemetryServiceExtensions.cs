@@ -36,6 +36,7 @@ public static class TelemetryServiceExtensions
             services.AddOpenTelemetry().WithMetrics(metrics => metrics
                 .AddMeter(RepositoryMetrics.MeterName)
                 .AddAspNetCoreInstrumentation() // http.server.request.duration with http.route, Kestrel's connections
+                .AddView("http.server.active_requests", MetricStreamConfiguration.Drop)
                 .AddPrometheusExporter());
         }
 
