@@ -49,8 +49,9 @@ public static class PatchesApi
         IOptions<RepositoryOptions> options, CancellationToken cancellation)
     {
         var (request, formProblem) = await ReadPublishAsync(context.Request, cancellation);
+        var publisher = context.User.Identity?.Name ?? "unknown";
         var outcome = formProblem is not null ? new Outcome<PatchInfo>(null, formProblem)
-            : await WriterThread.Run(() => service.Publish(request!, context.User.Identity?.Name ?? "unknown"));
+            : await WriterThread.Run(() => service.Publish(request!, publisher));
         metrics.Published(outcome.Problem?.Code ?? RepositoryMetrics.Accepted);
         audit.Record(AuditEvent.Of(AuditAction.Publish, context, outcome.Problem) with
         {
