@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http.Features;
 using System.IO.Pipelines;
 using System.Text;
 using LivePatch.Core.Kernel;
@@ -6,6 +5,7 @@ using LivePatch.Server.Configuration;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Storage;
 using LivePatch.Server.Telemetry;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace LivePatch.Server.ReadPath;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using LiteDB;
@@ -35,22 +36,28 @@ public static class ManifestBatchCodec
     /// (both are validated far below that before anything is signed).</summary>
     public static byte[] Pack(IReadOnlyList<ManifestDocument> records)
     {
-        var buffer = new Writer(5 + (records.Count * 128));
-        buffer.Byte(Format);
-        buffer.Int32(records.Count);
+        var buffer = new ArrayBufferWriter<byte>(5 + (records.Count * 128));
+        PutByte(buffer, Format);
+        PutInt32(buffer, records.Count);
         foreach (var record in records)
         {
-            buffer.Text(record.Channel);
-            buffer.Text(record.BuildId);
-            buffer.Int64(record.Version);
-            buffer.Int64(record.ExpiresMs);
-            buffer.Bytes(Convert.FromHexString(record.Sha256), 32);
-            buffer.Int32(record.Segment);
-            buffer.Int64(record.Offset);
-            buffer.Int32(record.Length);
+            PutText(buffer, record.Channel);
+            PutText(buffer, record.BuildId);
+            PutInt64(buffer, record.Version);
+            PutInt64(buffer, record.ExpiresMs);
+            var sha256 = Convert.FromHexString(record.Sha256);
+            if (sha256.Length != 32)
+            {
+                throw new ArgumentException($"Record {record.Id}: the SHA-256 is {sha256.Length} bytes, not 32.", nameof(records));
+            }
+
+            buffer.Write(sha256);
+            PutInt32(buffer, record.Segment);
+            PutInt64(buffer, record.Offset);
+            PutInt32(buffer, record.Length);
         }
 
-        return buffer.ToArray();
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>The records of one batch document, each with <see cref="ManifestDocument.Batch"/> set to its id.</summary>
@@ -96,51 +103,34 @@ public static class ManifestBatchCodec
         return records;
     }
 
-    private sealed class Writer(int capacity)
+    private static void PutByte(ArrayBufferWriter<byte> buffer, byte value)
     {
-        private byte[] _bytes = new byte[capacity];
-        private int _length;
+        buffer.GetSpan(1)[0] = value;
+        buffer.Advance(1);
+    }
 
-        public void Byte(byte value) => Take(1)[0] = value;
+    private static void PutInt32(ArrayBufferWriter<byte> buffer, int value)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(4), value);
+        buffer.Advance(4);
+    }
 
-        public void Int32(int value) => BinaryPrimitives.WriteInt32LittleEndian(Take(4), value);
+    private static void PutInt64(ArrayBufferWriter<byte> buffer, long value)
+    {
+        BinaryPrimitives.WriteInt64LittleEndian(buffer.GetSpan(8), value);
+        buffer.Advance(8);
+    }
 
-        public void Int64(long value) => BinaryPrimitives.WriteInt64LittleEndian(Take(8), value);
-
-        public void Bytes(ReadOnlySpan<byte> value, int expected)
+    private static void PutText(ArrayBufferWriter<byte> buffer, string value)
+    {
+        var length = Encoding.UTF8.GetByteCount(value);
+        if (length > byte.MaxValue)
         {
-            if (value.Length != expected)
-            {
-                throw new ArgumentException($"Expected {expected} bytes, got {value.Length}.", nameof(value));
-            }
-
-            value.CopyTo(Take(expected));
+            throw new ArgumentException($"'{value[..16]}…' is longer than {byte.MaxValue} bytes.", nameof(value));
         }
 
-        public void Text(string value)
-        {
-            var length = Encoding.UTF8.GetByteCount(value);
-            if (length > byte.MaxValue)
-            {
-                throw new ArgumentException($"'{value[..16]}…' is longer than {byte.MaxValue} bytes.", nameof(value));
-            }
-
-            Byte((byte)length);
-            Encoding.UTF8.GetBytes(value, Take(length));
-        }
-
-        public byte[] ToArray() => _bytes.AsSpan(0, _length).ToArray();
-
-        private Span<byte> Take(int count)
-        {
-            if (_length + count > _bytes.Length)
-            {
-                Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _length + count));
-            }
-
-            _length += count;
-            return _bytes.AsSpan(_length - count, count);
-        }
+        PutByte(buffer, (byte)length);
+        buffer.Advance(Encoding.UTF8.GetBytes(value, buffer.GetSpan(length)));
     }
 
     private ref struct Reader(byte[] bytes, int batch)
