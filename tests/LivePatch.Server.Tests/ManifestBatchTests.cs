@@ -107,11 +107,10 @@ public sealed class ManifestBatchTests
         }
 
         await first.DisposeAsync();
-        using (var segment = File.OpenWrite(Path.Combine(first.DataDirectory, "signed", $"{damaged.Segment:D8}.seg")))
-        {
-            segment.Position = damaged.Offset + (damaged.Length / 2);
-            segment.WriteByte(0); // the empty manifest's signature no longer matches its record's SHA-256
-        }
+        var segmentFile = Path.Combine(first.DataDirectory, "signed", $"{damaged.Segment:D8}.seg");
+        var bytes = File.ReadAllBytes(segmentFile);
+        bytes[damaged.Offset + (damaged.Length / 2)] ^= 0xff; // the empty manifest's bytes no longer match its record's SHA-256
+        File.WriteAllBytes(segmentFile, bytes);
 
         var second = new RepositoryFactory(dataDirectory: first.DataDirectory) { DeleteDataOnDispose = false };
         using (var client = second.CreateClient(second.AdminKey))
