@@ -69,6 +69,75 @@ public sealed class GroupCommitTests
         }
     }
 
+    [Fact]
+    public async Task Audit_GroupRolledBackAndRunAgain_EachWriteRecordedOnceAndTheFullTrailStaysBounded()
+    {
+        using var factory = new RepositoryFactory(new() { ["LivePatch:Audit:MaxEntries"] = "100" });
+        using var client = factory.CreateClient(factory.AdminKey);
+        var writer = factory.Services.GetRequiredService<ManifestWriter>();
+        for (var i = 0; i < 100; i++) // a full trail: from here on every record deletes the oldest
+        {
+            await client.PostAsJsonAsync("/v1/api-keys", new { name = "no spaces allowed", role = "publisher" });
+        }
+
+        var groups = new List<int>();
+        writer.GroupStarting = groups.Add;
+        var kernels = WriterBatchingTests.BuildIds(3);
+        Task failing = Task.CompletedTask;
+        var published = await WhileWriterHeldAsync(factory, client, () =>
+        {
+            var publishes = kernels.Select(kernel => PublishAsync(client, kernel)).ToList();
+            // after them: the group's rollback then undoes their records and their deletions of the oldest
+            Assert.True(SpinWait.SpinUntil(() => writer.QueuedWrites == kernels.Count, TimeSpan.FromSeconds(30)));
+            failing = Task.Run(() => writer.Write<PatchInfo>(batches =>
+            {
+                writer.Commit(() => throw new IOException("the disk failed for this write only"), [], batches);
+                return new RepositoryProblem(ProblemCodes.PatchNotFound, "never reached");
+            }));
+            return [.. publishes, failing.ContinueWith(_ => new HttpResponseMessage(HttpStatusCode.OK), TaskScheduler.Default)];
+        });
+
+        await Assert.ThrowsAsync<IOException>(() => failing);
+        Assert.Contains(4, groups); // the three publishes stored their records, rolled back with the failing write, then again
+        var ids = published.Take(3).Select(response => response.Content.ReadFromJsonAsync<PatchInfo>().Result!.Id).ToList();
+        var trail = (await client.GetFromJsonAsync("/v1/audit?limit=1000", RepositoryJsonContext.Default.ListPageAuditEntry))!.Items;
+        // Bounded, and only the newest: the ids the rollback used are not used again, so the trail may keep a few fewer.
+        Assert.InRange(trail.Count, 100 - kernels.Count, 100);
+        Assert.All(trail, e => Assert.True(e.Id > trail[0].Id - 100, $"event {e.Id} is older than the newest 100 ids"));
+        var publishes = trail.Where(e => e.Action == "publish").ToList();
+        Assert.Equal(4, publishes.Count); // the first write's and the three, each once
+        Assert.Subset(publishes.Select(e => e.PatchId!.Value).ToHashSet(), ids.ToHashSet());
+        Assert.All(publishes, e => Assert.Equal("ok", e.Outcome));
+    }
+
+    [Fact]
+    public async Task Audit_WriteFailsAfterItsCommit_ItsRecordIsStoredWithTheChange()
+    {
+        using var factory = new RepositoryFactory();
+        using var client = factory.CreateClient(factory.AdminKey);
+        var writer = factory.Services.GetRequiredService<ManifestWriter>();
+        var db = factory.Services.GetRequiredService<Storage.RepositoryDatabase>();
+        var id = (await (await PublishAsync(client, WriterBatchingTests.BuildIds(1)[0])).Content.ReadFromJsonAsync<PatchInfo>())!.Id;
+        var audited = factory.Services.GetRequiredService<Audit.AuditTrail>().ForWrite<PatchInfo>(outcome =>
+            new Audit.AuditEvent(Audit.AuditAction.Revoke, Audit.AuditActor.Scheduler, outcome.Problem?.Code ?? Audit.AuditEvent.Ok) { PatchId = id });
+
+        // The revocation is stored, then the work after its commit fails (a file that could not be deleted, say): the request
+        // fails, but what was stored has its audit record, because both are in one transaction.
+        var failed = Assert.Throws<IOException>(() => writer.Write(batches =>
+        {
+            var doc = db.Patches.FindById(id);
+            (doc.RevokedMs, doc.RevokedReason) = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "broken");
+            writer.Commit(() => db.UpdatePatch(doc), doc.BuildIds, batches);
+            batches.AfterCommit(() => throw new IOException("after the commit"));
+            return new Outcome<PatchInfo>(factory.Services.GetRequiredService<PatchService>().ToInfo(doc), null);
+        }, audited));
+
+        Assert.Equal("after the commit", failed.Message);
+        Assert.NotNull((await client.GetFromJsonAsync<PatchInfo>($"/v1/patches/{id}"))!.Revoked);
+        var trail = (await client.GetFromJsonAsync("/v1/audit?action=revoke", RepositoryJsonContext.Default.ListPageAuditEntry))!.Items;
+        Assert.Equal((id, "ok", "scheduler"), (Assert.Single(trail).PatchId, trail[0].Outcome, trail[0].KeyName));
+    }
+
     /// <summary>Holds the writer lock inside a first write (paused in its bins' batch) until the writes <paramref name="start"/>
     /// makes have all queued, then lets everything run; returns their answers.</summary>
     private static async Task<HttpResponseMessage[]> WhileWriterHeldAsync(RepositoryFactory factory, HttpClient client,

@@ -44,22 +44,24 @@ public static class PatchesApi
         return app;
     }
 
-    /// <summary>Reads the form, publishes, then counts and audits the outcome, a refusal of the form included.</summary>
+    /// <summary>Reads the form, publishes, then counts the outcome; the audit record is stored with the publish, or on its
+    /// own for a refusal before the writer (the form, the module's checks).</summary>
     private static async Task<Results<Created<PatchInfo>, ProblemHttpResult>> Publish(HttpContext context, PatchService service, AuditTrail audit, RepositoryMetrics metrics,
         IOptions<RepositoryOptions> options, CancellationToken cancellation)
     {
         var (request, formProblem) = await ReadPublishAsync(context.Request, cancellation);
         var publisher = context.User.Identity?.Name ?? "unknown";
-        var outcome = formProblem is not null ? new Outcome<PatchInfo>(null, formProblem)
-            : await WriterThread.Run(() => service.Publish(request!, publisher));
-        metrics.Published(outcome.Problem?.Code ?? RepositoryMetrics.Accepted);
-        audit.Record(AuditEvent.Of(AuditAction.Publish, context, outcome.Problem) with
+        var actor = AuditActor.Of(context);
+        var audited = audit.ForWrite<PatchInfo>(outcome => new AuditEvent(AuditAction.Publish, actor, outcome.Problem?.Code ?? AuditEvent.Ok)
         {
             PatchId = outcome.Value?.Id,
             Channel = outcome.Value?.Channels[0] ?? ChannelOrNull(request, options.Value),
             BuildIds = request?.BuildIds.Count,
             Target = outcome.Value is { } patch ? $"{patch.Name} level {patch.Level}" : null,
         });
+        var outcome = audited.Complete(formProblem is not null ? new Outcome<PatchInfo>(null, formProblem)
+            : await WriterThread.Run(() => service.Publish(request!, publisher, audited)));
+        metrics.Published(outcome.Problem?.Code ?? RepositoryMetrics.Accepted);
         return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Created($"/v1/patches/{outcome.Value!.Id}", outcome.Value);
     }
 
@@ -174,23 +176,31 @@ public static class PatchesApi
     private static PatchInfo ForReader(PatchInfo patch, ClaimsPrincipal user) =>
         user.Identity?.IsAuthenticated == true && !user.IsInRole(RepositoryRoles.Reporter) ? patch : patch with { Publisher = null };
 
-    private static async Task<Results<Ok<PatchInfo>, ProblemHttpResult>> Promote(int id, PromoteRequest body, PatchService service, HttpContext context, AuditTrail audit) =>
-        Audited(AuditAction.Promote, id, await WriterThread.Run(() => service.Promote(id, body.Channel)), context, audit,
-            RepositoryOptions.IsChannelName(body.Channel) ? body.Channel : null);
+    private static async Task<Results<Ok<PatchInfo>, ProblemHttpResult>> Promote(int id, PromoteRequest body, PatchService service, HttpContext context, AuditTrail audit)
+    {
+        var audited = Audited(AuditAction.Promote, id, context, audit, RepositoryOptions.IsChannelName(body.Channel) ? body.Channel : null);
+        return Answer(audited.Complete(await WriterThread.Run(() => service.Promote(id, body.Channel, audited))));
+    }
 
-    private static async Task<Results<Ok<PatchInfo>, ProblemHttpResult>> Revoke(int id, RevokeRequest body, PatchService service, HttpContext context, AuditTrail audit) =>
-        Audited(AuditAction.Revoke, id, await WriterThread.Run(() => service.Revoke(id, body.Reason)), context, audit);
+    private static async Task<Results<Ok<PatchInfo>, ProblemHttpResult>> Revoke(int id, RevokeRequest body, PatchService service, HttpContext context, AuditTrail audit)
+    {
+        var audited = Audited(AuditAction.Revoke, id, context, audit);
+        return Answer(audited.Complete(await WriterThread.Run(() => service.Revoke(id, body.Reason, audited))));
+    }
 
     private static async Task<Results<Ok<PatchInfo>, ProblemHttpResult>> Delete(int id, ClaimsPrincipal user, PatchDeletion deletion, HttpContext context, AuditTrail audit)
     {
         var admin = user.Identity?.Name ?? "unknown";
-        return Audited(AuditAction.PatchDelete, id, await WriterThread.Run(() => deletion.Delete(id, admin)), context, audit);
+        var audited = Audited(AuditAction.PatchDelete, id, context, audit);
+        return Answer(audited.Complete(await WriterThread.Run(() => deletion.Delete(id, admin, audited))));
     }
 
-    /// <summary>Audits a change to patch <paramref name="id"/>, then answers with the patch or the problem.</summary>
-    private static Results<Ok<PatchInfo>, ProblemHttpResult> Audited(AuditAction action, int id, Outcome<PatchInfo> outcome, HttpContext context, AuditTrail audit, string? channel = null)
+    /// <summary>The audit record of a change to patch <paramref name="id"/> (the request's key and address, read here on
+    /// the request's thread), stored with the change or on its own for a refusal.</summary>
+    private static AuditedWrite<PatchInfo> Audited(AuditAction action, int id, HttpContext context, AuditTrail audit, string? channel = null)
     {
-        audit.Record(AuditEvent.Of(action, context, outcome.Problem) with
+        var actor = AuditActor.Of(context);
+        return audit.ForWrite<PatchInfo>(outcome => new AuditEvent(action, actor, outcome.Problem?.Code ?? AuditEvent.Ok)
         {
             PatchId = id,
             Channel = channel,
@@ -198,6 +208,8 @@ public static class PatchesApi
             Reason = outcome.Value?.Revoked?.Reason is { } reason && action == AuditAction.Revoke ? reason : null,
             Target = outcome.Value is { } patch ? $"{patch.Name} level {patch.Level}" : null,
         });
-        return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value!);
     }
+
+    private static Results<Ok<PatchInfo>, ProblemHttpResult> Answer(Outcome<PatchInfo> outcome) =>
+        outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Ok(outcome.Value!);
 }

@@ -32,32 +32,89 @@ public sealed class AuditTrail(RepositoryDatabase db, IOptions<AuditOptions> opt
     private long _failureWindow = -1;
     private int _failuresInWindow;
     private long _failuresNotStored;
+    private readonly Lock _pruning = new();
+    private long _prunedThrough = -1;
 
     private ILiteCollection<AuditDocument> Entries => db.Database.GetCollection<AuditDocument>("audit");
 
-    /// <summary>Logs the event and stores it (a failed authentication within the rate), dropping the oldest beyond the bound.</summary>
+    /// <summary>Logs the event and stores it (a failed authentication within the rate), dropping the oldest beyond the bound,
+    /// and returns once the stored event is on disk.</summary>
     public void Record(AuditEvent e)
     {
-        var level = e.Outcome == AuditEvent.Ok ? LogLevel.Information : LogLevel.Warning;
-        _logger.Log(level, e.Action.EventId, Template, e.Action.Name, e.Outcome, e.Actor.KeyId, PrintableOrNull(e.Actor.KeyName), e.Actor.ClientAddress,
-            e.PatchId, e.Channel, e.BuildIds, PrintableOrNull(e.Reason), PrintableOrNull(e.Target));
+        Log(e);
         long? notStored = null;
         if (e.Action == AuditAction.AuthFailed && !MayStoreFailure(out notStored))
         {
             return;
         }
 
+        Store(e, notStored);
+        db.FlushLog();
+    }
+
+    /// <summary>The audit record of one write, stored in the write's own transaction (<see cref="ManifestWriter"/>), so that
+    /// a change is never stored without its record, and a group of writes shares one commit for both.</summary>
+    public AuditedWrite<T> ForWrite<T>(Func<Outcome<T>, AuditEvent> describe) where T : class => new(this, describe);
+
+    /// <summary>The event's log line (category <see cref="Category"/>).</summary>
+    internal void Log(AuditEvent e)
+    {
+        var level = e.Outcome == AuditEvent.Ok ? LogLevel.Information : LogLevel.Warning;
+        _logger.Log(level, e.Action.EventId, Template, e.Action.Name, e.Outcome, e.Actor.KeyId, PrintableOrNull(e.Actor.KeyName), e.Actor.ClientAddress,
+            e.PatchId, e.Channel, e.BuildIds, PrintableOrNull(e.Reason), PrintableOrNull(e.Target));
+    }
+
+    /// <summary>Inserts the event and drops what is beyond the bound, in the caller's transaction when it has one; does not
+    /// flush the log.</summary>
+    internal void Store(AuditEvent e, long? notStored = null)
+    {
         var id = Entries.Insert(new AuditDocument
         {
             TimeMs = time.GetUtcNow().ToUnixTimeMilliseconds(), Action = e.Action.Name, Outcome = e.Outcome, KeyId = e.Actor.KeyId, KeyName = e.Actor.KeyName,
             ClientAddress = e.Actor.ClientAddress, PatchId = e.PatchId, Channel = e.Channel, BuildIds = e.BuildIds, Reason = e.Reason, Target = e.Target,
             NotStored = notStored,
         }).AsInt64;
-        // Ids rise by one per event, so everything at or below id - MaxEntries is older than the newest MaxEntries: a range of
-        // the primary key, empty until the trail is full.
-        var oldestKept = id - options.Value.MaxEntries;
-        Entries.DeleteMany(d => d.Id <= oldestKept);
-        db.FlushLog();
+        Prune(id - options.Value.MaxEntries);
+    }
+
+    /// <summary>Deletes every event with an id at or below <paramref name="oldestKept"/>: ids rise by one per event, so those
+    /// are older than the newest <see cref="AuditOptions.MaxEntries"/> (none until the trail is full). The first time, a range
+    /// query (a bound lowered since the last start leaves many); after it, the ids since the last call by primary key (one
+    /// per event: no query to parse).</summary>
+    /// <remarks>LiteDB does not hand out again the ids a rolled-back transaction took: after one, the trail keeps that many
+    /// fewer events until they have passed, never more than the bound.</remarks>
+    private void Prune(long oldestKept)
+    {
+        if (oldestKept < 1)
+        {
+            return;
+        }
+
+        lock (_pruning)
+        {
+            if (_prunedThrough < 0)
+            {
+                Entries.DeleteMany(d => d.Id <= oldestKept);
+            }
+            else
+            {
+                for (var id = _prunedThrough + 1; id <= oldestKept; id++)
+                {
+                    Entries.Delete(id);
+                }
+            }
+
+            _prunedThrough = Math.Max(_prunedThrough, oldestKept);
+        }
+    }
+
+    /// <summary>A transaction that stored events rolled back, and its deletions with it: the next event prunes by range.</summary>
+    internal void RolledBack()
+    {
+        lock (_pruning)
+        {
+            _prunedThrough = -1;
+        }
     }
 
     /// <summary>An upstream sync or bundle import (by a request, or the sync timer), with what it did.</summary>

@@ -1,3 +1,4 @@
+using LivePatch.Server.Audit;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Storage;
 
@@ -23,10 +24,21 @@ public sealed partial class ManifestWriter
 
     /// <summary>Runs a write under the writer lock, grouped with the writes queued beside it (<see cref="RunGroup"/>), then
     /// renders, batch by batch, the kernels its <see cref="Commit"/> left (recorded in the <see cref="WriteBatches"/>
-    /// <paramref name="work"/> is given) and their bins, then the index.</summary>
-    internal Outcome<T> Write<T>(Func<WriteBatches, Outcome<T>> work) where T : class
+    /// <paramref name="work"/> is given) and their bins, then the index. With <paramref name="audit"/>, the write's audit
+    /// record is stored in the same transaction as what the work did.</summary>
+    internal Outcome<T> Write<T>(Func<WriteBatches, Outcome<T>> work, AuditedWrite<T>? audit = null) where T : class
     {
-        var write = new QueuedWrite(batches => work(batches));
+        var write = new QueuedWrite(batches =>
+        {
+            var outcome = work(batches);
+            if (audit is not null)
+            {
+                batches.OnRollback(audit.RolledBack);
+                audit.Store(outcome);
+            }
+
+            return outcome;
+        });
         lock (_queue)
         {
             _queue.Enqueue(write);
@@ -49,6 +61,7 @@ public sealed partial class ManifestWriter
             }
         }
 
+        audit?.Committed();
         write.Failure?.Throw();
         if (write.Batches.PendingId is { } id)
         {

@@ -1,5 +1,6 @@
-using LivePatch.Server.ReadPath;
 using LivePatch.Core.Repository;
+using LivePatch.Server.Audit;
+using LivePatch.Server.ReadPath;
 using LivePatch.Server.Storage;
 
 namespace LivePatch.Server.Publishing;
@@ -28,7 +29,8 @@ public sealed class PatchDeletion(
     BlobCache cache,
     ILogger<PatchDeletion> logger)
 {
-    public Outcome<PatchInfo> Delete(int id, string admin) => writer.Write<PatchInfo>(batches => DeleteUnderLock(id, admin, batches));
+    public Outcome<PatchInfo> Delete(int id, string admin, AuditedWrite<PatchInfo>? audit = null) =>
+        writer.Write<PatchInfo>(batches => DeleteUnderLock(id, admin, batches), audit);
 
     private Outcome<PatchInfo> DeleteUnderLock(int id, string admin, WriteBatches batches)
     {

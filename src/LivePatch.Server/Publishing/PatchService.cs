@@ -1,6 +1,7 @@
 using LivePatch.Core.Kernel;
 using LivePatch.Core.Manifests;
 using LivePatch.Core.Repository;
+using LivePatch.Server.Audit;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Storage;
@@ -28,7 +29,10 @@ public sealed class PatchService(
     private readonly RepositoryOptions _options = options.Value;
 
 
-    public Outcome<PatchInfo> Publish(PublishRequest request, string publisher)
+    /// <summary>Validates the module (nothing stored on a refusal), then publishes it under the writer lock; with
+    /// <paramref name="audit"/>, its audit record is stored in the publish's transaction (a refusal before the writer is
+    /// left to the caller's <see cref="AuditedWrite{T}.Complete"/>).</summary>
+    public Outcome<PatchInfo> Publish(PublishRequest request, string publisher, AuditedWrite<PatchInfo>? audit = null)
     {
         var validated = validator.Validate(request);
         if (validated.Value is not { } module)
@@ -72,7 +76,7 @@ public sealed class PatchService(
             logger.LogInformation("Published {Name} level {Level} ({Sha256}) for {Kernels} kernel(s) in {Channel} by {Publisher}",
                 doc.Name, doc.Level, doc.Sha256, doc.BuildIds.Count, module.Channel, LogText.Printable(publisher));
             return ToInfo(doc);
-        });
+        }, audit);
     }
 
     private PatchDocument NewDocument(PublishRequest request, ValidatedModule module, (string Blob, string Module) sha256, int level, string publisher)
@@ -98,7 +102,7 @@ public sealed class PatchService(
         };
     }
 
-    public Outcome<PatchInfo> Promote(int id, string channel)
+    public Outcome<PatchInfo> Promote(int id, string channel, AuditedWrite<PatchInfo>? audit = null)
     {
         if (!_options.Channels.Contains(channel))
         {
@@ -141,10 +145,10 @@ public sealed class PatchService(
             writer.Commit(() => db.UpdatePatch(doc), doc.BuildIds, batches);
             logger.LogInformation("Promoted patch {Id} ({Name} level {Level}) to {Channel}", id, doc.Name, doc.Level, channel);
             return ToInfo(doc);
-        });
+        }, audit);
     }
 
-    public Outcome<PatchInfo> Revoke(int id, string? reason)
+    public Outcome<PatchInfo> Revoke(int id, string? reason, AuditedWrite<PatchInfo>? audit = null)
     {
         // Hosts refuse a manifest whose prose carries terminal escapes or NUL (ManifestLimits): never sign one.
         if (string.IsNullOrWhiteSpace(reason) || !ManifestLimits.IsProse(reason, 1000))
@@ -170,7 +174,7 @@ public sealed class PatchService(
             writer.Commit(() => db.UpdatePatch(doc), doc.BuildIds, batches);
             logger.LogWarning("Revoked patch {Id} ({Name} level {Level}): {Reason}", id, doc.Name, doc.Level, LogText.Printable(doc.RevokedReason));
             return ToInfo(doc);
-        });
+        }, audit);
     }
 
     public PatchInfo? GetOrNull(int id) => db.Patches.FindById(id) is { } doc ? ToInfo(doc) : null;
