@@ -74,6 +74,34 @@ public sealed class AuthTests : IDisposable
     }
 
     [Fact]
+    public async Task Keys_CreatedAndDeleted_SameAnswersAfterARestart()
+    {
+        var first = new RepositoryFactory { DeleteDataOnDispose = false };
+        var adminKey = first.AdminKey;
+        ApiKeyInfo kept, deleted;
+        string before;
+        using (first)
+        {
+            using var admin = first.CreateClient(adminKey);
+            kept = (await (await admin.PostAsJsonAsync("/v1/api-keys", new CreateApiKeyRequest("kept", "publisher"))).Content.ReadFromJsonAsync<ApiKeyInfo>())!;
+            deleted = (await (await admin.PostAsJsonAsync("/v1/api-keys", new CreateApiKeyRequest("deleted", "publisher"))).Content.ReadFromJsonAsync<ApiKeyInfo>())!;
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/v1/api-keys/{deleted.Id}")).StatusCode);
+            before = await admin.GetStringAsync("/v1/api-keys");
+        }
+
+        using var restarted = new RepositoryFactory(dataDirectory: first.DataDirectory);
+        using var restartedAdmin = restarted.CreateClient(adminKey);
+        Assert.Equal(before, await restartedAdmin.GetStringAsync("/v1/api-keys"));
+        Assert.Contains("\"kept\"", before);
+        Assert.DoesNotContain("\"deleted\"", before);
+        using var keptClient = restarted.CreateClient(kept.Secret);
+        Assert.Equal(HttpStatusCode.Created, (await keptClient.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko"))).StatusCode);
+        using var deletedClient = restarted.CreateClient(deleted.Secret);
+        await PublishTests.AssertProblemAsync(await deletedClient.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko")),
+            HttpStatusCode.Unauthorized, "unauthenticated");
+    }
+
+    [Fact]
     public async Task ListKeys_NeverShowsSecrets()
     {
         await _factory.CreateKeyAsync("publisher");
