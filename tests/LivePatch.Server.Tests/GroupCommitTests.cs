@@ -70,6 +70,49 @@ public sealed class GroupCommitTests
     }
 
     [Fact]
+    public async Task Publish_SingleKernel_ItsManifestBinAndIndexShareOneCommit()
+    {
+        using var factory = new RepositoryFactory();
+        using var client = factory.CreateClient(factory.AdminKey);
+        var db = factory.Services.GetRequiredService<Storage.RepositoryDatabase>();
+        var kernels = WriterBatchingTests.BuildIds(2);
+        Assert.Equal(HttpStatusCode.Created, (await PublishAsync(client, kernels[0])).StatusCode); // the start-up's work is done
+        var flushes = db.LogFlushes;
+
+        Assert.Equal(HttpStatusCode.Created, (await PublishAsync(client, kernels[1])).StatusCode);
+
+        Assert.Equal(flushes + 1, db.LogFlushes); // one commit: the patch, its audit entry, manifest, bin and the index
+        var bin = await client.GetByteArrayAsync($"/v1/coverage/stable/{kernels[1][..2]}");
+        Assert.NotNull((await CoverageTests.VerifiedBinAsync(client, "stable", kernels[1], factory)).FindOrNull(kernels[1]));
+        var index = new LivePatch.Core.Manifests.RepositoryIndexVerifier(TestKeys.Policy, factory.Time).Verify(await client.GetByteArrayAsync("/v1/index"), out _);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bin)),
+            index!.Bins.Single(b => b.Channel == "stable" && b.Prefix == kernels[1][..2]).Sha256);
+    }
+
+    [Fact]
+    public async Task Publish_ItsBinCannotBeSigned_NothingStored()
+    {
+        using var factory = new RepositoryFactory();
+        using var client = factory.CreateClient(factory.AdminKey);
+        var writer = factory.Services.GetRequiredService<ManifestWriter>();
+        var kernel = WriterBatchingTests.BuildIds(1)[0];
+        writer.BetweenBatches = () =>
+        {
+            writer.BetweenBatches = null;
+            throw new IOException("the disk failed while signing the bin");
+        };
+
+        Assert.Equal(HttpStatusCode.InternalServerError, (await PublishAsync(client, kernel)).StatusCode);
+
+        // The bin is signed in the publish's own transaction: its failure rolls the publish back, rather than leaving a
+        // stored patch whose bin a mirror's hosts would take as "not covered" until the re-signer's next pass.
+        await CoverageTests.AssertNotCoveredAsync(client, "stable", kernel, factory);
+        Assert.Empty((await client.GetFromJsonAsync<ListPage<PatchInfo>>("/v1/patches"))!.Items);
+        Assert.Equal(HttpStatusCode.Created, (await PublishAsync(client, kernel)).StatusCode);
+        Assert.NotNull((await CoverageTests.VerifiedBinAsync(client, "stable", kernel, factory)).FindOrNull(kernel));
+    }
+
+    [Fact]
     public async Task Audit_GroupRolledBackAndRunAgain_EachWriteRecordedOnceAndTheFullTrailStaysBounded()
     {
         using var factory = new RepositoryFactory(new() { ["LivePatch:Audit:MaxEntries"] = "100" });

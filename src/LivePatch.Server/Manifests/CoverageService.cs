@@ -66,10 +66,12 @@ public sealed class CoverageService
     public IReadOnlyList<string> MissingOrDue() =>
         AllKeys().Where(key => !_served.TryGetValue(key, out var bin) || NeedsResigning(bin)).ToList();
 
-    /// <summary>Re-renders these bins from the manifests now served; call inside the writer's transaction, with the writer's
-    /// version allocator.</summary>
+    /// <summary>Re-renders these bins from the manifests now served, and <paramref name="staged"/> (signed in the same
+    /// transaction) in place of the ones they replace; call inside the writer's transaction, with the writer's version
+    /// allocator.</summary>
     /// <returns>The new documents, to hand to <see cref="Apply"/> once the transaction has committed.</returns>
-    public IReadOnlyList<RenderedBin> RenderInTransaction(IEnumerable<string> binKeys, Func<long> nextVersion)
+    public IReadOnlyList<RenderedBin> RenderInTransaction(IEnumerable<string> binKeys, Func<long> nextVersion,
+        IReadOnlyList<RenderedManifest>? staged = null)
     {
         var rendered = new List<RenderedBin>();
         foreach (var key in binKeys.Distinct(StringComparer.Ordinal))
@@ -91,7 +93,7 @@ public sealed class CoverageService
                 Version = (ulong)nextVersion(),
                 Issued = issued,
                 Expires = issued + _options.ManifestLifetime,
-                Kernels = _manifests.CoveredKernels(channel, prefix),
+                Kernels = _manifests.CoveredKernels(channel, prefix, staged),
             };
             var start = System.Diagnostics.Stopwatch.GetTimestamp();
             var signed = _keys.DocumentSigner.Sign(CoverageBinSerializer.Serialize(bin), LivePatchOids.CoverageBinContentType, issued);
@@ -123,6 +125,27 @@ public sealed class CoverageService
     /// <summary>Every served bin of a configured channel, in index order.</summary>
     public IEnumerable<(string Channel, string Prefix, ServedDocument Document)> All() =>
         AllKeys().Where(_served.ContainsKey).Select(key => (key[..key.IndexOf('/')], key[(key.IndexOf('/') + 1)..], _served[key]));
+
+    /// <summary>Every bin as the index lists it: <paramref name="staged"/> (signed in the running transaction) in place of the
+    /// served ones they replace.</summary>
+    public IEnumerable<IndexBin> Listed(IReadOnlyCollection<RenderedBin> staged)
+    {
+        var replaced = staged.ToDictionary(b => b.Document.Id, StringComparer.Ordinal);
+        foreach (var key in AllKeys())
+        {
+            var slash = key.IndexOf('/');
+            if (replaced.GetValueOrDefault(key) is { } bin)
+            {
+                yield return new IndexBin
+                    { Channel = key[..slash], Prefix = key[(slash + 1)..], Version = (ulong)bin.Document.Version, Sha256 = bin.Document.Sha256, Size = bin.Signed.Length };
+            }
+            else if (_served.TryGetValue(key, out var served))
+            {
+                yield return new IndexBin
+                    { Channel = key[..slash], Prefix = key[(slash + 1)..], Version = (ulong)served.Version, Sha256 = served.Sha256, Size = served.Bytes.Length };
+            }
+        }
+    }
 
     public bool NeedsResigning(ServedDocument document) => document.Expires - _time.GetUtcNow() < _options.ManifestLifetime / 2;
 

@@ -22,11 +22,13 @@ public sealed class IndexService(CoverageService coverage, RepositoryKeys keys, 
     public bool NeedsRendering =>
         _current is not { } current || Interlocked.Read(ref _renderedAtChange) != coverage.ChangeCount || coverage.NeedsResigning(current);
 
-    /// <summary>Signs a new index of the bins now served; call under the writer lock inside its transaction, with its version
-    /// allocator, and hand the result to <see cref="Apply"/> once the transaction has committed.</summary>
-    public RenderedIndex Render(Func<long> nextVersion)
+    /// <summary>Signs a new index of the bins now served, and of <paramref name="staged"/> in their place (bins signed in the same
+    /// transaction, served just before this index); call under the writer lock inside its transaction, with its version
+    /// allocator, and hand the result to <see cref="Apply"/> once the transaction has committed and the staged bins are applied.</summary>
+    public RenderedIndex Render(Func<long> nextVersion, IReadOnlyList<RenderedBin>? staged = null)
     {
-        var changes = coverage.ChangeCount;
+        // Applying staged bins counts as one change of the coverage (CoverageService.Apply): this index reflects it.
+        var changes = coverage.ChangeCount + (staged is { Count: > 0 } ? 1 : 0);
         var issued = time.GetUtcNow();
         var index = new RepositoryIndex
         {
@@ -35,9 +37,7 @@ public sealed class IndexService(CoverageService coverage, RepositoryKeys keys, 
             Version = (ulong)nextVersion(),
             Issued = issued,
             Expires = issued + options.Value.ManifestLifetime,
-            Bins = coverage.All()
-                .Select(b => new IndexBin { Channel = b.Channel, Prefix = b.Prefix, Version = (ulong)b.Document.Version, Sha256 = b.Document.Sha256, Size = b.Document.Bytes.Length })
-                .ToList(),
+            Bins = [.. coverage.Listed(staged ?? [])],
         };
         var start = System.Diagnostics.Stopwatch.GetTimestamp();
         var signed = keys.DocumentSigner.Sign(ManifestSerializer.Serialize(index), LivePatchOids.RepositoryIndexContentType, issued);

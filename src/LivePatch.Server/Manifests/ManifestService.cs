@@ -261,21 +261,36 @@ public sealed class ManifestService
     }
 
     /// <summary>The kernels one coverage bin lists: every stored manifest of <paramref name="channel"/> whose build ID starts
-    /// with <paramref name="prefix"/>, sorted by build ID (ordinal), with the version, SHA-256 and size of its signed bytes.</summary>
-    public IReadOnlyList<CoveredKernel> CoveredKernels(string channel, string prefix)
+    /// with <paramref name="prefix"/>, sorted by build ID (ordinal), with the version, SHA-256 and size of its signed bytes;
+    /// with <paramref name="staged"/> (manifests signed in the running transaction, not served yet), those in place of the
+    /// served ones.</summary>
+    public IReadOnlyList<CoveredKernel> CoveredKernels(string channel, string prefix, IReadOnlyList<RenderedManifest>? staged = null)
     {
+        Dictionary<string, ManifestDocument>? fresh = null;
+        foreach (var (doc, _) in staged ?? [])
+        {
+            if (doc.Channel == channel && doc.BuildId.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                (fresh ??= new(StringComparer.Ordinal))[doc.BuildId] = doc; // a later render of the group's replaces an earlier one
+            }
+        }
+
         lock (_bins)
         {
-            if (!_bins.TryGetValue(BinDocument.KeyOf(channel, prefix), out var buildIds))
+            IEnumerable<string> buildIds = _bins.GetValueOrDefault(BinDocument.KeyOf(channel, prefix)) ?? [];
+            if (fresh is not null)
             {
-                return [];
+                buildIds = buildIds.Union(fresh.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal);
             }
 
-            return buildIds.Select(id => (Id: id, Facts: _served[new ServedKey(channel, id)]))
-                .Select(m => new CoveredKernel { BuildId = m.Id, Version = (ulong)m.Facts.Version, Sha256 = m.Facts.Sha256.ToHex(), Size = m.Facts.Location.Length })
-                .ToList();
+            return [.. buildIds.Select(id => fresh?.GetValueOrDefault(id) is { } doc
+                ? new CoveredKernel { BuildId = id, Version = (ulong)doc.Version, Sha256 = doc.Sha256, Size = doc.Length }
+                : Covered(id, _served[new ServedKey(channel, id)]))];
         }
     }
+
+    private static CoveredKernel Covered(string buildId, ManifestFacts facts) =>
+        new() { BuildId = buildId, Version = (ulong)facts.Version, Sha256 = facts.Sha256.ToHex(), Size = facts.Location.Length };
 
     /// <summary>How many manifests are served, and when the first of them expires (null when there are none).</summary>
     /// <remarks>Reads every manifest's facts (in memory): for the dashboard's summary, not for the read path.</remarks>

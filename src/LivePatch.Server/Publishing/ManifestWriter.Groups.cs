@@ -106,7 +106,8 @@ public sealed partial class ManifestWriter
     }
 
     /// <summary>Runs a group of writes in one transaction (one fsync of the signed documents, one commit), each seeing the
-    /// changes of those before it; then re-signs the bins of the writes that are complete, and the index, once for all.</summary>
+    /// changes of those before it, with the bins of the writes that are complete and the index when those bins fit one
+    /// batch (<see cref="RenderCoverageInGroup"/>); otherwise the bins and the index follow in batches of their own.</summary>
     /// <remarks>A write that throws rolls the whole transaction back: every write of the group is then run again on its own,
     /// so one failure fails only its own request. A write's answer waits for the group's commit: what it was told is stored
     /// is on disk.</remarks>
@@ -115,6 +116,7 @@ public sealed partial class ManifestWriter
         GroupStarting?.Invoke(group.Count);
         var staged = new List<RenderedManifest>();
         _staged = staged;
+        GroupCoverage? signed = null;
         try
         {
             db.InTransaction(() =>
@@ -124,6 +126,7 @@ public sealed partial class ManifestWriter
                     write.Run();
                 }
 
+                signed = RenderCoverageInGroup(group);
                 return group.Count;
             });
         }
@@ -144,8 +147,23 @@ public sealed partial class ManifestWriter
             _staged = null;
         }
 
+        // Served in the order they name each other: the manifests, then the bins listing them, then the index.
         manifests.Apply(staged);
+        if (signed is not null)
+        {
+            coverage.Apply(signed.Bins);
+            if (signed.Index is { } rendered)
+            {
+                index.Apply(rendered);
+            }
+        }
+
         group.ForEach(write => write.Committed(_inFlight));
+        if (signed is not null)
+        {
+            return;
+        }
+
         var complete = group.Where(write => write.Batches.PendingId is null).ToList();
         try
         {
@@ -156,6 +174,34 @@ public sealed partial class ManifestWriter
             complete.ForEach(write => write.Fail(e)); // committed; the bins stay marked pending for the re-signer
         }
     }
+
+    /// <summary>In the group's transaction, after its writes: re-signs their bins and then the index, when every write of the
+    /// group is complete (no later batches) and their bins are at most <see cref="BinBatchSize"/> (a group of single-kernel
+    /// writes); otherwise null, rendering nothing (the bins and the index follow in batches of their own).</summary>
+    /// <remarks>One transaction for the writes, their bins and the index instead of three: one commit and one fsync of each
+    /// file per group, where the single publishes of a vendor's CI used to pay three. The bins are the ones the writes'
+    /// manifests just marked pending; the marks are removed in the same transaction.</remarks>
+    private GroupCoverage? RenderCoverageInGroup(List<QueuedWrite> group)
+    {
+        if (group.Any(write => write.Batches.PendingId is not null))
+        {
+            return null; // a bulk write's later batches follow the group; its bins and the index follow them
+        }
+
+        var bins = BinsOf(group.SelectMany(write => write.Batches.Kernels));
+        if (bins.Count > BinBatchSize)
+        {
+            return null;
+        }
+
+        BetweenBatches?.Invoke();
+        var rendered = coverage.RenderInTransaction(bins.Order(StringComparer.Ordinal), NextVersion, _staged);
+        var signedIndex = rendered.Count > 0 || index.NeedsRendering ? index.Render(NextVersion, rendered) : null;
+        return new GroupCoverage(rendered, signedIndex);
+    }
+
+    /// <summary>What a group's transaction signed besides its manifests (<see cref="RenderCoverageInGroup"/>).</summary>
+    private sealed record GroupCoverage(IReadOnlyList<RenderedBin> Bins, RenderedIndex? Index);
 
     /// <summary>After the lock: the manifests of a write's later batches, its pending document, then its bins and the index.</summary>
     private void FinishLaterBatches(string pendingId, WriteBatches batches)

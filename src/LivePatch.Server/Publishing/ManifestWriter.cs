@@ -16,7 +16,8 @@ namespace LivePatch.Server.Publishing;
 /// older than itself.
 /// <para>Writes that arrive while the lock is held queue, and the next holder runs all of them (at most
 /// <see cref="MaxGroupWrites"/>) in one transaction: one fsync of the signed documents and one commit for the group, then
-/// one re-sign of each bin the group's complete writes touched and one of the index (<c>ManifestWriter.Groups.cs</c>).
+/// one re-sign of each bin the group's complete writes touched and one of the index (<c>ManifestWriter.Groups.cs</c>), in
+/// the group's own transaction when no write of it has later batches and the bins fit one batch.
 /// Every request is answered after the commit that stored its write.</para>
 /// <para>A crash or failure between batches leaves the write's pending document and its bins marked pending in LiteDB;
 /// the re-signer renders them on its next pass (the first at start, before requests). LiteDB transactions are per
