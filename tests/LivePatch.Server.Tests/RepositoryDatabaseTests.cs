@@ -25,6 +25,40 @@ public sealed class RepositoryDatabaseTests : IDisposable
     }
 
     [Fact]
+    public void PendingBins_RolledBackMarkAndClear_MemoryFollowsLiteDbAndSurvivesReopen()
+    {
+        using (var db = new RepositoryDatabase(_data))
+        {
+            db.InTransaction(() =>
+            {
+                db.MarkBinsPending(["stable/aa", "stable/bb", "stable/aa"]);
+                return 0;
+            });
+            Assert.Throws<IOException>(() => db.InTransaction<int>(() =>
+            {
+                db.MarkBinsPending(["stable/cc", "stable/aa"]);
+                db.ClearBinPending("stable/bb"); // a bin re-signed in a transaction that then fails: still pending
+                throw new IOException("the disk went away");
+            }));
+
+            Assert.Equal(["stable/aa", "stable/bb"], db.PendingBinKeys().Order(StringComparer.Ordinal));
+            Assert.Equal(["stable/aa", "stable/bb"], db.PendingBins.FindAll().Select(b => b.Id).Order(StringComparer.Ordinal));
+            Assert.False(db.IsBinPending("stable/cc"));
+            db.InTransaction(() =>
+            {
+                db.ClearBinPending("stable/aa");
+                db.ClearBinPending("stable/dd"); // never marked
+                return 0;
+            });
+        }
+
+        using var reopened = new RepositoryDatabase(_data);
+        Assert.Equal(["stable/bb"], reopened.PendingBinKeys());
+        Assert.True(reopened.IsBinPending("stable/bb"));
+        Assert.Equal(["stable/bb"], reopened.PendingBins.FindAll().Select(b => b.Id));
+    }
+
+    [Fact]
     public void InsertUpdateDelete_Committed_CatalogFollowsAndSurvivesReopen()
     {
         using (var db = new RepositoryDatabase(_data))

@@ -101,7 +101,7 @@ public sealed class CoverageService
             var doc = new BinDocument { Id = key, Version = (long)bin.Version, ExpiresMs = bin.Expires.ToUnixTimeMilliseconds() };
             doc.Locate(_db.Signed.Append(signed), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(signed)));
             _db.Bins.Upsert(doc);
-            _db.PendingBins.Delete(key);
+            _db.ClearBinPending(key);
             rendered.Add(new RenderedBin(doc, signed));
         }
 

@@ -183,7 +183,7 @@ public sealed class ManifestService
             _deadBatches.Clear();
         }
 
-        _db.PendingBins.Upsert(bins.Select(key => new PendingBinDocument { Id = key }));
+        _db.MarkBinsPending(bins);
         return rendered;
     }
 

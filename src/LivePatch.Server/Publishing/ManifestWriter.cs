@@ -143,14 +143,14 @@ public sealed partial class ManifestWriter(RepositoryDatabase db, ManifestServic
     private void RenderCoverage(IReadOnlyCollection<string> bins, bool alsoPending = false)
     {
         var wanted = bins.ToHashSet(StringComparer.Ordinal);
-        var keys = alsoPending ? [.. wanted.Concat(db.PendingBins.FindAll().Select(b => b.Id)).Distinct(StringComparer.Ordinal)] : wanted.ToList();
+        var keys = alsoPending ? [.. wanted.Concat(db.PendingBinKeys()).Distinct(StringComparer.Ordinal)] : wanted.ToList();
         foreach (var batch in keys.Order(StringComparer.Ordinal).Chunk(BinBatchSize))
         {
             BetweenBatches?.Invoke();
             lock (_writer)
             {
                 // Another write may have re-signed a pending bin meanwhile; re-signing it again would only cost a signature.
-                var due = batch.Where(k => (alsoPending && wanted.Contains(k)) || db.PendingBins.FindById(k) is not null).ToList();
+                var due = batch.Where(k => (alsoPending && wanted.Contains(k)) || db.IsBinPending(k)).ToList();
                 var rendered = db.InTransaction(() => coverage.RenderInTransaction(due, NextVersion));
                 coverage.Apply(rendered);
             }

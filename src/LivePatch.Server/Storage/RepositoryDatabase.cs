@@ -53,7 +53,76 @@ public sealed class RepositoryDatabase : IDisposable
 
         Patches.EnsureIndex(p => p.Sha256);
         _catalog = new PatchCatalog(Patches.FindAll());
+        _pendingBins = PendingBins.FindAll().Select(b => b.Id).ToHashSet(StringComparer.Ordinal);
         _version = Counters.FindById(VersionCounter)?.Value ?? 0;
+    }
+
+    /// <summary>The keys of <see cref="PendingBins"/>, in memory: changed only through <see cref="MarkBinsPending"/> and
+    /// <see cref="ClearBinPending"/>, with the collection, and undone with it when a transaction rolls back.</summary>
+    /// <remarks>Each batch of a bulk publish marks the bins of its kernels pending (about 160 of 256 for a batch of 256
+    /// random kernels): as LiteDB upserts, those were a fifth of the publish (an index search and a page write each), though
+    /// all but the first batch's were pending already.</remarks>
+    private readonly HashSet<string> _pendingBins;
+
+    /// <summary>Marks these bins pending (stored in the caller's transaction), those not marked already.</summary>
+    public void MarkBinsPending(IEnumerable<string> keys)
+    {
+        List<string> added;
+        lock (_pendingBins)
+        {
+            added = [.. keys.Distinct(StringComparer.Ordinal).Where(key => !_pendingBins.Contains(key))];
+        }
+
+        if (added.Count > 0)
+        {
+            PendingBins.Upsert(added.Select(key => new PendingBinDocument { Id = key }));
+            ChangePendingBins(added, pending: true);
+        }
+    }
+
+    /// <summary>Removes the pending mark of a bin just re-signed (in the caller's transaction), when it has one.</summary>
+    public void ClearBinPending(string key)
+    {
+        if (IsBinPending(key))
+        {
+            PendingBins.Delete(key);
+            ChangePendingBins([key], pending: false);
+        }
+    }
+
+    public bool IsBinPending(string key)
+    {
+        lock (_pendingBins)
+        {
+            return _pendingBins.Contains(key);
+        }
+    }
+
+    /// <summary>Every bin marked pending.</summary>
+    public IReadOnlyList<string> PendingBinKeys()
+    {
+        lock (_pendingBins)
+        {
+            return [.. _pendingBins];
+        }
+    }
+
+    private void ChangePendingBins(List<string> keys, bool pending)
+    {
+        if (_inTransaction)
+        {
+            _undo.Add(() => Apply(!pending));
+        }
+
+        Apply(pending);
+
+        void Apply(bool add)
+        {
+            lock (_pendingBins)
+            {
+                keys.ForEach(key => _ = add ? _pendingBins.Add(key) : _pendingBins.Remove(key));
+            }
+        }
     }
 
     /// <summary>The version counter, kept in memory and stored once per transaction (not once per document signed).</summary>
@@ -189,7 +258,8 @@ public sealed class RepositoryDatabase : IDisposable
     public ILiteCollection<BinDocument> Bins => Database.GetCollection<BinDocument>("bins");
 
     /// <summary>Bins whose kernels' manifests a committed change re-signed: written in that change's transaction, removed
-    /// when the bin is re-signed.</summary>
+    /// when the bin is re-signed. Change it through <see cref="MarkBinsPending"/> and <see cref="ClearBinPending"/> only;
+    /// read it through <see cref="IsBinPending"/> and <see cref="PendingBinKeys"/>.</summary>
     public ILiteCollection<PendingBinDocument> PendingBins => Database.GetCollection<PendingBinDocument>("pendingbins");
 
     /// <summary>A site repository's import state per vendor repository (<see cref="UpstreamDocument"/>).</summary>

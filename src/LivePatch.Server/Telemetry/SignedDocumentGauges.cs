@@ -19,7 +19,7 @@ public sealed class SignedDocumentGauges(ManifestService manifests, CoverageServ
     public IEnumerable<Measurement<long>> ResignBacklog()
     {
         var pendingKernels = db.PendingWrites.FindAll().Sum(w => (long)w.BuildIds.Count) + db.PendingRenders.Count();
-        var bins = coverage.MissingOrDue().Concat(db.PendingBins.FindAll().Select(b => b.Id)).Distinct(StringComparer.Ordinal).LongCount();
+        var bins = coverage.MissingOrDue().Concat(db.PendingBinKeys()).Distinct(StringComparer.Ordinal).LongCount();
         return
         [
             RepositoryMetrics.Of(DocumentKind.Manifest, manifests.ExpiryFacts().Due + pendingKernels),
