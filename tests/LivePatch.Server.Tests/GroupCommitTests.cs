@@ -42,22 +42,7 @@ public sealed class GroupCommitTests
     {
         using var factory = new RepositoryFactory();
         using var client = factory.CreateClient(factory.AdminKey);
-        var writer = factory.Services.GetRequiredService<ManifestWriter>();
-        var groups = new List<int>();
-        writer.GroupStarting = groups.Add;
-        var kernels = WriterBatchingTests.BuildIds(3);
-        Task failing = Task.CompletedTask;
-
-        var published = await WhileWriterHeldAsync(factory, client, () =>
-        {
-            var publishes = kernels.Select(kernel => PublishAsync(client, kernel)).ToList();
-            failing = Task.Run(() => writer.Write<PatchInfo>(batches =>
-            {
-                writer.Commit(() => throw new IOException("the disk failed for this write only"), [], batches);
-                return new RepositoryProblem(ProblemCodes.PatchNotFound, "never reached");
-            }));
-            return [.. publishes, failing.ContinueWith(_ => new HttpResponseMessage(HttpStatusCode.OK), TaskScheduler.Default)];
-        });
+        var (kernels, published, failing, groups) = await ThreeAndAFailingWriteAsync(factory, client);
 
         await Assert.ThrowsAsync<IOException>(() => failing);
         Assert.Contains(4, groups); // the four ran as one group, rolled back, then each on its own
@@ -117,32 +102,21 @@ public sealed class GroupCommitTests
     {
         using var factory = new RepositoryFactory(new() { ["LivePatch:Audit:MaxEntries"] = "100" });
         using var client = factory.CreateClient(factory.AdminKey);
-        var writer = factory.Services.GetRequiredService<ManifestWriter>();
         for (var i = 0; i < 100; i++) // a full trail: from here on every record deletes the oldest
         {
             await client.PostAsJsonAsync("/v1/api-keys", new { name = "no spaces allowed", role = "publisher" });
         }
 
-        var groups = new List<int>();
-        writer.GroupStarting = groups.Add;
-        var kernels = WriterBatchingTests.BuildIds(3);
-        Task failing = Task.CompletedTask;
-        var published = await WhileWriterHeldAsync(factory, client, () =>
-        {
-            var publishes = kernels.Select(kernel => PublishAsync(client, kernel)).ToList();
-            // after them: the group's rollback then undoes their records and their deletions of the oldest
-            Assert.True(SpinWait.SpinUntil(() => writer.QueuedWrites == kernels.Count, TimeSpan.FromSeconds(30)));
-            failing = Task.Run(() => writer.Write<PatchInfo>(batches =>
-            {
-                writer.Commit(() => throw new IOException("the disk failed for this write only"), [], batches);
-                return new RepositoryProblem(ProblemCodes.PatchNotFound, "never reached");
-            }));
-            return [.. publishes, failing.ContinueWith(_ => new HttpResponseMessage(HttpStatusCode.OK), TaskScheduler.Default)];
-        });
+        var (kernels, published, failing, groups) = await ThreeAndAFailingWriteAsync(factory, client);
 
         await Assert.ThrowsAsync<IOException>(() => failing);
         Assert.Contains(4, groups); // the three publishes stored their records, rolled back with the failing write, then again
-        var ids = published.Take(3).Select(response => response.Content.ReadFromJsonAsync<PatchInfo>().Result!.Id).ToList();
+        var ids = new List<int>();
+        foreach (var response in published.Take(kernels.Count))
+        {
+            ids.Add((await response.Content.ReadFromJsonAsync<PatchInfo>())!.Id);
+        }
+
         var trail = (await client.GetFromJsonAsync("/v1/audit?limit=1000", RepositoryJsonContext.Default.ListPageAuditEntry))!.Items;
         // Bounded, and only the newest: the ids the rollback used are not used again, so the trail may keep a few fewer.
         Assert.InRange(trail.Count, 100 - kernels.Count, 100);
@@ -216,6 +190,32 @@ public sealed class GroupCommitTests
 
         Assert.Equal(HttpStatusCode.Created, (await first).StatusCode);
         return await Task.WhenAll(queued);
+    }
+
+    /// <summary>Three publishes queued behind a held write, then a write that throws inside the group's transaction: a
+    /// group of four that rolls back and runs again write by write. Returns the kernels, the publishes' answers, the failing
+    /// write and the size of every group.</summary>
+    private static async Task<(List<string> Kernels, HttpResponseMessage[] Published, Task Failing, List<int> Groups)> ThreeAndAFailingWriteAsync(
+        RepositoryFactory factory, HttpClient client)
+    {
+        var writer = factory.Services.GetRequiredService<ManifestWriter>();
+        var groups = new List<int>();
+        writer.GroupStarting = groups.Add;
+        var kernels = WriterBatchingTests.BuildIds(3);
+        var failing = Task.CompletedTask;
+        var published = await WhileWriterHeldAsync(factory, client, () =>
+        {
+            var publishes = kernels.Select(kernel => PublishAsync(client, kernel)).ToList();
+            // After them: the rollback then undoes what they stored (their audit records, and the oldest ones they dropped).
+            Assert.True(SpinWait.SpinUntil(() => writer.QueuedWrites == kernels.Count, TimeSpan.FromSeconds(30)));
+            failing = Task.Run(() => writer.Write<PatchInfo>(batches =>
+            {
+                writer.Commit(() => throw new IOException("the disk failed for this write only"), [], batches);
+                return new RepositoryProblem(ProblemCodes.PatchNotFound, "never reached");
+            }));
+            return [.. publishes, failing.ContinueWith(_ => new HttpResponseMessage(HttpStatusCode.OK), TaskScheduler.Default)];
+        });
+        return (kernels, published, failing, groups);
     }
 
     private static Task<HttpResponseMessage> PublishAsync(HttpClient client, string buildId) =>

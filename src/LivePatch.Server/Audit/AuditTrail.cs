@@ -90,21 +90,24 @@ public sealed class AuditTrail(RepositoryDatabase db, IOptions<AuditOptions> opt
             return;
         }
 
+        // The range is claimed under the lock and deleted outside it: a thread recording a refused key waits in LiteDB for
+        // the writer's transaction (which holds the collection), and the writer must never wait for that thread.
+        long from;
         lock (_pruning)
         {
-            if (_prunedThrough < 0)
-            {
-                Entries.DeleteMany(d => d.Id <= oldestKept);
-            }
-            else
-            {
-                for (var id = _prunedThrough + 1; id <= oldestKept; id++)
-                {
-                    Entries.Delete(id);
-                }
-            }
-
+            from = _prunedThrough < 0 ? -1 : _prunedThrough + 1;
             _prunedThrough = Math.Max(_prunedThrough, oldestKept);
+        }
+
+        if (from < 0)
+        {
+            Entries.DeleteMany(d => d.Id <= oldestKept);
+            return;
+        }
+
+        for (var id = from; id <= oldestKept; id++)
+        {
+            Entries.Delete(id);
         }
     }
 
