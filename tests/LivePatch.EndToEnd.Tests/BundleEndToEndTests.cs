@@ -28,7 +28,8 @@ public sealed class BundleEndToEndTests : IDisposable
 
         _fixture.Publish(BuildId, Third);
         var since = Path.Combine(_fixture.Root, "since.tar.zst");
-        Run("mirror", "export", "--from", _fixture.Server.Url, "--out", since, "--root", Root, "--since", $"{version}");
+        var incremental = Run("mirror", "export", "--from", _fixture.Server.Url, "--out", since, "--root", Root, "--since", $"{version}");
+        Assert.Contains($"(what changed since {version})", incremental.Output); // not "(new copy)": the bundle holds only that
         var imported = Path.Combine(_fixture.Root, "imported");
         Run("mirror", "import", full, "--to", imported, "--root", Root);
         Run("mirror", "import", since, "--to", imported, "--root", Root);

@@ -29,7 +29,12 @@ internal static class MirrorViews
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{verb} {summary.Source} -> {summary.Target}: index version {summary.IndexVersion}" +
-            $"{(summary.PreviousIndexVersion is { } previous ? $" (was {previous})" : " (new copy)")}; " +
+            $"{summary switch
+            {
+                { SinceVersion: { } since } => $" (what changed since {since})",
+                { PreviousIndexVersion: { } previous } => $" (was {previous})",
+                _ => " (new copy)",
+            }}; " +
             $"copied {summary.FilesCopied} files, {Bytes(summary.BytesCopied)} " +
             $"(index {summary.Index.Copied}, bins {summary.Bins.Copied}, manifests {summary.Manifests.Copied}, blobs {summary.Blobs.Copied}); " +
             $"unchanged: bins {summary.Bins.Skipped}, manifests {summary.Manifests.Skipped}, blobs {summary.Blobs.Skipped}; " +

@@ -176,6 +176,7 @@ public sealed class MirrorSync(IMirrorSource source, IMirrorTarget target, Mirro
         Repository = index.Repository,
         IndexVersion = index.Version,
         PreviousIndexVersion = previous?.Version,
+        SinceVersion = options.SinceVersion,
         Index = io.CountOf(MirrorFileKind.Index),
         Bins = io.CountOf(MirrorFileKind.Bin),
         Manifests = io.CountOf(MirrorFileKind.Manifest),

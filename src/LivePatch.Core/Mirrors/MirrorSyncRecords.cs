@@ -57,6 +57,10 @@ public sealed record MirrorSyncSummary
     /// <summary>The version of the index the target held before, or null when it held none.</summary>
     public ulong? PreviousIndexVersion { get; init; }
 
+    /// <summary>With <see cref="MirrorSyncOptions.SinceVersion"/> (an incremental export): only the documents above this
+    /// version, and the blobs they name, were copied.</summary>
+    public ulong? SinceVersion { get; init; }
+
     public required MirrorCount Index { get; init; }
 
     public required MirrorCount Bins { get; init; }
