@@ -64,6 +64,11 @@ public sealed class RepositoryDatabase : IDisposable
     /// all but the first batch's were pending already.</remarks>
     private readonly HashSet<string> _pendingBins;
 
+    /// <summary>Marks made in the transaction under way and not stored yet: stored just before it commits, unless a bin was
+    /// re-signed in it too (a group of single-kernel writes signs its bins in its own transaction), so that such a mark
+    /// costs no LiteDB write at all.</summary>
+    private readonly HashSet<string> _marksToStore = new(StringComparer.Ordinal);
+
     /// <summary>Marks these bins pending (stored in the caller's transaction), those not marked already.</summary>
     public void MarkBinsPending(IEnumerable<string> keys)
     {
@@ -73,21 +78,37 @@ public sealed class RepositoryDatabase : IDisposable
             added = [.. keys.Distinct(StringComparer.Ordinal).Where(key => !_pendingBins.Contains(key))];
         }
 
-        if (added.Count > 0)
+        if (added.Count == 0)
+        {
+            return;
+        }
+
+        if (_inTransaction)
+        {
+            _marksToStore.UnionWith(added);
+        }
+        else
         {
             PendingBins.Upsert(added.Select(key => new PendingBinDocument { Id = key }));
-            ChangePendingBins(added, pending: true);
         }
+
+        ChangePendingBins(added, pending: true);
     }
 
     /// <summary>Removes the pending mark of a bin just re-signed (in the caller's transaction), when it has one.</summary>
     public void ClearBinPending(string key)
     {
-        if (IsBinPending(key))
+        if (!IsBinPending(key))
+        {
+            return;
+        }
+
+        if (!(_inTransaction && _marksToStore.Remove(key)))
         {
             PendingBins.Delete(key);
-            ChangePendingBins([key], pending: false);
         }
+
+        ChangePendingBins([key], pending: false);
     }
 
     public bool IsBinPending(string key)
@@ -306,6 +327,11 @@ public sealed class RepositoryDatabase : IDisposable
         try
         {
             result = work();
+            if (_marksToStore.Count > 0)
+            {
+                PendingBins.Upsert(_marksToStore.Select(key => new PendingBinDocument { Id = key }));
+            }
+
             if (_version != _versionAtBegin)
             {
                 Counters.Upsert(new CounterDocument { Id = VersionCounter, Value = _version });
@@ -328,6 +354,7 @@ public sealed class RepositoryDatabase : IDisposable
         finally
         {
             _undo.Clear();
+            _marksToStore.Clear();
             _inTransaction = false;
         }
 
