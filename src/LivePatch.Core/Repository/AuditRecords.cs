@@ -11,7 +11,7 @@ public sealed record AuditEntry
 
     public required DateTimeOffset Time { get; init; }
 
-    /// <summary><c>publish</c>, <c>promote</c>, <c>revoke</c>, <c>patch-delete</c>, <c>api-key-create</c>, <c>api-key-delete</c>,
+    /// <summary><c>publish</c>, <c>publish-batch</c>, <c>promote</c>, <c>revoke</c>, <c>patch-delete</c>, <c>api-key-create</c>, <c>api-key-delete</c>,
     /// <c>upstream-sync</c>, <c>upstream-import</c> or <c>auth-failed</c>.</summary>
     public required string Action { get; init; }
 

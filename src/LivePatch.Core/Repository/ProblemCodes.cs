@@ -25,6 +25,11 @@ public static class ProblemCodes
     public static readonly ErrorCode FormInvalid = ErrorCode.Define("form-invalid", ErrorCategory.Invalid);
     public static readonly ErrorCode ModuleTooLarge = ErrorCode.Define("module-too-large", ErrorCategory.TooLarge);
 
+    // Reading a batch (POST /v1/patches/batch): its description, its size, how many patches it holds.
+    public static readonly ErrorCode BatchInvalid = ErrorCode.Define("batch-invalid", ErrorCategory.Invalid);
+    public static readonly ErrorCode BatchTooLarge = ErrorCode.Define("batch-too-large", ErrorCategory.TooLarge);
+    public static readonly ErrorCode TooManyPatches = ErrorCode.Define("too-many-patches", ErrorCategory.Invalid);
+
     // The module itself. A bad name or a missing vermagic is unusable input (400, exit 2), not a failed security check.
     public static readonly ErrorCode NotLivepatch = ErrorCodes.ModuleNotLivepatch;
     public static readonly ErrorCode ModuleNameInvalid = ErrorCode.Define("module-name-invalid", ErrorCategory.Invalid);

@@ -46,6 +46,43 @@ public sealed record PatchInfo
     public PatchRevocation? Revoked { get; init; }
 }
 
+/// <summary>The description of a batch publish (<c>POST /v1/patches/batch</c>, the form field <c>batch</c>): one entry per
+/// patch, each naming its module by the file name of one of the form's <c>module</c> parts.</summary>
+/// <remarks>Unknown members are refused, so that a misspelt field (<c>buildID</c>) is an error rather than a default.</remarks>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record PublishBatch
+{
+    public required IReadOnlyList<BatchPatch> Patches { get; init; }
+}
+
+/// <summary>One patch of a <see cref="PublishBatch"/>: the fields of a single publish, its module named by file name.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record BatchPatch
+{
+    /// <summary>The file name of the form's <c>module</c> part holding this patch's module.</summary>
+    public required string Module { get; init; }
+
+    public required IReadOnlyList<string> BuildIds { get; init; }
+
+    public string? Channel { get; init; }
+
+    public int? Level { get; init; }
+
+    public IReadOnlyList<string>? Cves { get; init; }
+
+    public string? Severity { get; init; }
+
+    public string? Description { get; init; }
+
+    public bool? Replace { get; init; }
+}
+
+/// <summary>The answer to a batch publish: every patch it stored, in the order of the batch.</summary>
+public sealed record PublishedBatch
+{
+    public required IReadOnlyList<PatchInfo> Patches { get; init; }
+}
+
 /// <summary>Why and when a patch was withdrawn.</summary>
 public sealed record PatchRevocation(string Reason, DateTimeOffset RevokedAt);
 

@@ -8,6 +8,8 @@ namespace LivePatch.Core.Repository;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(PatchInfo))]
 [JsonSerializable(typeof(KernelInfo))]
+[JsonSerializable(typeof(PublishBatch))]
+[JsonSerializable(typeof(PublishedBatch))]
 [JsonSerializable(typeof(ListPage<PatchInfo>))]
 [JsonSerializable(typeof(ListPage<KernelInfo>))]
 [JsonSerializable(typeof(PromoteRequest))]

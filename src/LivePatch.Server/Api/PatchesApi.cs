@@ -18,6 +18,7 @@ public static class PatchesApi
     public static IEndpointRouteBuilder MapPatchesApi(this IEndpointRouteBuilder app)
     {
         var maxModuleBytes = app.ServiceProvider.GetRequiredService<IOptions<RepositoryOptions>>().Value.MaxModuleBytes;
+        var maxBatchBytes = app.ServiceProvider.GetRequiredService<IOptions<RepositoryOptions>>().Value.MaxBatchBytes;
         var patches = app.MapGroup("/v1/patches").WithTags("Patches");
         patches.MapPost("/", Publish)
             .RequireApiKey(PublisherPolicy)
@@ -28,6 +29,16 @@ public static class PatchesApi
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
                 StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Publish a signed livepatch module for kernel builds (multipart form; checks and codes: docs/api.md, Writes).");
+        patches.MapPost("/batch", PublishBatch)
+            .RequireApiKey(PublisherPolicy)
+            .DisableAntiforgery()
+            .WithMetadata(new RequestSizeLimitAttribute(maxBatchBytes))
+            .WithFormOptions(multipartBodyLengthLimit: maxBatchBytes, valueCountLimit: PatchService.MaxPatchesPerBatch + 16,
+                valueLengthLimit: MaxBatchDescriptionChars)
+            .WithMetadata(new RequestBodyDescription(typeof(PublishBatchForm), "multipart/form-data"))
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
+                StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity)
+            .WithSummary("Publish many signed livepatch modules, each for its own kernels, in one request: all or none (docs/api.md, Batch publish).");
         patches.MapGet("/", List).ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
             .WithSummary("A page of patches in id order, optionally of one kernel and/or channel (limit, after: docs/api.md).");
         patches.MapGet("/{id:int}", Get).ProducesProblems(StatusCodes.Status404NotFound).WithSummary("One patch.");
@@ -65,6 +76,148 @@ public static class PatchesApi
         return outcome.Problem is { } problem ? Problems.Result(problem) : TypedResults.Created($"/v1/patches/{outcome.Value!.Id}", outcome.Value);
     }
 
+    /// <summary>The batch's description: 1000 patches, each with a description of 4096 characters and a few build IDs and CVEs.</summary>
+    private const int MaxBatchDescriptionChars = 8 * 1024 * 1024;
+
+    /// <summary>Reads the form, publishes the batch (every patch or none), then counts the outcome once per patch (or once for
+    /// a refusal); one audit record for the batch, stored with it or on its own for a refusal before the writer.</summary>
+    private static async Task<Results<Created<PublishedBatch>, ProblemHttpResult>> PublishBatch(HttpContext context, PatchService service, AuditTrail audit,
+        RepositoryMetrics metrics, CancellationToken cancellation)
+    {
+        var (batch, formProblem) = await ReadBatchAsync(context.Request, cancellation);
+        var publisher = context.User.Identity?.Name ?? "unknown";
+        var actor = AuditActor.Of(context);
+        var audited = audit.ForWrite<PublishedBatch>(outcome => new AuditEvent(AuditAction.PublishBatch, actor, outcome.Problem?.Code ?? AuditEvent.Ok)
+        {
+            BuildIds = batch?.Sum(p => p.Request.BuildIds.Count),
+            Target = outcome.Value is { Patches: [var first, .., var last] } published ? $"{published.Patches.Count} patches, ids {first.Id} to {last.Id}"
+                : outcome.Value is { Patches: [var only] } ? $"1 patch, id {only.Id}"
+                : batch is not null ? $"{batch.Count} patches" : null,
+        });
+        var outcome = audited.Complete(formProblem is not null ? new Outcome<PublishedBatch>(null, formProblem)
+            : await WriterThread.Run(() => service.PublishBatch(batch!, publisher, audited)));
+        if (outcome.Value is { } stored)
+        {
+            foreach (var _ in stored.Patches)
+            {
+                metrics.Published(RepositoryMetrics.Accepted);
+            }
+
+            return TypedResults.Created("/v1/patches", stored);
+        }
+
+        metrics.Published(outcome.Problem!.Code);
+        return Problems.Result(outcome.Problem);
+    }
+
+    /// <summary>The batch form: its JSON description, each patch's module part found by file name; every part the form holds
+    /// must be named by a patch, and no two parts may share a file name.</summary>
+    private static async Task<(List<BatchedPublish>? Batch, RepositoryProblem? Problem)> ReadBatchAsync(HttpRequest request, CancellationToken cancellation)
+    {
+        if (!request.HasFormContentType)
+        {
+            return (null, new RepositoryProblem(ProblemCodes.MultipartRequired,
+                "Send multipart/form-data: the batch as JSON in a field named 'batch', each module in a file part named 'module'."));
+        }
+
+        var (form, formProblem) = await ReadFormAsync(request, cancellation, BatchTooLarge);
+        if (formProblem is not null)
+        {
+            return (null, formProblem);
+        }
+
+        if (form!["batch"] is not [{ } json])
+        {
+            return (null, new RepositoryProblem(ProblemCodes.BatchInvalid, "The form needs exactly one field named 'batch': the batch as JSON."));
+        }
+
+        // Kestrel refuses a larger body as it arrives (the endpoint's request size limit); a host without that limit reads it all.
+        var maxBatchBytes = request.HttpContext.RequestServices.GetRequiredService<IOptions<RepositoryOptions>>().Value.MaxBatchBytes;
+        if (form.Files.Sum(file => file.Length) + json.Length > maxBatchBytes)
+        {
+            return (null, BatchTooLarge(request));
+        }
+
+        PublishBatch? description;
+        try
+        {
+            description = System.Text.Json.JsonSerializer.Deserialize(json, RepositoryJsonContext.Default.PublishBatch);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return (null, new RepositoryProblem(ProblemCodes.BatchInvalid, $"The 'batch' field is not a batch: {e.Message}"));
+        }
+
+        if (description?.Patches is not { } patches || patches.Any(p => p?.Module is null || p.BuildIds is null
+            || p.BuildIds.Any(id => id is null) || p.Cves?.Any(cve => cve is null) == true))
+        {
+            return (null, new RepositoryProblem(ProblemCodes.BatchInvalid, "The 'batch' field is not a batch: every patch needs 'module' and 'buildIds', and no value may be null."));
+        }
+
+        if (patches.Count > PatchService.MaxPatchesPerBatch)
+        {
+            return (null, new RepositoryProblem(ProblemCodes.TooManyPatches, $"One batch may hold at most {PatchService.MaxPatchesPerBatch} patches; split it."));
+        }
+
+        var files = new Dictionary<string, IFormFile>(StringComparer.Ordinal);
+        foreach (var file in form.Files)
+        {
+            if (file.Name != "module")
+            {
+                return (null, new RepositoryProblem(ProblemCodes.BatchInvalid, $"The form has a file part named '{Shorten(file.Name)}'; module parts are named 'module'."));
+            }
+
+            if (!files.TryAdd(file.FileName, file))
+            {
+                return (null, new RepositoryProblem(ProblemCodes.BatchInvalid, $"Two module parts have the file name '{Shorten(file.FileName)}'; each needs its own."));
+            }
+        }
+
+        var batch = new List<BatchedPublish>(patches.Count);
+        var bytes = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        for (var i = 0; i < patches.Count; i++)
+        {
+            var patch = patches[i];
+            if (!files.TryGetValue(patch.Module, out var file))
+            {
+                return (null, new RepositoryProblem(ProblemCodes.ModulePartMissing,
+                    $"Patch {i + 1} of the batch names the module '{Shorten(patch.Module)}', but no file part named 'module' has that file name."));
+            }
+
+            if (!bytes.TryGetValue(patch.Module, out var module))
+            {
+                using var buffer = new MemoryStream((int)Math.Min(file.Length, int.MaxValue));
+                await file.CopyToAsync(buffer, cancellation);
+                bytes[patch.Module] = module = buffer.ToArray();
+            }
+
+            batch.Add(new BatchedPublish(patch.Module, new PublishRequest
+            {
+                Module = module,
+                BuildIds = patch.BuildIds,
+                Channel = patch.Channel,
+                Level = patch.Level,
+                Cves = patch.Cves ?? [],
+                Severity = patch.Severity,
+                Description = patch.Description,
+                Replace = patch.Replace ?? true,
+            }));
+        }
+
+        if (files.Keys.FirstOrDefault(name => !bytes.ContainsKey(name)) is { } unused)
+        {
+            return (null, new RepositoryProblem(ProblemCodes.BatchInvalid, $"The module part '{Shorten(unused)}' is named by no patch of the batch."));
+        }
+
+        return (batch, null);
+    }
+
+    private static string Shorten(string s) => s.Length <= 80 ? LogText.Printable(s) : LogText.Printable(s[..80]) + "…";
+
+    private static RepositoryProblem BatchTooLarge(HttpRequest request) => new(ProblemCodes.BatchTooLarge,
+        $"limit {request.HttpContext.RequestServices.GetRequiredService<IOptions<RepositoryOptions>>().Value.MaxBatchBytes / (1024.0 * 1024):0.#} MiB "
+        + "(LivePatch:MaxBatchBytes): the batch is larger than this repository accepts; split it");
+
     /// <summary>The channel a refused publish was for: the first one when the form named none; null when the form was not
     /// read, or named something that is no channel name (request input is not kept).</summary>
     private static string? ChannelOrNull(PublishRequest? request, RepositoryOptions options) => request switch
@@ -81,7 +234,7 @@ public static class PatchesApi
             return (null, new RepositoryProblem(ProblemCodes.MultipartRequired, "Send multipart/form-data with the module in a part named 'module'."));
         }
 
-        var (form, formProblem) = await ReadFormAsync(request, cancellation);
+        var (form, formProblem) = await ReadFormAsync(request, cancellation, TooLarge);
         if (formProblem is not null)
         {
             return (null, formProblem);
@@ -118,7 +271,8 @@ public static class PatchesApi
         }, null);
     }
 
-    private static async Task<(IFormCollection? Form, RepositoryProblem? Problem)> ReadFormAsync(HttpRequest request, CancellationToken cancellation)
+    private static async Task<(IFormCollection? Form, RepositoryProblem? Problem)> ReadFormAsync(HttpRequest request, CancellationToken cancellation,
+        Func<HttpRequest, RepositoryProblem> tooLarge)
     {
         try
         {
@@ -126,11 +280,11 @@ public static class PatchesApi
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, TooLarge(request));
+            return (null, tooLarge(request));
         }
         catch (InvalidDataException e) when (e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, TooLarge(request)); // the multipart body limit set on the endpoint
+            return (null, tooLarge(request)); // the multipart body limit set on the endpoint
         }
         catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
         {

@@ -28,3 +28,16 @@ public sealed class PublishForm
     /// <summary>Whether the module atomically replaces earlier levels (true or false; default true).</summary>
     public bool? Replace { get; init; }
 }
+
+/// <summary>The multipart form of <c>POST /v1/patches/batch</c> (for the API description; the endpoint reads the form itself).</summary>
+public sealed class PublishBatchForm
+{
+    /// <summary>The batch as JSON: <c>{"patches": [{"module": "a.ko", "buildIds": ["…"], "level": 2, …}]}</c>, each patch with
+    /// the fields of a single publish (buildIds, channel, level, cves, severity, description, replace) and the file name of
+    /// its module part; at most 1000 patches and 10 000 build IDs in all.</summary>
+    public required string Batch { get; init; }
+
+    /// <summary>The signed livepatch modules, one file part each, all named 'module', each with a file name the batch names
+    /// (and no two with the same).</summary>
+    public required IReadOnlyList<IFormFile> Module { get; init; }
+}

@@ -10,6 +10,7 @@ public sealed record AuditAction(string Name, EventId EventId)
     public static readonly AuditAction Promote = new("promote", new(3002, "AuditPromote"));
     public static readonly AuditAction Revoke = new("revoke", new(3003, "AuditRevoke"));
     public static readonly AuditAction PatchDelete = new("patch-delete", new(3004, "AuditPatchDelete"));
+    public static readonly AuditAction PublishBatch = new("publish-batch", new(3005, "AuditPublishBatch"));
     public static readonly AuditAction ApiKeyCreate = new("api-key-create", new(3011, "AuditApiKeyCreate"));
     public static readonly AuditAction ApiKeyDelete = new("api-key-delete", new(3012, "AuditApiKeyDelete"));
     public static readonly AuditAction UpstreamSync = new("upstream-sync", new(3021, "AuditUpstreamSync"));
@@ -17,7 +18,7 @@ public sealed record AuditAction(string Name, EventId EventId)
     public static readonly AuditAction AuthFailed = new("auth-failed", new(3031, "AuditAuthFailed"));
 
     public static IReadOnlyList<AuditAction> All { get; } =
-        [Publish, Promote, Revoke, PatchDelete, ApiKeyCreate, ApiKeyDelete, UpstreamSync, UpstreamImport, AuthFailed];
+        [Publish, PublishBatch, Promote, Revoke, PatchDelete, ApiKeyCreate, ApiKeyDelete, UpstreamSync, UpstreamImport, AuthFailed];
 
     public static AuditAction? FindOrNull(string? name) => All.FirstOrDefault(a => a.Name == name);
 }

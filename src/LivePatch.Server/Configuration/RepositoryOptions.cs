@@ -28,6 +28,11 @@ public sealed partial class RepositoryOptions : IValidatableObject
     [Range(4096, 1L << 30, ErrorMessage = "LivePatch:MaxModuleBytes must be from 4096 to 1073741824.")]
     public long MaxModuleBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>Largest batch publish (<c>POST /v1/patches/batch</c>: every module and the description) accepted, in bytes;
+    /// a batch is held in memory while its modules are checked.</summary>
+    [Range(4096, 1L << 30, ErrorMessage = "LivePatch:MaxBatchBytes must be from 4096 to 1073741824.")]
+    public long MaxBatchBytes { get; set; } = 128L * 1024 * 1024;
+
     /// <summary>Largest manifest (serialized JSON, before signing) a publish or promotion may produce; see <see cref="MaxManifestBytesLimit"/>.</summary>
     [Range(4096, MaxManifestBytesLimit, ErrorMessage = "LivePatch:MaxManifestBytes must be from 4096 to 983040 (hosts refuse manifests above 1 MiB by default).")]
     public int MaxManifestBytes { get; set; } = 256 * 1024;

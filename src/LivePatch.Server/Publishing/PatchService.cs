@@ -5,6 +5,7 @@ using LivePatch.Server.Audit;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Storage;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 
 namespace LivePatch.Server.Publishing;
@@ -42,33 +43,19 @@ public sealed class PatchService(
 
         return writer.Write<PatchInfo>(batches =>
         {
-            var existing = module.BuildIds.ToDictionary(id => id, PatchesOf);
-            var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(request.Module));
-            var moduleSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(module.Module.Bytes.Span));
-            if (CheckAgainstPublished(existing, module, sha256, moduleSha256, request.Level) is { } problem)
+            var planned = Plan(request, module, PatchesOf, publisher);
+            if (planned.Problem is { } problem)
             {
                 return problem;
             }
 
-            var level = request.Level ?? NextLevelOrNull(existing.Values, module.Channel);
-            if (level is null)
-            {
-                return new RepositoryProblem(ProblemCodes.LevelExhausted,
-                    $"A target kernel already has level {ManifestLimits.MaxLevel} in channel '{module.Channel}', the highest level hosts accept: no level is left above it.");
-            }
-
-            var doc = NewDocument(request, module, (sha256, moduleSha256), level.Value, publisher);
-            if (CheckBudget(module.Channel, doc.BuildIds, id => [.. existing[id], doc]) is { } tooLarge)
-            {
-                return tooLarge;
-            }
-
+            var doc = planned.Value!;
             // Every check has passed: only now does the blob reach the disk.
             if (blobs.Put(request.Module, out _) == BlobPutResult.Created)
             {
                 // Should the transaction roll back, a blob no patch references must not stay served. Under the writer lock,
                 // no other publish can have come to reference it meanwhile (one in the same group rolls back with it).
-                batches.OnRollback(() => blobs.Delete(sha256));
+                batches.OnRollback(() => blobs.Delete(doc.Sha256));
             }
 
             writer.Commit(() => db.InsertPatch(doc), doc.BuildIds, batches);
@@ -77,6 +64,109 @@ public sealed class PatchService(
                 doc.Name, doc.Level, doc.Sha256, doc.BuildIds.Count, module.Channel, LogText.Printable(publisher));
             return ToInfo(doc);
         }, audit);
+    }
+
+    /// <summary>Validates every module of a batch (nothing stored on a refusal), then, under the writer lock, checks each
+    /// patch against what is published and against the batch's earlier patches, and stores them all in one write: every
+    /// patch or none. A refusal names the patch (its place in the batch and its module) and carries that patch's code.</summary>
+    /// <remarks>One transaction, one flush of the modules' files and one signing of each bin and of the index for the whole
+    /// batch: what lets a vendor's CI publish a module for each of a thousand kernels at close to the signing rate, where a
+    /// request per patch pays a commit, fsyncs and the bins each (docs/performance.md). Manifests are signed batch by batch
+    /// as for a bulk publish, so a revoke waits for one batch, never for the whole of it.</remarks>
+    public Outcome<PublishedBatch> PublishBatch(IReadOnlyList<BatchedPublish> patches, string publisher, AuditedWrite<PublishedBatch>? audit = null)
+    {
+        if (patches.Count == 0)
+        {
+            return new RepositoryProblem(ProblemCodes.BatchInvalid, "The batch names no patches.");
+        }
+
+        if (patches.Count > MaxPatchesPerBatch)
+        {
+            return new RepositoryProblem(ProblemCodes.TooManyPatches, $"One batch may hold at most {MaxPatchesPerBatch} patches; split it.");
+        }
+
+        if (patches.Sum(p => (long)p.Request.BuildIds.Count) > PublishValidator.MaxBuildIdsPerPublish)
+        {
+            return new RepositoryProblem(ProblemCodes.TooManyBuildIds,
+                $"One batch may target at most {PublishValidator.MaxBuildIdsPerPublish} kernels in all (its patches' build IDs together); split it.");
+        }
+
+        var modules = new List<ValidatedModule>(patches.Count);
+        for (var i = 0; i < patches.Count; i++)
+        {
+            var validated = validator.Validate(patches[i].Request);
+            if (validated.Problem is { } problem)
+            {
+                return InBatch(i, patches[i], problem);
+            }
+
+            modules.Add(validated.Value!);
+        }
+
+        return writer.Write<PublishedBatch>(batches =>
+        {
+            // The batch's earlier patches, per kernel: each later one is checked (levels, duplicates, budget) as if they were stored.
+            var earlier = new Dictionary<string, List<PatchDocument>>(StringComparer.Ordinal);
+            List<PatchDocument> PatchesWithEarlier(string buildId) =>
+                earlier.TryGetValue(buildId, out var batched) ? [.. PatchesOf(buildId), .. batched] : PatchesOf(buildId);
+
+            var docs = new List<PatchDocument>(patches.Count);
+            for (var i = 0; i < patches.Count; i++)
+            {
+                var planned = Plan(patches[i].Request, modules[i], PatchesWithEarlier, publisher);
+                if (planned.Problem is { } problem)
+                {
+                    return InBatch(i, patches[i], problem);
+                }
+
+                var doc = planned.Value!;
+                docs.Add(doc);
+                foreach (var buildId in doc.BuildIds)
+                {
+                    (CollectionsMarshal.GetValueRefOrAddDefault(earlier, buildId, out _) ??= []).Add(doc);
+                }
+            }
+
+            // Every check has passed: only now do the modules reach the disk; those this wrote go again on a rollback.
+            var created = new List<string>();
+            batches.OnRollback(() => created.ForEach(sha256 => blobs.Delete(sha256)));
+            blobs.PutMany(patches.Select(p => (ReadOnlyMemory<byte>)p.Request.Module), created);
+
+            writer.Commit(() => docs.ForEach(db.InsertPatch), [.. docs.SelectMany(doc => doc.BuildIds)], batches);
+            logger.LogInformation("Published a batch of {Patches} patches (ids {First} to {Last}) for {Kernels} kernel(s) by {Publisher}",
+                docs.Count, docs[0].Id, docs[^1].Id, docs.Sum(doc => doc.BuildIds.Count), LogText.Printable(publisher));
+            return new PublishedBatch { Patches = [.. docs.Select(ToInfo)] };
+        }, audit);
+    }
+
+    /// <summary>Patches one batch may hold: a vendor's CI run (a module for each kernel it builds for), bounded so that one
+    /// request's checks and memory stay bounded too (LivePatch:MaxBatchBytes bounds its bytes).</summary>
+    public const int MaxPatchesPerBatch = 1000;
+
+    private static RepositoryProblem InBatch(int index, BatchedPublish patch, RepositoryProblem problem) =>
+        new(problem.Error, $"Patch {index + 1} of the batch (module '{LogText.Printable(patch.Module)}'): {problem.Detail}");
+
+    /// <summary>Under the writer lock: checks a validated module against the patches of its kernels
+    /// (<paramref name="patchesOf"/>), and makes the document to store; nothing is stored here.</summary>
+    private Outcome<PatchDocument> Plan(PublishRequest request, ValidatedModule module, Func<string, List<PatchDocument>> patchesOf, string publisher)
+    {
+        var existing = module.BuildIds.ToDictionary(id => id, patchesOf);
+        var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(request.Module));
+        var moduleSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(module.Module.Bytes.Span));
+        if (CheckAgainstPublished(existing, module, sha256, moduleSha256, request.Level) is { } problem)
+        {
+            return problem;
+        }
+
+        var level = request.Level ?? NextLevelOrNull(existing.Values, module.Channel);
+        if (level is null)
+        {
+            return new RepositoryProblem(ProblemCodes.LevelExhausted,
+                $"A target kernel already has level {ManifestLimits.MaxLevel} in channel '{module.Channel}', the highest level hosts accept: no level is left above it.");
+        }
+
+        var doc = NewDocument(request, module, (sha256, moduleSha256), level.Value, publisher);
+        return CheckBudget(module.Channel, doc.BuildIds, id => [.. existing[id], doc]) is { } tooLarge ? tooLarge : doc;
     }
 
     private PatchDocument NewDocument(PublishRequest request, ValidatedModule module, (string Blob, string Module) sha256, int level, string publisher)

@@ -19,3 +19,7 @@ public sealed record PublishRequest
 
     public bool Replace { get; init; } = true;
 }
+
+
+/// <summary>One patch of a batch publish: its fields, and the file name of the form part its module came in (refusals name it).</summary>
+public sealed record BatchedPublish(string Module, PublishRequest Request);

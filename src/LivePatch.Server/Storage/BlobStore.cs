@@ -79,6 +79,69 @@ public sealed class BlobStore
         }
     }
 
+    /// <summary>Stores every one of <paramref name="contents"/> under its SHA-256, durable on disk before this returns, with
+    /// two flushes of the file system in all (syncfs) instead of two fsyncs per file; each blob this wrote (not one already
+    /// there) is added to <paramref name="created"/> as soon as it is in place, so a caller can remove them should the rest
+    /// fail.</summary>
+    /// <remarks>For a batch publish of hundreds of modules, where an fsync of each file and of its folder would cost more
+    /// than the rest of the batch. Temp files first, all flushed at once, then renamed into place, then the renames and new
+    /// folders flushed at once: a crash leaves temp files (the start-up sweep removes them) or blobs no patch references
+    /// (removed too), never a blob with unflushed bytes. A single new blob takes <see cref="Put"/>'s fsyncs: a flush of
+    /// the whole file system costs more than those when other files on it are being written.</remarks>
+    public void PutMany(IEnumerable<ReadOnlyMemory<byte>> contents, ICollection<string> created)
+    {
+        var writes = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
+        foreach (var content in contents)
+        {
+            var sha256 = Convert.ToHexStringLower(SHA256.HashData(content.Span));
+            if (!writes.ContainsKey(sha256) && PathOrNull(sha256) is null)
+            {
+                writes.Add(sha256, content);
+            }
+        }
+
+        if (writes.Count <= 1)
+        {
+            foreach (var content in writes.Values)
+            {
+                if (Put(content.Span, out var sha256) == BlobPutResult.Created)
+                {
+                    created.Add(sha256);
+                }
+            }
+
+            return;
+        }
+
+        var temps = writes.Keys.ToDictionary(sha256 => sha256, sha256 => Path.Combine(_temp, $"{sha256}.{Guid.NewGuid():N}"), StringComparer.Ordinal);
+        try
+        {
+            foreach (var (sha256, content) in writes)
+            {
+                using var stream = new FileStream(temps[sha256], FileMode.CreateNew, FileAccess.Write);
+                stream.Write(content.Span);
+            }
+
+            DirectorySync.FlushFileSystem(_temp); // every temp file's bytes
+            foreach (var (sha256, temp) in temps)
+            {
+                var directory = Path.Combine(_root, sha256[..2]);
+                Directory.CreateDirectory(directory);
+                File.Move(temp, Path.Combine(directory, sha256), overwrite: true);
+                created.Add(sha256);
+            }
+
+            DirectorySync.FlushFileSystem(_root); // the new folders and the renames: acknowledged means on disk
+        }
+        finally
+        {
+            foreach (var temp in temps.Values)
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
     /// <summary>Removes a blob; false when the hash is not well-formed.</summary>
     /// <remarks>Only for a blob no patch references (a deleted patch, a failed publish, the start-up sweep); the caller holds
     /// the writer lock, so no publish is in between.</remarks>
