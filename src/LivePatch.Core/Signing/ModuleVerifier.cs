@@ -83,7 +83,7 @@ public sealed class ModuleVerifier(ModuleKeyring keyring)
         return null;
     }
 
-    private static VerificationIssue? CheckSignature(ModuleSignatureInfo signature, X509Certificate2 signer, ReadOnlySpan<byte> body)
+    private VerificationIssue? CheckSignature(ModuleSignatureInfo signature, X509Certificate2 signer, ReadOnlySpan<byte> body)
     {
         try
         {
@@ -98,9 +98,11 @@ public sealed class ModuleVerifier(ModuleKeyring keyring)
         }
     }
 
-    private static VerificationIssue? CheckRsa(ModuleSignatureInfo signature, X509Certificate2 signer, byte[] digest)
+    private VerificationIssue? CheckRsa(ModuleSignatureInfo signature, X509Certificate2 signer, byte[] digest) =>
+        _keyring.WithPublicKey(signer, certificate => certificate.GetRSAPublicKey(), rsa => CheckRsa(signature, signer, digest, rsa));
+
+    private static VerificationIssue? CheckRsa(ModuleSignatureInfo signature, X509Certificate2 signer, byte[] digest, RSA? rsa)
     {
-        using var rsa = signer.GetRSAPublicKey();
         if (rsa is null)
         {
             return KeyMismatch(signer, "RSA");
@@ -115,9 +117,11 @@ public sealed class ModuleVerifier(ModuleKeyring keyring)
             : Invalid(signature, signer);
     }
 
-    private static VerificationIssue? CheckEcdsa(ModuleSignatureInfo signature, X509Certificate2 signer, byte[] digest)
+    private VerificationIssue? CheckEcdsa(ModuleSignatureInfo signature, X509Certificate2 signer, byte[] digest) =>
+        _keyring.WithPublicKey(signer, certificate => certificate.GetECDsaPublicKey(), ecdsa => CheckEcdsa(signature, signer, digest, ecdsa));
+
+    private static VerificationIssue? CheckEcdsa(ModuleSignatureInfo signature, X509Certificate2 signer, byte[] digest, ECDsa? ecdsa)
     {
-        using var ecdsa = signer.GetECDsaPublicKey();
         if (ecdsa is null)
         {
             return KeyMismatch(signer, "ECDSA");

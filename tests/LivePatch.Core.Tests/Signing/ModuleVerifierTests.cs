@@ -32,6 +32,35 @@ public sealed class ModuleVerifierTests
     }
 
     [Fact]
+    public void Verify_OneKeyringFromManyThreads_EachModuleCheckedAgainstItsOwnSignersKey()
+    {
+        // The keyring keeps the key objects it made (per certificate and key type) for the next check: shared by the
+        // server's request threads, a key must never serve another signer's module, nor a forged one pass.
+        var keyring = Keyring("rsa2048", "ecdsa-p384", "rsa4096");
+        byte[] forged = Module("lp_sample.rsa4096-sha512.ko");
+        forged[500] ^= 0x01;
+        (byte[] Module, string? Signer)[] cases =
+        [
+            (Module("lp_sample.rsa2048-sha256.ko"), "rsa2048"), (Module("lp_sample.ecdsa-p384-sha384.ko"), "ecdsa-p384"),
+            (Module("lp_sample.rsa4096-sha512.ko"), "rsa4096"), (forged, null),
+        ];
+
+        var wrong = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var (module, signer) = cases[i % cases.Length];
+            var result = new ModuleVerifier(keyring).Verify(module);
+            if (result.IsValid != (signer is not null) || (signer is not null && result.Signer!.Thumbprint != Certificate(signer).Thumbprint)
+                || (signer is null && result.Issue?.Code != ErrorCodes.SignatureInvalid))
+            {
+                wrong.Add($"case {i % cases.Length}: {result.Issue?.ToString() ?? "valid"}");
+            }
+        });
+
+        Assert.Empty(wrong);
+    }
+
+    [Fact]
     public void Verify_ExpiredSignerCertificate_IsValid()
     {
         // The kernel checks the key, not the certificate's validity dates (docs/architecture.md, "The chain of trust").
