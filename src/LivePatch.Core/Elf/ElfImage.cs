@@ -95,7 +95,7 @@ public sealed class ElfImage
             var section = i == 0 ? first : ReadSectionHeader(i, h.SectionHeaderOffset, h.SectionHeaderSize);
             if (section.Type != 8 /* SHT_NOBITS */)
             {
-                CheckRange(section.Offset, section.Size, $"section {i}");
+                CheckRange(section.Offset, section.Size, "section", i);
             }
 
             raw.Add(section);
@@ -115,7 +115,7 @@ public sealed class ElfImage
             var s = raw[i];
             if (!byOffset.TryGetValue(s.NameOffset, out var name))
             {
-                name = ElfStrings.Read(names, s.NameOffset, MaxSectionNameLength, $"name of section {s.Index}");
+                name = ElfStrings.Read(names, s.NameOffset, MaxSectionNameLength, "name of section", s.Index);
                 byOffset.Add(s.NameOffset, name);
             }
 
@@ -145,7 +145,7 @@ public sealed class ElfImage
         LivePatchFormatException.ThrowUnless(entrySize >= minimum, ErrorCodes.ElfMalformed,
             $"ELF e_shentsize {entrySize} is smaller than a {(Is64Bit ? 64 : 32)}-bit section header ({minimum}).");
         var offset = tableOffset + ((ulong)index * entrySize);
-        CheckRange(offset, (ulong)minimum, $"section header {index}");
+        CheckRange(offset, (ulong)minimum, "section header", index);
         var span = _data.Span.Slice((int)offset, minimum);
         var r = new ElfFieldReader(span, IsLittleEndian);
         return Is64Bit
@@ -179,7 +179,7 @@ public sealed class ElfImage
             var segment = Is64Bit
                 ? new ElfSegment(i, r.U32(0), r.U64(8), r.U64(32), r.U64(48))
                 : new ElfSegment(i, r.U32(0), r.U32(4), r.U32(16), r.U32(28));
-            CheckRange(segment.Offset, segment.FileSize, $"program header {i}");
+            CheckRange(segment.Offset, segment.FileSize, "program header", i);
             segments.Add(segment);
         }
 
@@ -202,11 +202,13 @@ public sealed class ElfImage
         CheckRange(offset, entrySize * count, what);
     }
 
-    private void CheckRange(ulong offset, ulong size, string what)
+    /// <summary>Throws unless <paramref name="size"/> bytes at <paramref name="offset"/> are inside the file; <paramref name="what"/> and
+    /// <paramref name="index"/> (-1: none) name them in the message.</summary>
+    private void CheckRange(ulong offset, ulong size, string what, int index = -1)
     {
         var length = (ulong)_data.Length;
         LivePatchFormatException.ThrowUnless(offset <= length && size <= length - offset, ErrorCodes.ElfTruncated,
-            $"ELF {what} at offset {offset} with size {size} runs past the end of the file ({length} bytes).");
+            $"ELF {what}{(index >= 0 ? $" {index}" : "")} at offset {offset} with size {size} runs past the end of the file ({length} bytes).");
     }
 }
 
