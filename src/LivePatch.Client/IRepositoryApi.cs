@@ -28,6 +28,20 @@ public interface IRepositoryApi
         [AliasAs("replace")] string replace,
         CancellationToken cancellationToken = default);
 
+    /// <summary>Publishes many modules in one request, all or none. Prefer
+    /// <see cref="RepositoryApiExtensions.PublishBatchAsync(IRepositoryApi, IReadOnlyList{ModuleUpload}, CancellationToken)"/>,
+    /// which writes the batch and names the parts.</summary>
+    /// <param name="batch">The batch as JSON (<see cref="PublishBatch"/>), each patch naming its module part's file name.</param>
+    /// <param name="modules">One part per module, each with its own file name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Multipart]
+    [Post("/v1/patches/batch")]
+    [Headers("Authorization: Bearer")]
+    Task<PublishedBatch> PublishBatchAsync(
+        [AliasAs("batch")] string batch,
+        [AliasAs("module")] IEnumerable<ByteArrayPart> modules,
+        CancellationToken cancellationToken = default);
+
     /// <summary>One page of patches in id order (docs/api.md, "Listings"); <see cref="RepositoryListing.AllPatchesAsync"/> reads
     /// every page.</summary>
     /// <param name="buildId">Only this kernel's patches.</param>

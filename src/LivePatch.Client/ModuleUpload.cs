@@ -47,4 +47,42 @@ public static class RepositoryApiExtensions
             upload.Replace ? "true" : "false",
             cancellationToken);
     }
+
+    /// <summary>Publishes many modules in one request (<c>POST /v1/patches/batch</c>), all or none: each upload becomes one patch
+    /// of the batch, its module one part under its file name (one already taken gets the patch's place in the batch in
+    /// front: <c>2-lp_fix.ko</c>), in order; the answer lists the stored patches in the same order.</summary>
+    public static Task<PublishedBatch> PublishBatchAsync(this IRepositoryApi api, IReadOnlyList<ModuleUpload> uploads, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        ArgumentNullException.ThrowIfNull(uploads);
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        var names = new List<string>(uploads.Count);
+        for (var i = 0; i < uploads.Count; i++)
+        {
+            var name = uploads[i].FileName;
+            for (var k = 1; !used.Add(name); k++)
+            {
+                name = k == 1 ? $"{i + 1}-{uploads[i].FileName}" : $"{i + 1}.{k}-{uploads[i].FileName}";
+            }
+
+            names.Add(name);
+        }
+
+        var batch = new PublishBatch
+        {
+            Patches = [.. uploads.Select((u, i) => new BatchPatch
+            {
+                Module = names[i],
+                BuildIds = u.BuildIds,
+                Channel = u.Channel,
+                Level = u.Level,
+                Cves = u.Cves.Count > 0 ? u.Cves : null,
+                Severity = u.Severity,
+                Description = u.Description,
+                Replace = u.Replace ? null : false,
+            })],
+        };
+        var parts = uploads.Select((u, i) => new ByteArrayPart(u.Module.ToArray(), names[i], "application/octet-stream")).ToList();
+        return api.PublishBatchAsync(System.Text.Json.JsonSerializer.Serialize(batch, RepositoryJsonContext.Default.PublishBatch), parts, cancellationToken);
+    }
 }

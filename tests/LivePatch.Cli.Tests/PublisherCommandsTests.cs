@@ -187,4 +187,103 @@ public sealed class PublisherCommandsTests
         Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
         Assert.StartsWith("lpatch: error [server-invalid]:", run.Error, StringComparison.Ordinal);
     }
+
+    /// <summary>A batch file in a temp folder beside copies of the fixture modules it names (relative paths).</summary>
+    private static string BatchFile(string json, params (string Name, string Fixture)[] modules)
+    {
+        var folder = Directory.CreateTempSubdirectory("lpatch-batch-").FullName;
+        foreach (var (name, fixture) in modules)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(folder, name))!);
+            File.Copy(FixtureFiles.PathOf("modules", fixture), Path.Combine(folder, name));
+        }
+
+        File.WriteAllText(Path.Combine(folder, "batch.json"), json);
+        return Path.Combine(folder, "batch.json");
+    }
+
+    private static string[] PublishBatch(FakeRepository server, string batchFile, params string[] more) =>
+        ["publish-batch", batchFile, "--server", server.Url.ToString(), "--api-key", ApiKey, .. more];
+
+    [Fact]
+    public async Task PublishBatch_SendsEveryModuleUnderADistinctNameWithItsFields()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Reply(201, $$"""{"patches":[{{Canned.Patch(7)}},{{Canned.Patch(8)}}]}""");
+        // Two modules with one file name in different folders: each part still needs its own name.
+        var batch = BatchFile($$"""
+            {"patches": [
+              {"module": "a/lp_fix.ko", "buildIds": ["{{Canned.BuildId.ToUpperInvariant()}}"], "cves": ["CVE-2024-1086"], "severity": "high"},
+              {"module": "b/lp_fix.ko", "buildIds": ["{{Canned.OtherBuildId}}"], "level": 4, "replace": false, "channel": "beta"}
+            ]}
+            """, ("a/lp_fix.ko", SignedLivepatch), ("b/lp_fix.ko", "lp_sample.ecdsa-p384-sha384.ko"));
+
+        var run = Run(PublishBatch(server, batch));
+
+        Assert.Equal(ExitCodes.Success, run.Exit);
+        Assert.StartsWith("published 2 patch(es) (ids 7 to 8) for 4 kernel build(s)", run.Output, StringComparison.Ordinal);
+        Assert.Contains("uploading 2 module(s)", run.Error, StringComparison.Ordinal);
+        var request = Assert.Single(server.Requests);
+        Assert.Equal(("/v1/patches/batch", "Bearer " + ApiKey), (request.Path, request.Authorization));
+        Assert.Equal(["lp_fix.ko", "2-lp_fix.ko"], request.Files.Select(f => f.FileName));
+        Assert.All(request.Files, f => Assert.Equal("module", f.Name));
+        Assert.Equal(File.ReadAllBytes(FixtureFiles.PathOf("modules", "lp_sample.ecdsa-p384-sha384.ko")), request.Files[1].Bytes);
+        using var sent = JsonDocument.Parse(Assert.Single(request.Form["batch"]));
+        var patches = sent.RootElement.GetProperty("patches");
+        Assert.Equal(("lp_fix.ko", Canned.BuildId, "CVE-2024-1086"), // the build ID normalised to lowercase
+            (patches[0].GetProperty("module").GetString(), patches[0].GetProperty("buildIds")[0].GetString(), patches[0].GetProperty("cves")[0].GetString()));
+        Assert.Equal(("2-lp_fix.ko", 4, false, "beta"), (patches[1].GetProperty("module").GetString(), patches[1].GetProperty("level").GetInt32(),
+            patches[1].GetProperty("replace").GetBoolean(), patches[1].GetProperty("channel").GetString()));
+        Assert.DoesNotContain(ApiKey, run.Output + run.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("lp_sample.ko", "signature-missing")]
+    [InlineData("plain.rsa2048-sha256.ko", "module-not-livepatch")]
+    public async Task PublishBatch_OneUnpublishableModule_RefusedLocallyNamingThePatch_NothingSent(string second, string code)
+    {
+        await using var server = await FakeRepository.StartAsync();
+        var batch = BatchFile($$"""
+            {"patches": [{"module": "good.ko", "buildIds": ["{{Canned.BuildId}}"]}, {"module": "bad.ko", "buildIds": ["{{Canned.OtherBuildId}}"]}]}
+            """, ("good.ko", SignedLivepatch), ("bad.ko", second));
+
+        var run = Run(PublishBatch(server, batch));
+
+        Assert.Equal(ExitCodes.VerificationRefused, run.Exit);
+        Assert.StartsWith($"lpatch: error [{code}]: patch 2 of {batch}: ", run.Error, StringComparison.Ordinal);
+        Assert.Empty(server.Requests);
+    }
+
+    [Theory]
+    [InlineData("{\"patches\": [", "batch-invalid")]
+    [InlineData("{\"patches\": []}", "batch-invalid")]
+    [InlineData("{\"patches\": [{\"module\": \"good.ko\", \"buildID\": [\"4a5a9b0affb66c437abcd455d2738af879985fa9\"]}]}", "batch-invalid")]
+    [InlineData("{\"patches\": [{\"module\": \"good.ko\", \"buildIds\": [\"xyz\"]}]}", "build-id-invalid")]
+    public async Task PublishBatch_NotABatch_ExitsUsage_NothingSent(string json, string code)
+    {
+        await using var server = await FakeRepository.StartAsync();
+        var batch = BatchFile(json, ("good.ko", SignedLivepatch));
+
+        var run = Run(PublishBatch(server, batch));
+
+        Assert.Equal(ExitCodes.UsageOrInput, run.Exit);
+        Assert.StartsWith($"lpatch: error [{code}]:", run.Error, StringComparison.Ordinal);
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact]
+    public async Task PublishBatch_ServerRefusesOnePatch_ExitsWithItsCodeAndSaysWhich()
+    {
+        await using var server = await FakeRepository.StartAsync();
+        server.Problem(409, "duplicate-module", "Patch 2 of the batch (module 'b.ko'): This module is already published for kernel 1f2e as patch 3.");
+        var batch = BatchFile($$"""
+            {"patches": [{"module": "a.ko", "buildIds": ["{{Canned.BuildId}}"]}, {"module": "b.ko", "buildIds": ["{{Canned.OtherBuildId}}"]}]}
+            """, ("a.ko", SignedLivepatch), ("b.ko", "lp_sample.ecdsa-p384-sha384.ko"));
+
+        var run = Run(PublishBatch(server, batch));
+
+        Assert.Equal(ExitCodes.UsageOrInput, run.Exit); // a conflict, as for a single publish
+        Assert.Contains("\nlpatch: error [duplicate-module]: Patch 2 of the batch (module 'b.ko'):", run.Error, StringComparison.Ordinal);
+        Assert.Empty(run.Output);
+    }
 }

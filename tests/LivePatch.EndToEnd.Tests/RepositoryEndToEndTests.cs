@@ -96,6 +96,49 @@ public sealed class RepositoryEndToEndTests : IDisposable
         Assert.Contains("\"kernels\":[]", OpensslVerify(await SaveAsync($"coverage/candidate/{BuildId[..2]}")));
     }
 
+    [Fact]
+    public async Task PublishBatch_ModulesForTwoKernelsInOneRequest_ThenAForgedOneRefusedAndNothingOfItsBatchStored()
+    {
+        await _server.StartAsync();
+        const string other = "1f2e3d4c5b6a798897a6b5c4d3e2f1000f1e2d3c";
+        var env = new Dictionary<string, string> { ["LPATCH_SERVER"] = _server.Url, ["LPATCH_API_KEY"] = _server.AdminKey };
+        foreach (var fixture in new[] { "lp_sample.rsa2048-sha256.ko", "lp_sample.rsa2048-sha256-skid.ko", "lp_sample.other-sha256.ko" })
+        {
+            File.Copy(FixtureFiles.PathOf("modules", fixture), Path.Combine(_data, fixture));
+        }
+
+        var good = Path.Combine(_data, "batch.json");
+        File.WriteAllText(good, $$"""
+            {"patches": [
+              {"module": "lp_sample.rsa2048-sha256.ko", "buildIds": ["{{BuildId}}"], "cves": ["CVE-2026-4242"]},
+              {"module": "lp_sample.rsa2048-sha256-skid.ko", "buildIds": ["{{other}}"], "severity": "high"}
+            ]}
+            """);
+        var published = Ok(Lpatch.Run(env, "publish-batch", good, "--json"));
+        using var batch = JsonDocument.Parse(published.Output);
+        var patches = batch.RootElement.GetProperty("patches");
+        Assert.Equal(2, patches.GetArrayLength());
+
+        // Each kernel's signed manifest (OpenSSL verifies it) names its own module; its coverage bin lists it.
+        Assert.Contains(patches[0].GetProperty("sha256").GetString()!, OpensslVerify(await SaveAsync($"manifests/candidate/{BuildId}")));
+        Assert.Contains(patches[1].GetProperty("sha256").GetString()!, OpensslVerify(await SaveAsync($"manifests/candidate/{other}")));
+        Assert.Contains(other, OpensslVerify(await SaveAsync($"coverage/candidate/{other[..2]}")));
+
+        // A batch with a module signed by a key outside the keyring: refused, naming it; its good patch is not stored either.
+        var forged = Path.Combine(_data, "forged.json");
+        File.WriteAllText(forged, $$"""
+            {"patches": [
+              {"module": "lp_sample.rsa2048-sha256.ko", "buildIds": ["{{other}}"]},
+              {"module": "lp_sample.other-sha256.ko", "buildIds": ["{{BuildId}}"]}
+            ]}
+            """);
+        var refused = Lpatch.Run(env, "publish-batch", forged);
+        Assert.Equal(1, refused.Exit);
+        Assert.Contains("[signature-signer-unknown]: Patch 2 of the batch (module 'lp_sample.other-sha256.ko')", refused.Error);
+        using var listed = JsonDocument.Parse(Ok(Lpatch.Run(env, "patches", "list", "--json")).Output);
+        Assert.Equal(2, listed.RootElement.GetArrayLength());
+    }
+
     private Task<string> SaveManifestAsync(string channel) => SaveAsync($"manifests/{channel}/{BuildId}");
 
     /// <summary>Saves a signed document of the read path (<c>/v1/…</c>) to a file for openssl and lpatch.</summary>

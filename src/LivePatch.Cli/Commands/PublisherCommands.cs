@@ -15,6 +15,7 @@ internal static class PublisherCommands
     public static IEnumerable<Command> Build(RepositoryEnvironment environment) =>
     [
         Publish(environment),
+        PublishBatch(environment),
         Patches(environment),
         Kernels(environment),
         Promote(environment),
@@ -42,6 +43,98 @@ internal static class PublisherCommands
             });
         });
         return server.AddTo(command, withApiKey: true);
+    }
+
+    /// <summary>A batch file larger than this is not a batch (1,000 patches with long descriptions are about 5 MB).</summary>
+    private const int MaxBatchFileBytes = 16 * 1024 * 1024;
+
+    private static Command PublishBatch(RepositoryEnvironment environment)
+    {
+        var file = new Argument<FileInfo>("FILE")
+        {
+            Description = "The batch as JSON: {\"patches\": [{\"module\": \"lp_fix-5.ko\", \"buildIds\": [\"4a5a…\"], \"cves\": [\"CVE-2026-1234\"]}, …]}. " +
+                "Each patch takes the fields of 'lpatch publish' (buildIds, channel, level, cves, severity, description, replace); " +
+                "its module is a path, relative to the folder of FILE unless absolute.",
+        };
+        var server = new ServerOptions();
+        var command = new Command("publish-batch", "Upload many signed livepatch modules, each for its own kernel builds, in one request " +
+            $"(at most {PublishBatchLimit} patches): all are published or none. Each module is checked here first (readable, signed, " +
+            "livepatch=Y; exit 2 naming the patch if not), then by the server (exit 1 if it refuses one, naming it; nothing is published).") { file };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetRequiredValue(file).FullName;
+            var uploads = ReadBatch(path); // validates locally before anything is sent
+            parse.InvocationConfiguration.Error.WriteLine(
+                $"lpatch: uploading {uploads.Count} module(s), {uploads.Sum(u => (long)u.Module.Length) / (1024.0 * 1024):0.0} MiB, in one batch");
+            return RepositoryCall.Run(parse, server, environment, async (api, output) =>
+            {
+                var batch = await api.PublishBatchAsync(uploads);
+                WriteJsonOr(parse, server, output, batch, PublisherJson.Default.PublishedBatch, () =>
+                {
+                    output.WriteLine($"published {batch.Patches.Count} patch(es) (ids {batch.Patches[0].Id} to {batch.Patches[^1].Id}) " +
+                        $"for {batch.Patches.Sum(p => p.BuildIds.Count)} kernel build(s)");
+                    RepositoryViews.WritePatches(output, batch.Patches);
+                });
+                return ExitCodes.Success;
+            });
+        });
+        return server.AddTo(command, withApiKey: true);
+    }
+
+    /// <summary>Patches one batch may hold: the server's limit, checked here so that nothing is uploaded in vain.</summary>
+    private const int PublishBatchLimit = 1000;
+
+    /// <summary>Reads a batch file and every module it names, each checked as <c>lpatch publish</c> checks its file; a refusal
+    /// names the patch (its place in the batch) and the file; a module that cannot be read is the file's own error (its path).</summary>
+    private static List<ModuleUpload> ReadBatch(string path)
+    {
+        PublishBatch? batch;
+        try
+        {
+            batch = JsonSerializer.Deserialize(FileBytes.ReadBounded(path, MaxBatchFileBytes), RepositoryJsonContext.Default.PublishBatch);
+        }
+        catch (JsonException e)
+        {
+            throw new LivePatchFormatException(ProblemCodes.BatchInvalid, $"{path} is not a batch: {e.Message}");
+        }
+
+        if (batch?.Patches is not { Count: > 0 } patches || patches.Any(p => p?.Module is null || p.BuildIds is null
+            || p.BuildIds.Any(id => id is null) || p.Cves?.Any(cve => cve is null) == true))
+        {
+            throw new LivePatchFormatException(ProblemCodes.BatchInvalid,
+                $"{path} is not a batch: it needs \"patches\", a list of at least one patch, each with \"module\" and \"buildIds\", and no value may be null.");
+        }
+
+        LivePatchFormatException.ThrowUnless(patches.Count <= PublishBatchLimit, ProblemCodes.TooManyPatches,
+            $"{path} has {patches.Count} patches; one batch may hold at most {PublishBatchLimit}: split it.");
+        var folder = Path.GetDirectoryName(path)!;
+        var uploads = new List<ModuleUpload>(patches.Count);
+        for (var i = 0; i < patches.Count; i++)
+        {
+            var patch = patches[i];
+            var module = Path.GetFullPath(Path.Combine(folder, patch.Module));
+            try
+            {
+                uploads.Add(new ModuleUpload
+                {
+                    FileName = Path.GetFileName(module),
+                    Module = ReadPublishableModule(module),
+                    BuildIds = [.. patch.BuildIds.Select(id => BuildId.Parse(id).Hex)],
+                    Channel = patch.Channel,
+                    Level = patch.Level,
+                    Cves = patch.Cves ?? [],
+                    Severity = patch.Severity,
+                    Description = patch.Description,
+                    Replace = patch.Replace ?? true,
+                });
+            }
+            catch (LivePatchFormatException e)
+            {
+                throw new LivePatchFormatException(e.Error, $"patch {i + 1} of {path}: {e.Message}");
+            }
+        }
+
+        return uploads;
     }
 
     /// <summary>The argument and options of <c>lpatch publish</c> that become the upload's fields.</summary>

@@ -7,6 +7,7 @@ namespace LivePatch.Cli.Commands;
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(PatchInfo))]
+[JsonSerializable(typeof(PublishedBatch))]
 [JsonSerializable(typeof(IReadOnlyList<PatchInfo>))]
 [JsonSerializable(typeof(IReadOnlyList<KernelInfo>))]
 [JsonSerializable(typeof(ApiKeyInfo))]

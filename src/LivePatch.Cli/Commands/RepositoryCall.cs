@@ -108,7 +108,7 @@ internal static class RepositoryCall
         ErrorCategories.ExitCode(ErrorCode.FindOrNull(e.Code)?.Category ?? ErrorCategories.FromHttpStatus((int)e.Status));
 
     /// <summary>The server's sentence; a 413 says what was too large (a proxy's 413 has no sentence of ours).</summary>
-    private static string Describe(RepositoryApiException e) => e.Status == HttpStatusCode.RequestEntityTooLarge
+    private static string Describe(RepositoryApiException e) => e.Status == HttpStatusCode.RequestEntityTooLarge && e.Code != "batch-too-large"
         ? $"module too large ({(string.IsNullOrWhiteSpace(e.Detail) ? "larger than the server's limit" : e.Detail)})"
         : e.Detail;
 
