@@ -37,7 +37,8 @@ public sealed class LivePatchFormatException(ErrorCode error, string message) : 
     }
 }
 
-/// <summary>The message of a check that may fail, built only when it does (as Debug.Assert's message is).</summary>
+/// <summary>The message of a check, formatted (invariant culture) only when the check fails: the pattern of
+/// <c>Debug.Assert</c>'s handler. Parsers and rules check thousands of fields and almost never fail.</summary>
 [System.Runtime.CompilerServices.InterpolatedStringHandler]
 public ref struct FailureMessage
 {
@@ -46,7 +47,7 @@ public ref struct FailureMessage
     public FailureMessage(int literalLength, int formattedCount, bool condition, out bool shouldAppend)
     {
         shouldAppend = !condition;
-        _text = shouldAppend ? new(literalLength, formattedCount) : default;
+        _text = shouldAppend ? new(literalLength, formattedCount, System.Globalization.CultureInfo.InvariantCulture) : default;
     }
 
     public void AppendLiteral(string value) => _text.AppendLiteral(value);
@@ -54,10 +55,6 @@ public ref struct FailureMessage
     public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
 
     public void AppendFormatted<T>(T value, string? format) => _text.AppendFormatted(value, format);
-
-    public void AppendFormatted(ReadOnlySpan<char> value) => _text.AppendFormatted(value);
-
-    public void AppendFormatted(string? value) => _text.AppendFormatted(value);
 
     public string ToStringAndClear() => _text.ToStringAndClear();
 }

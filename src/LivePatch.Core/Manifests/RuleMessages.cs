@@ -15,24 +15,3 @@ internal readonly record struct FieldPath(string Parent, int Index, string Name 
     public override string ToString() =>
         Index < 0 ? Parent + Name : string.Create(CultureInfo.InvariantCulture, $"{Parent}[{Index}]{Name}");
 }
-
-/// <summary>The message of a rule, formatted only when the rule fails (the pattern of <c>Debug.Assert</c>'s handler).</summary>
-[InterpolatedStringHandler]
-internal ref struct FailureMessage
-{
-    private DefaultInterpolatedStringHandler _text;
-
-    public FailureMessage(int literalLength, int formattedCount, bool condition, out bool shouldAppend)
-    {
-        shouldAppend = !condition;
-        _text = shouldAppend ? new DefaultInterpolatedStringHandler(literalLength, formattedCount, CultureInfo.InvariantCulture) : default;
-    }
-
-    public void AppendLiteral(string value) => _text.AppendLiteral(value);
-
-    public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
-
-    public void AppendFormatted<T>(T value, string? format) => _text.AppendFormatted(value, format);
-
-    public string ToStringAndClear() => _text.ToStringAndClear();
-}
