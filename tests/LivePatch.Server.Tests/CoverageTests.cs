@@ -45,6 +45,58 @@ public sealed class CoverageTests : IDisposable
     }
 
     [Fact]
+    public async Task Bin_ThroughPublishesRevokesAndARestart_EveryEntryIsItsKernelsServedManifest()
+    {
+        // Four kernels of one bin; the bin keeps its entries beside the manifests: after every change each entry must name
+        // the manifest served now (hash, size, version), and the bin list exactly the kernels that have one.
+        string[] kernels = [.. Enumerable.Range(1, 4).Select(i => $"4a{i:x2}" + new string('0', 36))];
+        var data = Directory.CreateTempSubdirectory("lpatch-bin-").FullName;
+        using (var factory = new RepositoryFactory(dataDirectory: data) { DeleteDataOnDispose = false })
+        {
+            using var client = factory.CreateClient(factory.AdminKey);
+            var batch = new
+            {
+                patches = new object[]
+                {
+                    new { module = "a.ko", buildIds = new[] { kernels[0] } },
+                    new { module = "b.ko", buildIds = new[] { kernels[1] } },
+                },
+            };
+            (await client.PostAsync("/v1/patches/batch", BatchPublishTests.Form(batch, ("a.ko", FixtureFiles.Module("lp_sample.rsa2048-sha256.ko")),
+                ("b.ko", FixtureFiles.Module("lp_sample.ecdsa-p384-sha384.ko"))))).EnsureSuccessStatusCode();
+            await AssertBinIsServedManifestsAsync(client, factory, kernels[..2]);
+
+            (await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256.ko", ("buildId", kernels[2])))).EnsureSuccessStatusCode();
+            (await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.rsa2048-sha256-skid.ko", ("buildId", kernels[0])))).EnsureSuccessStatusCode();
+            await AssertBinIsServedManifestsAsync(client, factory, kernels[..3]);
+
+            var second = (await Listings.PatchesAsync(client)).Single(p => p.BuildIds.Contains(kernels[1]));
+            (await client.PostAsJsonAsync($"/v1/patches/{second.Id}/revoke", new { reason = "bad on AMD" })).EnsureSuccessStatusCode();
+            await AssertBinIsServedManifestsAsync(client, factory, kernels[..3]);
+        }
+
+        using (var restarted = new RepositoryFactory(dataDirectory: data))
+        {
+            using var client = restarted.CreateClient(restarted.AdminKey);
+            await AssertBinIsServedManifestsAsync(client, restarted, kernels[..3]);
+            (await client.PostAsync("/v1/patches", Fixtures.Upload("lp_sample.ecdsa-p384-sha384.ko", ("buildId", kernels[3])))).EnsureSuccessStatusCode();
+            await AssertBinIsServedManifestsAsync(client, restarted, kernels);
+        }
+    }
+
+    private static async Task AssertBinIsServedManifestsAsync(HttpClient client, RepositoryFactory factory, string[] covered)
+    {
+        var bin = await VerifiedBinAsync(client, "stable", covered[0], factory);
+        Assert.Equal(covered, bin.Kernels.Select(k => k.BuildId));
+        foreach (var entry in bin.Kernels)
+        {
+            var manifest = await client.GetByteArrayAsync($"/v1/manifests/stable/{entry.BuildId}");
+            Assert.Equal((Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(manifest)), manifest.Length,
+                factory.ManifestVerifier.Verify(manifest).Manifest!.Version), (entry.Sha256, entry.Size, entry.Version));
+        }
+    }
+
+    [Fact]
     public async Task Bin_AfterPublish_ListsTheKernelWithItsManifestsHashVersionAndSize()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);

@@ -84,3 +84,22 @@ public sealed record CoveredKernel
     /// <summary>Size in bytes of the signed manifest file.</summary>
     public required long Size { get; init; }
 }
+
+/// <summary>One covered kernel as the server keeps it: the SHA-256 as its 32 bytes (two big-endian halves), not a hex string
+/// and an object per kernel, for <see cref="CoverageBinSerializer.Serialize(CoverageBin, ReadOnlySpan{CoveredEntry})"/>.</summary>
+public readonly record struct CoveredEntry(string BuildId, ulong Version, UInt128 Sha256High, UInt128 Sha256Low, long Size)
+{
+    /// <summary>The entry of a manifest whose SHA-256 is given as 64 hex digits.</summary>
+    public static CoveredEntry Of(string buildId, ulong version, string sha256Hex, long size)
+    {
+        Span<byte> sha = stackalloc byte[32];
+        if (sha256Hex is not { Length: 64 } || Convert.FromHexString(sha256Hex, sha, out _, out var written) != System.Buffers.OperationStatus.Done
+            || written != 32)
+        {
+            throw new ArgumentException($"'{sha256Hex}' is not a SHA-256 in hex.", nameof(sha256Hex));
+        }
+
+        return new(buildId, version, System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(sha),
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(sha[16..]), size);
+    }
+}

@@ -20,16 +20,24 @@ internal static partial class ManifestRules
         {
             var path = new FieldPath("$.kernels", i);
             var k = bin.Kernels[i] ?? throw Fail(code, $"{path}: null.");
-            RequireBuildId(k.BuildId, code, path.Field(".buildId"));
-            Require(k.BuildId.StartsWith(bin.Prefix, StringComparison.Ordinal), code, $"{path}.buildId: does not start with the bin's prefix '{bin.Prefix}'.");
-            RequireVersion(k.Version, code, path.Field(".version"));
+            ValidateCoveredKernel(bin.Prefix, i > 0 ? bin.Kernels[i - 1]!.BuildId : null, k.BuildId, k.Version, k.Size, path);
             RequireSha256(k.Sha256, code, path.Field(".sha256"));
-            Require(k.Size is > 0 and <= ManifestLimits.MaxSignedManifestSize, code,
-                $"{path}.size: must be 1 to {ManifestLimits.MaxSignedManifestSize}.");
-            if (i > 0)
-            {
-                RequireAscending(bin.Kernels[i - 1]!.BuildId, k.BuildId, code, path);
-            }
+        }
+    }
+
+    /// <summary>The rules of one covered kernel but its SHA-256 (<see cref="Validate(CoverageBin)"/>, and
+    /// <see cref="CoverageBinSerializer"/>'s writer of entries, whose SHA-256 is bytes): its build ID, in the bin's prefix and
+    /// after <paramref name="previous"/> (the entry before it; null for the first), its version and its size.</summary>
+    internal static void ValidateCoveredKernel(string prefix, string? previous, string buildId, ulong version, long size, FieldPath path)
+    {
+        var code = ErrorCodes.CoverageMalformed;
+        RequireBuildId(buildId, code, path.Field(".buildId"));
+        Require(buildId.StartsWith(prefix, StringComparison.Ordinal), code, $"{path}.buildId: does not start with the bin's prefix '{prefix}'.");
+        RequireVersion(version, code, path.Field(".version"));
+        Require(size is > 0 and <= ManifestLimits.MaxSignedManifestSize, code, $"{path}.size: must be 1 to {ManifestLimits.MaxSignedManifestSize}.");
+        if (previous is not null)
+        {
+            RequireAscending(previous, buildId, code, path);
         }
     }
 

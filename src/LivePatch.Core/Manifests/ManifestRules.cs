@@ -188,7 +188,7 @@ internal static partial class ManifestRules
     private static void RequireLevel(int level, ErrorCode code, FieldPath path) =>
         Require(level is > 0 and <= ManifestLimits.MaxLevel, code, $"{path}: must be 1 to {ManifestLimits.MaxLevel}.");
 
-    private static void RequireCount(int count, int max, ErrorCode code, FieldPath path) =>
+    internal static void RequireCount(int count, int max, ErrorCode code, FieldPath path) =>
         Require(count <= max, code, $"{path}: at most {max} entries.");
 
     private static void RequireShortText(string? value, ErrorCode code, FieldPath path)

@@ -93,10 +93,11 @@ public sealed class CoverageService
                 Version = (ulong)nextVersion(),
                 Issued = issued,
                 Expires = issued + _options.ManifestLifetime,
-                Kernels = _manifests.CoveredKernels(channel, prefix, staged),
+                Kernels = [],
             };
             var start = System.Diagnostics.Stopwatch.GetTimestamp();
-            var signed = _keys.DocumentSigner.Sign(CoverageBinSerializer.Serialize(bin), LivePatchOids.CoverageBinContentType, issued);
+            var json = CoverageBinSerializer.Serialize(bin, _manifests.CoveredKernels(channel, prefix, staged));
+            var signed = _keys.DocumentSigner.Sign(json, LivePatchOids.CoverageBinContentType, issued);
             _metrics.Signed(DocumentKind.CoverageBin, System.Diagnostics.Stopwatch.GetElapsedTime(start));
             var doc = new BinDocument { Id = key, Version = (long)bin.Version, ExpiresMs = bin.Expires.ToUnixTimeMilliseconds() };
             doc.Locate(_db.Signed.Append(signed), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(signed)));

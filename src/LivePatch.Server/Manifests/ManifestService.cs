@@ -29,9 +29,12 @@ public sealed class ManifestService
     /// the patch catalog hold (a <c>channel/buildId</c> string of its own cost about 120 bytes per kernel).</summary>
     private readonly ConcurrentDictionary<ServedKey, ManifestFacts> _served = new();
 
-    /// <summary>Each coverage bin's build IDs (by <c>channel/prefix</c>), sorted (ordinal): a list, 8 bytes a kernel, where a
-    /// sorted set's node cost 48.</summary>
-    private readonly Dictionary<string, List<string>> _bins = new(StringComparer.Ordinal);
+    /// <summary>Each coverage bin's entries (by <c>channel/prefix</c>): build ID, version, SHA-256 and size of each manifest it
+    /// lists, sorted by build ID (ordinal), in a list of structs (56 bytes a kernel, where a sorted set's node cost 48 and an
+    /// object per entry more), so that rendering a bin reads its entries in order instead of looking each kernel up.</summary>
+    /// <remarks>Looking up each of a bin's ~400 kernels (at 100,000) in <see cref="_served"/> was most of a bin's rendering:
+    /// a cache miss or more per kernel, and a batch publish renders all 256 bins. The SHA-256 lives here only.</remarks>
+    private readonly Dictionary<string, List<CoveredEntry>> _bins = new(StringComparer.Ordinal);
     private readonly IServedManifestStore _table;
 
     /// <summary>Guards <see cref="_liveInBatch"/>, <see cref="_deadBatches"/> and <see cref="_unreadable"/>.</summary>
@@ -227,7 +230,7 @@ public sealed class ManifestService
                 var location = doc.LocationOf();
                 _db.Signed.Retain(location);
                 Count(doc.Batch, +1);
-                var key = new ServedKey(SharedChannel(doc.Channel), AddToBin(doc.Channel, doc.BuildId));
+                var key = new ServedKey(SharedChannel(doc.Channel), SetInBin(doc.Channel, CoveredEntry.Of(doc.BuildId, (ulong)doc.Version, doc.Sha256, doc.Length)));
                 if (_served.TryGetValue(key, out var old))
                 {
                     _db.Signed.Release(old.Location);
@@ -238,7 +241,7 @@ public sealed class ManifestService
                     Count(batch, -1);
                 }
 
-                _served[key] = new ManifestFacts(doc.Version, doc.ExpiresMs, Sha256Bits.Parse(doc.Sha256), location, doc.Batch);
+                _served[key] = new ManifestFacts(doc.Version, doc.ExpiresMs, location, doc.Batch);
             }
         }
     }
@@ -264,7 +267,7 @@ public sealed class ManifestService
     /// with <paramref name="prefix"/>, sorted by build ID (ordinal), with the version, SHA-256 and size of its signed bytes;
     /// with <paramref name="staged"/> (manifests signed in the running transaction, not served yet), those in place of the
     /// served ones.</summary>
-    public IReadOnlyList<CoveredKernel> CoveredKernels(string channel, string prefix, IReadOnlyList<RenderedManifest>? staged = null)
+    public CoveredEntry[] CoveredKernels(string channel, string prefix, IReadOnlyList<RenderedManifest>? staged = null)
     {
         Dictionary<string, ManifestDocument>? fresh = null;
         foreach (var (doc, _) in staged ?? [])
@@ -275,22 +278,34 @@ public sealed class ManifestService
             }
         }
 
+        CoveredEntry[] served;
         lock (_bins)
         {
-            IEnumerable<string> buildIds = _bins.GetValueOrDefault(BinDocument.KeyOf(channel, prefix)) ?? [];
-            if (fresh is not null)
-            {
-                buildIds = buildIds.Union(fresh.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal);
-            }
-
-            return [.. buildIds.Select(id => fresh?.GetValueOrDefault(id) is { } doc
-                ? new CoveredKernel { BuildId = id, Version = (ulong)doc.Version, Sha256 = doc.Sha256, Size = doc.Length }
-                : Covered(id, _served[new ServedKey(channel, id)]))];
+            served = _bins.TryGetValue(BinDocument.KeyOf(channel, prefix), out var list) ? [.. list] : [];
         }
-    }
 
-    private static CoveredKernel Covered(string buildId, ManifestFacts facts) =>
-        new() { BuildId = buildId, Version = (ulong)facts.Version, Sha256 = facts.Sha256.ToHex(), Size = facts.Location.Length };
+        if (fresh is null)
+        {
+            return served;
+        }
+
+        // Both sorted by build ID: merged, a staged manifest in place of the served one of its kernel.
+        var staging = fresh.Values.OrderBy(d => d.BuildId, StringComparer.Ordinal)
+            .Select(d => CoveredEntry.Of(d.BuildId, (ulong)d.Version, d.Sha256, d.Length)).ToList();
+        var merged = new List<CoveredEntry>(served.Length + staging.Count);
+        var (i, j) = (0, 0);
+        while (i < served.Length || j < staging.Count)
+        {
+            var order = i == served.Length ? 1 : j == staging.Count ? -1 : string.CompareOrdinal(served[i].BuildId, staging[j].BuildId);
+            merged.Add(order < 0 ? served[i++] : staging[j++]);
+            if (order == 0)
+            {
+                i++;
+            }
+        }
+
+        return [.. merged];
+    }
 
     /// <summary>How many manifests are served, and when the first of them expires (null when there are none).</summary>
     /// <remarks>Reads every manifest's facts (in memory): for the dashboard's summary, not for the read path.</remarks>
@@ -339,26 +354,34 @@ public sealed class ManifestService
         return signed;
     }
 
-    /// <summary>Adds a build ID to its bin's sorted list unless it is there; returns the instance the bin holds (the patch
-    /// catalog's, when it has the kernel), for the other tables to share.</summary>
-    private string AddToBin(string channel, string buildId)
+    /// <summary>Puts a manifest's entry in its bin's sorted list, in place of the kernel's earlier one; returns the build ID
+    /// instance the bin holds (the patch catalog's, when it has the kernel), for the other tables to share.</summary>
+    private string SetInBin(string channel, CoveredEntry entry)
     {
         lock (_bins)
         {
-            var key = BinDocument.KeyOf(channel, CoverageBin.PrefixOf(buildId));
+            var key = BinDocument.KeyOf(channel, CoverageBin.PrefixOf(entry.BuildId));
             if (!_bins.TryGetValue(key, out var list))
             {
                 _bins[key] = list = [];
             }
 
-            var at = list.BinarySearch(buildId, StringComparer.Ordinal);
-            if (at >= 0)
+            var (low, high) = (0, list.Count - 1);
+            while (low <= high)
             {
-                return list[at];
+                var middle = low + ((high - low) / 2);
+                var order = string.CompareOrdinal(list[middle].BuildId, entry.BuildId);
+                if (order == 0)
+                {
+                    list[middle] = entry with { BuildId = list[middle].BuildId };
+                    return list[middle].BuildId;
+                }
+
+                (low, high) = order < 0 ? (middle + 1, high) : (low, middle - 1);
             }
 
-            var shared = _db.SharedBuildId(buildId);
-            list.Insert(~at, shared);
+            var shared = _db.SharedBuildId(entry.BuildId);
+            list.Insert(low, entry with { BuildId = shared });
             return shared;
         }
     }
@@ -370,31 +393,11 @@ public sealed class ManifestService
     private readonly record struct ServedKey(string Channel, string BuildId);
 }
 
-/// <summary>A stored manifest's version, expiry, the SHA-256 of its signed bytes, where they are stored (with their size) and
-/// the batch document holding its record.</summary>
-/// <remarks>A struct, held inside the dictionary's node: as a class it cost a header and a reference more per kernel (the
-/// batch fills what was padding: <see cref="Sha256Bits"/> aligns the struct to 16 bytes). The dictionary replaces a node
-/// to change it, so a reader never sees half of one.</remarks>
-internal readonly record struct ManifestFacts(long Version, long ExpiresMs, Sha256Bits Sha256, SignedLocation Location, int Batch);
-
-/// <summary>A SHA-256 as 32 bytes inline: the hex string it is sent as cost about 150 bytes per kernel, held for every
-/// manifest (the memory target is 3 KiB per kernel).</summary>
-internal readonly record struct Sha256Bits(UInt128 High, UInt128 Low)
-{
-    public static Sha256Bits Parse(string hex)
-    {
-        var bytes = Convert.FromHexString(hex);
-        return new(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes), System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes.AsSpan(16)));
-    }
-
-    public string ToHex()
-    {
-        Span<byte> bytes = stackalloc byte[32];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, High);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes[16..], Low);
-        return Convert.ToHexStringLower(bytes);
-    }
-}
+/// <summary>A stored manifest's version, expiry, where its signed bytes are stored (with their size) and the batch document
+/// holding its record (its SHA-256 is in its coverage bin's entry).</summary>
+/// <remarks>A struct, held inside the dictionary's node: as a class it cost a header and a reference more per kernel. The
+/// dictionary replaces a node to change it, so a reader never sees half of one.</remarks>
+internal readonly record struct ManifestFacts(long Version, long ExpiresMs, SignedLocation Location, int Batch);
 
 /// <summary>A manifest's record and its signed bytes, rendered in a transaction, served once it commits.</summary>
 public sealed record RenderedManifest(ManifestDocument Document, byte[] Signed);

@@ -81,6 +81,66 @@ public sealed class CoverageBinSerializerTests
         Assert.True(e.Code == ErrorCodes.CoverageMalformed, $"{what}: {e.Code}");
     }
 
+    /// <summary>A bin's kernels as the server keeps them (<see cref="CoveredEntry"/>: the SHA-256 as bytes).</summary>
+    private static CoveredEntry[] Entries(CoverageBin bin) => [.. bin.Kernels.Select(k => CoveredEntry.Of(k.BuildId, k.Version, k.Sha256, k.Size))];
+
+    [Fact]
+    public void SerializeEntries_SameBytesAsTheRecord_ForRandomBinsAndTheEmptyOne()
+    {
+        var random = new Random(20261130);
+        for (var round = 0; round < 200; round++)
+        {
+            var kernels = Enumerable.Range(0, random.Next(0, 60))
+                .Select(_ => "01" + Convert.ToHexStringLower(RandomBytes(random, random.Next(7, 64))))
+                .Distinct().Order(StringComparer.Ordinal)
+                .Select(id => new CoveredKernel
+                {
+                    BuildId = id,
+                    Version = (ulong)random.NextInt64(0, (long)ManifestLimits.MaxVersion + 1),
+                    Sha256 = Convert.ToHexStringLower(RandomBytes(random, 32)),
+                    Size = random.NextInt64(1, ManifestLimits.MaxSignedManifestSize + 1),
+                }).ToList();
+            var bin = SampleCoverageBins.Bin() with { Kernels = kernels, Version = (ulong)round, Channel = round % 2 == 0 ? "stable" : "beta+1" };
+
+            var fast = CoverageBinSerializer.Serialize(bin with { Kernels = [] }, Entries(bin));
+
+            Assert.Equal(CoverageBinSerializer.Serialize(bin), fast);
+            Assert.Equal(kernels, CoverageBinSerializer.Deserialize(fast).Kernels);
+        }
+    }
+
+    private static byte[] RandomBytes(Random random, int count)
+    {
+        var bytes = new byte[count];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+
+    /// <summary>The invalid bins but those with a malformed SHA-256: an entry's is 32 bytes, there is no hex to refuse.</summary>
+    public static TheoryData<string, CoverageBin> InvalidBinsButTheirHashes()
+    {
+        var data = new TheoryData<string, CoverageBin>();
+        foreach (var row in InvalidBins())
+        {
+            var (what, bin) = ((string)row[0], (CoverageBin)row[1]);
+            if (!what.StartsWith("sha256", StringComparison.Ordinal))
+            {
+                data.Add(what, bin);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(InvalidBinsButTheirHashes))]
+    public void SerializeEntries_InvalidBin_ThrowsCoverageMalformedAsTheRecordDoes(string what, CoverageBin bin)
+    {
+        var e = Assert.Throws<LivePatchFormatException>(() => CoverageBinSerializer.Serialize(bin with { Kernels = [] }, Entries(bin)));
+
+        Assert.True(e.Code == ErrorCodes.CoverageMalformed, $"{what}: {e.Code}");
+    }
+
     /// <summary>Parsing applies the same rules as writing: here two entries swapped in valid JSON.</summary>
     [Fact]
     public void Deserialize_UnsortedKernels_ThrowsCoverageMalformedNamingTheEntry()
