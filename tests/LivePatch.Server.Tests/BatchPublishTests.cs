@@ -183,6 +183,19 @@ public sealed class BatchPublishTests : IDisposable
         await PublishTests.AssertNothingStoredAsync(client, _factory);
     }
 
+    [Fact]
+    public async Task Batch_MillionsOfEmptyPatches_RefusedByCountBeforeAnyIsBuilt()
+    {
+        // 3 bytes each: within the field's 8 MiB, a million patches the deserializer would build (and then refuse as incomplete).
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var json = "{\"patches\":[" + string.Join(',', Enumerable.Repeat("{}", 1_000_000)) + "]}";
+        var form = new MultipartFormDataContent { { new StringContent(json), "batch" } };
+
+        var response = await client.PostAsync("/v1/patches/batch", form);
+
+        await PublishTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, "too-many-patches");
+    }
+
     [Theory]
     [InlineData(true)]  // Kestrel refuses the body as it arrives (the endpoint's request size limit)
     [InlineData(false)] // a host without that limit: the endpoint counts what it read

@@ -98,8 +98,7 @@ internal static class PublisherCommands
             throw new LivePatchFormatException(ProblemCodes.BatchInvalid, $"{path} is not a batch: {e.Message}");
         }
 
-        if (batch?.Patches is not { Count: > 0 } patches || patches.Any(p => p?.Module is null || p.BuildIds is null
-            || p.BuildIds.Any(id => id is null) || p.Cves?.Any(cve => cve is null) == true))
+        if (batch is not { IsComplete: true, Patches: { Count: > 0 } patches })
         {
             throw new LivePatchFormatException(ProblemCodes.BatchInvalid,
                 $"{path} is not a batch: it needs \"patches\", a list of at least one patch, each with \"module\" and \"buildIds\", and no value may be null.");

@@ -53,6 +53,12 @@ public sealed record PatchInfo
 public sealed record PublishBatch
 {
     public required IReadOnlyList<BatchPatch> Patches { get; init; }
+
+    /// <summary>Whether every patch has its module and build IDs and no list holds a null: a JSON <c>null</c> passes the
+    /// deserializer's check of required members.</summary>
+    [JsonIgnore]
+    public bool IsComplete => Patches is not null && Patches.All(p => p?.Module is not null && p.BuildIds is not null
+        && !p.BuildIds.Any(id => id is null) && (p.Cves is null || !p.Cves.Any(cve => cve is null)));
 }
 
 /// <summary>One patch of a <see cref="PublishBatch"/>: the fields of a single publish, its module named by file name.</summary>

@@ -138,18 +138,23 @@ public static class PatchesApi
             return (null, BatchTooLarge(request));
         }
 
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(json);
+        if (MorePatchesThanABatchHolds(utf8))
+        {
+            return (null, new RepositoryProblem(ProblemCodes.TooManyPatches, $"One batch may hold at most {PatchService.MaxPatchesPerBatch} patches; split it."));
+        }
+
         PublishBatch? description;
         try
         {
-            description = System.Text.Json.JsonSerializer.Deserialize(json, RepositoryJsonContext.Default.PublishBatch);
+            description = System.Text.Json.JsonSerializer.Deserialize(utf8, RepositoryJsonContext.Default.PublishBatch);
         }
         catch (System.Text.Json.JsonException e)
         {
             return (null, new RepositoryProblem(ProblemCodes.BatchInvalid, $"The 'batch' field is not a batch: {e.Message}"));
         }
 
-        if (description?.Patches is not { } patches || patches.Any(p => p?.Module is null || p.BuildIds is null
-            || p.BuildIds.Any(id => id is null) || p.Cves?.Any(cve => cve is null) == true))
+        if (description is not { IsComplete: true, Patches: var patches })
         {
             return (null, new RepositoryProblem(ProblemCodes.BatchInvalid, "The 'batch' field is not a batch: every patch needs 'module' and 'buildIds', and no value may be null."));
         }
@@ -186,9 +191,7 @@ public static class PatchesApi
 
             if (!bytes.TryGetValue(patch.Module, out var module))
             {
-                using var buffer = new MemoryStream((int)Math.Min(file.Length, int.MaxValue));
-                await file.CopyToAsync(buffer, cancellation);
-                bytes[patch.Module] = module = buffer.ToArray();
+                bytes[patch.Module] = module = await ReadAllAsync(file, cancellation);
             }
 
             batch.Add(new BatchedPublish(patch.Module, new PublishRequest
@@ -210,6 +213,40 @@ public static class PatchesApi
         }
 
         return (batch, null);
+    }
+
+    /// <summary>Counts the elements of <c>$.patches</c> without building them, up to one more than a batch holds: a small
+    /// element (<c>{}</c>) is 3 bytes of the 8 MiB the field may have, so a batch of millions would otherwise be built before
+    /// its count is checked. Anything it cannot read is left to the deserializer to report.</summary>
+    private static bool MorePatchesThanABatchHolds(byte[] json)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(json, new System.Text.Json.JsonReaderOptions { MaxDepth = 8 });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader is { TokenType: System.Text.Json.JsonTokenType.PropertyName, CurrentDepth: 1 } && reader.ValueTextEquals("patches"u8)
+                    && reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.StartArray)
+                {
+                    var count = 0;
+                    while (reader.Read() && reader.TokenType != System.Text.Json.JsonTokenType.EndArray)
+                    {
+                        if (++count > PatchService.MaxPatchesPerBatch)
+                        {
+                            return true;
+                        }
+
+                        reader.Skip();
+                    }
+                }
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Malformed: the deserializer refuses it with the path and position.
+        }
+
+        return false;
     }
 
     private static string Shorten(string s) => s.Length <= 80 ? LogText.Printable(s) : LogText.Printable(s[..80]) + "…";
@@ -256,11 +293,9 @@ public static class PatchesApi
             return (null, new RepositoryProblem(ProblemCodes.FormInvalid, "The 'replace' field must be 'true' or 'false' (or left out: true)."));
         }
 
-        using var buffer = new MemoryStream((int)Math.Min(file.Length, int.MaxValue));
-        await file.CopyToAsync(buffer, cancellation);
         return (new PublishRequest
         {
-            Module = buffer.ToArray(),
+            Module = await ReadAllAsync(file, cancellation),
             BuildIds = Values(form, "buildId"),
             Channel = form["channel"].ToString() is { Length: > 0 } channel ? channel : null,
             Level = level.Length > 0 ? int.Parse(level, System.Globalization.CultureInfo.InvariantCulture) : null,
@@ -290,6 +325,16 @@ public static class PatchesApi
         {
             return (null, new RepositoryProblem(ProblemCodes.FormInvalid, $"The multipart form could not be read: {e.Message}"));
         }
+    }
+
+    /// <summary>An uploaded file's bytes, read into one array of its size (the form's length limit bounds it): a stream
+    /// copied and then turned into an array held every module twice.</summary>
+    private static async Task<byte[]> ReadAllAsync(IFormFile file, CancellationToken cancellation)
+    {
+        var bytes = new byte[file.Length];
+        await using var stream = file.OpenReadStream();
+        await stream.ReadExactlyAsync(bytes, cancellation);
+        return bytes;
     }
 
     /// <summary>Only the two words: '0', 'no' or 'off' must not silently mean "replace earlier levels".</summary>
