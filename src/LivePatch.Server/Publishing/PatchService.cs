@@ -132,7 +132,7 @@ public sealed class PatchService(
             batches.OnRollback(() => created.ForEach(sha256 => blobs.Delete(sha256)));
             blobs.PutMany(patches.Select(p => (ReadOnlyMemory<byte>)p.Request.Module), created);
 
-            writer.Commit(() => docs.ForEach(db.InsertPatch), [.. docs.SelectMany(doc => doc.BuildIds)], batches);
+            writer.Commit(() => db.InsertPatches(docs), [.. docs.SelectMany(doc => doc.BuildIds)], batches);
             logger.LogInformation("Published a batch of {Patches} patches (ids {First} to {Last}) for {Kernels} kernel(s) by {Publisher}",
                 docs.Count, docs[0].Id, docs[^1].Id, docs.Sum(doc => doc.BuildIds.Count), LogText.Printable(publisher));
             return new PublishedBatch { Patches = [.. docs.Select(ToInfo)] };

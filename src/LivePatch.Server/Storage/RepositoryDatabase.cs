@@ -223,6 +223,17 @@ public sealed class RepositoryDatabase : IDisposable
         ChangeCatalog(doc.Id, () => _catalog.Store(doc));
     }
 
+    /// <summary>Stores new patches in one call (a batch publish); each one's id is set, and the catalog has them as
+    /// <see cref="InsertPatch"/> gives it one.</summary>
+    public void InsertPatches(IReadOnlyList<PatchDocument> docs)
+    {
+        Patches.InsertBulk(docs);
+        foreach (var doc in docs)
+        {
+            ChangeCatalog(doc.Id, () => _catalog.Store(doc));
+        }
+    }
+
     /// <summary>Stores a changed patch (a copy read from LiteDB, never one <see cref="PatchesFor"/> handed out).</summary>
     public void UpdatePatch(PatchDocument doc)
     {
