@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using LivePatch.Core.Kernel;
 using LivePatch.Core.Manifests;
 using LivePatch.Core.Repository;
@@ -5,7 +6,6 @@ using LivePatch.Server.Audit;
 using LivePatch.Server.Configuration;
 using LivePatch.Server.Manifests;
 using LivePatch.Server.Storage;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 
 namespace LivePatch.Server.Publishing;
