@@ -26,8 +26,9 @@ public sealed class ModuleKeyring
 
     public IReadOnlyList<X509Certificate2> Certificates { get; }
 
-    /// <summary>Public key objects made from the certificates, each idle until a check takes it (per certificate and key type).</summary>
-    private readonly ConcurrentDictionary<(X509Certificate2, Type), ConcurrentBag<AsymmetricAlgorithm>> _idleKeys = new();
+    /// <summary>Public key objects made from the certificates, each idle until a check takes it (per certificate instance and
+    /// key type: <see cref="X509Certificate2"/>'s own equality is issuer and serial, which two keyring certificates may share).</summary>
+    private readonly ConcurrentDictionary<(X509Certificate2, Type), ConcurrentBag<AsymmetricAlgorithm>> _idleKeys = new(SameInstance.Comparer);
 
     /// <summary>Runs <paramref name="use"/> with the public key of <paramref name="certificate"/> (null when it has none of that
     /// type), made by <paramref name="create"/> only when no idle one is left: a key object is used by one thread at a time
@@ -140,5 +141,17 @@ public sealed class ModuleKeyring
         LivePatchFormatException.ThrowUnless(certificates.Count > 0, ErrorCodes.KeyringFileInvalid,
             $"module keyring: '{path}' has no -----BEGIN CERTIFICATE----- block");
         return certificates;
+    }
+
+    /// <summary>Equal when the same certificate object and the same key type.</summary>
+    private sealed class SameInstance : IEqualityComparer<(X509Certificate2 Certificate, Type Key)>
+    {
+        public static readonly SameInstance Comparer = new();
+
+        public bool Equals((X509Certificate2 Certificate, Type Key) x, (X509Certificate2 Certificate, Type Key) y) =>
+            ReferenceEquals(x.Certificate, y.Certificate) && x.Key == y.Key;
+
+        public int GetHashCode((X509Certificate2 Certificate, Type Key) obj) =>
+            HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Certificate), obj.Key);
     }
 }

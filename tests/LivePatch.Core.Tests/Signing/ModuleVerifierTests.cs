@@ -61,6 +61,28 @@ public sealed class ModuleVerifierTests
     }
 
     [Fact]
+    public void Verify_TwoSignersWithOneIssuerAndSerial_EachModuleCheckedWithItsOwnKey()
+    {
+        // X509Certificate2 equality is issuer and serial: a keyring keeping key objects per certificate must tell these two
+        // apart by the certificate itself, or the twin's module is checked with the first one's key (once that is kept).
+        var first = Certificate("rsa2048");
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest(first.SubjectName, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
+        using var issued = request.Create(first.IssuerName, X509SignatureGenerator.CreateForRSA(key, RSASignaturePadding.Pkcs1),
+            DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1), first.SerialNumberBytes.Span);
+        using var twin = issued.CopyWithPrivateKey(key);
+        var verifier = new ModuleVerifier(new ModuleKeyring([first, twin]));
+        var byTwin = ModuleSigner.Sign(Module(UnsignedModule), twin, HashAlgorithmName.SHA256, new ModuleSigningOptions { UseSubjectKeyIdentifier = true });
+
+        Assert.True(verifier.Verify(Module("lp_sample.rsa2048-sha256.ko")).IsValid); // the first one's key object is kept
+        var result = verifier.Verify(byTwin);
+
+        Assert.True(result.IsValid, result.Issue?.ToString());
+        Assert.Equal(twin.Thumbprint, result.Signer!.Thumbprint);
+    }
+
+    [Fact]
     public void Verify_ExpiredSignerCertificate_IsValid()
     {
         // The kernel checks the key, not the certificate's validity dates (docs/architecture.md, "The chain of trust").
