@@ -82,7 +82,14 @@ public static class RepositoryApiExtensions
                 Replace = u.Replace ? null : false,
             })],
         };
-        var parts = uploads.Select((u, i) => new ByteArrayPart(u.Module.ToArray(), names[i], "application/octet-stream")).ToList();
+        var parts = uploads.Select((u, i) => new ByteArrayPart(WholeArray(u.Module), names[i], "application/octet-stream")).ToList();
         return api.PublishBatchAsync(System.Text.Json.JsonSerializer.Serialize(batch, RepositoryJsonContext.Default.PublishBatch), parts, cancellationToken);
     }
+
+    /// <summary>The array under <paramref name="bytes"/> when they are all of it (as a file read is), else a copy: a batch of
+    /// modules is not held twice.</summary>
+    private static byte[] WholeArray(ReadOnlyMemory<byte> bytes) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : bytes.ToArray();
 }

@@ -84,6 +84,10 @@ internal static class PublisherCommands
     /// <summary>Patches one batch may hold: the server's limit, checked here so that nothing is uploaded in vain.</summary>
     private const int PublishBatchLimit = 1000;
 
+    /// <summary>The most a repository takes in one batch (<c>LivePatch:MaxBatchBytes</c> at its highest): the modules are held in
+    /// memory to be sent, so more is refused before they are all read.</summary>
+    private const long MaxBatchUploadBytes = 1L << 30;
+
     /// <summary>Reads a batch file and every module it names, each checked as <c>lpatch publish</c> checks its file; a refusal
     /// names the patch (its place in the batch) and the file; a module that cannot be read is the file's own error (its path).</summary>
     private static List<ModuleUpload> ReadBatch(string path)
@@ -108,6 +112,7 @@ internal static class PublisherCommands
             $"{path} has {patches.Count} patches; one batch may hold at most {PublishBatchLimit}: split it.");
         var folder = Path.GetDirectoryName(path)!;
         var uploads = new List<ModuleUpload>(patches.Count);
+        var total = 0L;
         for (var i = 0; i < patches.Count; i++)
         {
             var patch = patches[i];
@@ -131,6 +136,10 @@ internal static class PublisherCommands
             {
                 throw new LivePatchFormatException(e.Error, $"patch {i + 1} of {path}: {e.Message}");
             }
+
+            total += uploads[^1].Module.Length;
+            LivePatchFormatException.ThrowUnless(total <= MaxBatchUploadBytes, ProblemCodes.BatchTooLarge,
+                $"patch {i + 1} of {path}: the modules so far are {total} bytes, more than any repository takes in one batch ({MaxBatchUploadBytes}): split it.");
         }
 
         return uploads;
