@@ -171,6 +171,23 @@ public sealed class BatchPublishTests : IDisposable
     }
 
     [Fact]
+    public async Task Batch_DescriptionSentAsAFile_400SaysToSendItAsAField()
+    {
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent("{\"patches\":[]}"u8.ToArray()), "batch", "batch.json" }, // what curl -F batch=@batch.json sends
+            { new ByteArrayContent(FixtureFiles.Module(Rsa)), "module", "a.ko" },
+        };
+
+        var response = await client.PostAsync("/v1/patches/batch", form);
+
+        await PublishTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, "batch-invalid");
+        Assert.Contains("'batch=<batch.json'", (await response.Content.ReadFromJsonAsync<ProblemInfo>())!.Detail);
+        await PublishTests.AssertNothingStoredAsync(client, _factory);
+    }
+
+    [Fact]
     public async Task Batch_MorePatchesThanOneBatchHolds_400TooManyPatches()
     {
         using var client = _factory.CreateClient(_factory.AdminKey);

@@ -64,8 +64,9 @@ internal static class PublisherCommands
         {
             var path = parse.GetRequiredValue(file).FullName;
             var uploads = ReadBatch(path); // validates locally before anything is sent
-            parse.InvocationConfiguration.Error.WriteLine(
-                $"lpatch: uploading {uploads.Count} module(s), {uploads.Sum(u => (long)u.Module.Length) / (1024.0 * 1024):0.0} MiB, in one batch");
+            var bytes = uploads.Sum(u => (long)u.Module.Length);
+            parse.InvocationConfiguration.Error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"lpatch: uploading {uploads.Count} module(s), {(bytes < 1 << 20 ? $"{bytes / 1024.0:0.0} KiB" : $"{bytes / (1024.0 * 1024):0.0} MiB")}, in one batch"));
             return RepositoryCall.Run(parse, server, environment, async (api, output) =>
             {
                 var batch = await api.PublishBatchAsync(uploads);

@@ -128,7 +128,9 @@ public static class PatchesApi
 
         if (form!["batch"] is not [{ } json])
         {
-            return (null, new RepositoryProblem(ProblemCodes.BatchInvalid, "The form needs exactly one field named 'batch': the batch as JSON."));
+            return (null, new RepositoryProblem(ProblemCodes.BatchInvalid, form.Files.GetFile("batch") is not null
+                ? "The batch came as a file part; send it as a field named 'batch' (curl -F 'batch=<batch.json', not 'batch=@batch.json')."
+                : "The form needs exactly one field named 'batch': the batch as JSON."));
         }
 
         // Kestrel refuses a larger body as it arrives (the endpoint's request size limit); a host without that limit reads it all.
