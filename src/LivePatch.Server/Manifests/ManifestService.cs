@@ -30,8 +30,9 @@ public sealed class ManifestService
     private readonly ConcurrentDictionary<ServedKey, ManifestFacts> _served = new();
 
     /// <summary>Each coverage bin's entries (by <c>channel/prefix</c>): build ID, version, SHA-256 and size of each manifest it
-    /// lists, sorted by build ID (ordinal), in a list of structs (56 bytes a kernel, where a sorted set's node cost 48 and an
-    /// object per entry more), so that rendering a bin reads its entries in order instead of looking each kernel up.</summary>
+    /// lists, sorted by build ID (ordinal), in a list of structs (64 bytes a kernel, aligned for the SHA-256's two UInt128
+    /// halves; an object per entry would cost a header and a reference more), so that rendering a bin reads its entries in
+    /// order instead of looking each kernel up.</summary>
     /// <remarks>Looking up each of a bin's ~400 kernels (at 100,000) in <see cref="_served"/> was most of a bin's rendering:
     /// a cache miss or more per kernel, and a batch publish renders all 256 bins. The SHA-256 lives here only.</remarks>
     private readonly Dictionary<string, List<CoveredEntry>> _bins = new(StringComparer.Ordinal);
