@@ -161,11 +161,6 @@ public static class PatchesApi
             return (null, new RepositoryProblem(ProblemCodes.BatchInvalid, "The 'batch' field is not a batch: every patch needs 'module' and 'buildIds', and no value may be null."));
         }
 
-        if (patches.Count > PatchService.MaxPatchesPerBatch)
-        {
-            return (null, new RepositoryProblem(ProblemCodes.TooManyPatches, $"One batch may hold at most {PatchService.MaxPatchesPerBatch} patches; split it."));
-        }
-
         var files = new Dictionary<string, IFormFile>(StringComparer.Ordinal);
         foreach (var file in form.Files)
         {
