@@ -287,8 +287,8 @@ run_driver() { # run_driver LABEL IDS CONCURRENCY → RESULT line in $WORK/LABEL
   echo "$(grep '^RESULT' <<<"$out" | sed 's/^RESULT //') server_cpu_s=$(calc "($c1 - $c0) / $(getconf CLK_TCK)" 2) load=$(phase_load)" >"$WORK/$label.result"
   log "   $label: $(kv count "$(cat "$WORK/$label.result")") publishes in $(kv seconds "$(cat "$WORK/$label.result")") s: $(kv per_s "$(cat "$WORK/$label.result")")/s, p50 $(kv p50_ms "$(cat "$WORK/$label.result")") ms, p99 $(kv p99_ms "$(cat "$WORK/$label.result")") ms"
 }
-# The server's tiered JIT (with dynamic PGO) settles only after a few thousand single publishes: before that one costs
-# about 6.5 ms of server CPU, after it about 3.5 (bench/README.md). A vendor's CI publishes to a server that has long been
+# A started server compiles its publish path's optimized code during its first thousand or so single publishes, which
+# cost two to three times a settled one then (bench/README.md). A vendor's CI publishes to a server that has long been
 # running, so SERVER_WARM publishes (2 clients) come first, untimed and not in the CPU figures.
 if [ "$SERVER_WARM" -gt 0 ]; then
   log "3. warming the server up: $SERVER_WARM single-kernel publishes, untimed"
@@ -619,7 +619,7 @@ EOF
 
 One request per build ID, the same module each time, over keep-alive connections from \`bench/publish-driver.cs\`
 (HttpClient; one connection per client), after $WARM untimed publishes; latency per request, client side. Before both,
-$SERVER_WARM single-kernel publishes from 2 clients, untimed: the server's tiered JIT settles only after a few thousand.
+$SERVER_WARM single-kernel publishes from 2 clients, untimed: the server's tiered JIT settles only after a thousand or so.
 
 | clients | publishes | seconds | publishes/s | × openssl | p50 ms | p90 ms | p99 ms | max ms | server CPU s | CPU ms per publish | load |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
