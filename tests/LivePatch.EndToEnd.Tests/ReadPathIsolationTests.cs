@@ -13,7 +13,8 @@ namespace LivePatch.EndToEnd.Tests;
 public sealed class ReadPathIsolationTests : IDisposable
 {
     private const string BuildId = "4a5a9b0affb66c437abcd455d2738af879985fa9";
-    private const int KernelsInSlowPublish = 10_000; // the most one request takes: publishing got faster (3,000 took 0.9 s)
+    private const int KernelsInSlowPublish = 10_000; // the most one request takes
+    private const int MaxSlowPublishes = 16; // at most 160,000 kernels: a bound, should publishing ever get that fast
     private readonly ITestOutputHelper _output;
     private readonly string _data = Directory.CreateTempSubdirectory("lpatch-e2e-").FullName;
     private ServerProcess? _server;
@@ -51,12 +52,26 @@ public sealed class ReadPathIsolationTests : IDisposable
         var module = await File.ReadAllBytesAsync(FixtureFiles.PathOf("modules", "lp_sample.rsa2048-sha256.ko"));
         Assert.Equal(HttpStatusCode.Created, (await writer.PostAsync("/v1/patches", PublishForm.Create(module, [BuildId]))).StatusCode);
 
-        // One publish for many kernels: a LiteDB transaction and a signed manifest per kernel, seconds of work.
-        // Meanwhile, a host polls the manifest published above, on its own connection. Both run on the thread pool,
-        // outside xUnit's synchronization context, whose few threads would otherwise add their own waits.
-        var kernels = Enumerable.Range(0, KernelsInSlowPublish).Select(i => $"{i:x8}{new string('b', 32)}").ToList();
+        // Publishes for many kernels (a LiteDB transaction and a signed manifest per kernel), one after another until
+        // they have run for a second: one request of the most kernels it may take no longer lasts that long on every
+        // machine. Meanwhile, a host polls the manifest published above, on its own connection. Both run on the thread
+        // pool, outside xUnit's synchronization context, whose few threads would otherwise add their own waits.
         var publishing = Stopwatch.StartNew();
-        var publish = Task.Run(() => writer.PostAsync("/v1/patches", PublishForm.Create(module, kernels)));
+        var publish = Task.Run(async () =>
+        {
+            var requests = new List<TimeSpan>();
+            while (publishing.Elapsed < TimeSpan.FromSeconds(1) && requests.Count < MaxSlowPublishes)
+            {
+                var round = requests.Count;
+                var kernels = Enumerable.Range(0, KernelsInSlowPublish).Select(i => $"{round:x2}{i:x6}{new string('b', 32)}").ToList();
+                var request = Stopwatch.StartNew();
+                using var published = await writer.PostAsync("/v1/patches", PublishForm.Create(module, kernels));
+                Assert.True(published.StatusCode == HttpStatusCode.Created, await published.Content.ReadAsStringAsync());
+                requests.Add(request.Elapsed);
+            }
+
+            return requests;
+        });
         using var reader = new HttpClient { BaseAddress = new Uri(_server.Url), Timeout = TimeSpan.FromMinutes(5) };
         var (polls, slowest) = await Task.Run(async () =>
         {
@@ -76,13 +91,15 @@ public sealed class ReadPathIsolationTests : IDisposable
             return (count, longest);
         });
 
-        var published = await publish;
+        var requests = await publish;
         publishing.Stop();
-        _output.WriteLine($"publish of {KernelsInSlowPublish} kernels: {publishing.Elapsed}; {polls} polls meanwhile, the slowest {slowest}");
-        Assert.True(published.StatusCode == HttpStatusCode.Created, await published.Content.ReadAsStringAsync());
-        // Had the publish run on the event thread, the one poll sent meanwhile would have waited for all of it.
-        Assert.True(publishing.Elapsed > TimeSpan.FromSeconds(1), $"the publish took only {publishing.Elapsed}: make it bigger");
-        Assert.True(polls >= 10, $"{polls} polls during a publish of {publishing.Elapsed}");
-        Assert.True(slowest < publishing.Elapsed / 4, $"a poll waited {slowest} during a publish of {publishing.Elapsed}");
+        var longest = requests.Max();
+        _output.WriteLine($"{requests.Count} publish(es) of {KernelsInSlowPublish} kernels: {publishing.Elapsed} in all, the longest {longest}; "
+            + $"{polls} polls meanwhile, the slowest {slowest}");
+        Assert.True(publishing.Elapsed > TimeSpan.FromSeconds(1), $"{MaxSlowPublishes} publishes took only {publishing.Elapsed}: make them bigger");
+        Assert.True(polls >= 10, $"{polls} polls during publishes of {publishing.Elapsed}");
+        // Had a publish run on the event thread, a poll sent during it would have waited for the rest of that publish: a
+        // poll is sent every 20 ms or so, so one would have waited for most of the longest.
+        Assert.True(slowest < longest / 4, $"a poll waited {slowest} during publishes of up to {longest}");
     }
 }
