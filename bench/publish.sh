@@ -2,7 +2,8 @@
 # Publishing-plane benchmark: what signing costs the server when patches are published, revoked and re-signed, and
 # whether the anonymous routes can starve the hosts' manifest GETs. One run measures, each next to its reference and
 # target:
-#   1. openssl speed ecdsap256 (one core): the signing reference; the server's manifest key type
+#   1. openssl speed ecdsap256 (one core): the signing reference; the server's manifest key type; openssl speed rsaN for the
+#      module key (the verification each publish makes)
 #   2. one module published for BULK kernels in one request: kernels/s (a clean request; then one with revokes inside)
 #   3. SINGLES single-kernel publishes (a vendor's CI), one client with keep-alive, then CONCURRENCY clients: publishes/s;
 #      then a vendor's CI run as batches (POST /v1/patches/batch) of BATCH single-kernel patches, each its own module
@@ -225,6 +226,25 @@ timeout 120 dotnet "$CLI_DLL" module sign "$MODULE" --key "$DATA/keys/module-sig
   --cert "$DATA/keys/module-signing.pem" --out "$WORK/lp.ko" >/dev/null || die "module sign"
 cmd "dotnet $CLI_DLL module sign $MODULE --key \$DATA/keys/module-signing.key --cert \$DATA/keys/module-signing.pem --out lp.ko"
 log "   server's manifest key: $KEY_TYPE"
+
+# The second reference: every publish verifies its module's signature, with the module key 'lpatch keys init' made. An
+# RSA key is measured with openssl speed on the same core (one verification and one manifest signature are the public-key
+# work no single-kernel publish avoids); another key type is named but not measured.
+MODULE_KEY=$(openssl x509 -in "$DATA/keys/module-signing.pem" -noout -text | awk '
+  /Public Key Algorithm/ { a = $NF } /Public-Key:/ { b = substr($2, 2) } END { printf "%s %s", a, b }')
+MODULE_VERIFY="" FLOOR_MS="" BUDGET_MS=$(calc "1000 / (0.15 * $OPENSSL_SIGN)" 3)
+if [[ $MODULE_KEY =~ ^rsaEncryption\ (2048|3072|4096)$ ]]; then
+  MODULE_BITS=${BASH_REMATCH[1]}
+  "${PIN_SUT[@]}" timeout 120 openssl speed -seconds "$OPENSSL_SECONDS" "rsa$MODULE_BITS" >"$WORK/openssl-rsa.txt" 2>"$WORK/openssl-rsa.err" \
+    || { cat "$WORK/openssl-rsa.err"; die "openssl speed rsa$MODULE_BITS"; }
+  MODULE_VERIFY=$(awk -v b="$MODULE_BITS" '$1 == "rsa" && $2 == b && $3 == "bits" { v = $NF } END { print v }' "$WORK/openssl-rsa.txt")
+  [[ $MODULE_VERIFY =~ ^[0-9.]+$ ]] || { cat "$WORK/openssl-rsa.txt"; die "no verify/s in openssl's rsa output"; }
+  FLOOR_MS=$(calc "1000 / $MODULE_VERIFY + 1000 / $OPENSSL_SIGN" 3)
+  cmd "${PIN_SUT[*]} openssl speed -seconds $OPENSSL_SECONDS rsa$MODULE_BITS   # the module key's verification rate"
+  log "   module key: RSA $MODULE_BITS, $MODULE_VERIFY verify/s: one verification and one manifest signature take $FLOOR_MS ms (the 0.15x budget: $BUDGET_MS ms a publish)"
+else
+  log "   module key: $MODULE_KEY (its verification rate is not measured here)"
+fi
 
 SEQ_COUNT=$((WARM + SINGLES))
 BATCH_TOTAL=$(((BATCH_WARM + BATCH_RUNS) * BATCH))
@@ -563,6 +583,7 @@ seconds next to them (utime+stime from /proc/PID/stat) say what the work cost.
 | # | measurement | reference | value | target | verdict |
 |---|---|---|---|---|---|
 | 1 | signing, one core | \`openssl speed ecdsap256\` | $OPENSSL_SIGN sign/s | — | the server signs with $KEY_TYPE |
+$(if [ -n "$MODULE_VERIFY" ]; then echo "| 1 | module verification, one core | \`openssl speed rsa$MODULE_BITS\` | $MODULE_VERIFY verify/s | — | one verification + one signature: $FLOOR_MS ms, of a $BUDGET_MS ms budget per publish at 0.15× |"; fi)
 | 2 | one module for $BULK kernels, one request | 0.15 × openssl = $TARGET_RATE/s | $BULK_RATE kernels/s ($(ratio "$BULK_RATE")×) | ≥ 0.15× openssl | $(rate_verdict "$BULK_RATE") |
 | 3 | single-kernel publishes, 1 client | 0.15 × openssl = $TARGET_RATE/s | $S1_RATE/s ($(ratio "$S1_RATE")×) | ≥ 0.15× openssl | $(rate_verdict "$S1_RATE") |
 | 3 | single-kernel publishes, $CONCURRENCY clients | 0.15 × openssl = $TARGET_RATE/s | $SC_RATE/s ($(ratio "$SC_RATE")×) | ≥ 0.15× openssl | $(rate_verdict "$SC_RATE") |
@@ -601,6 +622,14 @@ EOF
 $OPENSSL_VERIFY verify/s. The server's manifest signing key from \`lpatch keys init\` is **$KEY_TYPE**; the server signs
 CMS SignedData (SHA-256 digest): one signature per manifest, per coverage bin touched and for the index.
 0.15 × openssl = $TARGET_RATE signatures/s.
+$(if [ -n "$MODULE_VERIFY" ]; then cat <<VERIFY
+
+Every publish also verifies its module's signature; the module key from \`lpatch keys init\` is **RSA $MODULE_BITS**, and
+\`${PIN_SUT[*]} openssl speed -seconds $OPENSSL_SECONDS rsa$MODULE_BITS\` verifies **$MODULE_VERIFY signatures/s** on the same
+core. One verification and one manifest signature, the public-key work no single-kernel publish can share with another,
+take **$FLOOR_MS ms** at these rates; the 0.15× target leaves $BUDGET_MS ms per publish for everything.
+VERIFY
+else echo; echo "The module key from \`lpatch keys init\` is $MODULE_KEY; its verification rate is not measured here."; fi)
 
 ## 2. One module for many kernels
 
