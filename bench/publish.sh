@@ -18,7 +18,7 @@
 #   N=2000 BULK=1000 SINGLES=100 SERVER_WARM=0 FLOOD_DURATION=5 bench/publish.sh    a quick look (a few minutes)
 #
 # Settings (environment): N=100000 BULK=10000 SINGLES=1000 CONCURRENCY=4 WARM=20 SERVER_WARM=2000 BATCH=1000 BATCH_WARM=3
-#   BATCH_RUNS=3 REVOKES=3 REVOKE_DELAY=0.5
+#   BATCH_RUNS=3 REVOKES=3 REVOKE_DELAY=0.5 BULK_REVOKE_DELAY=0.1
 #   LIFETIME=7.00:00:00 RESIGN_LIFETIME=30.00:00:00 IDLE=5 FLOOD_DURATION=10 FLOOD_CONNS=64 LEGIT_CONNS=4
 #   LEGIT_DELAY_MS=10 OPENSSL_SECONDS=3 START_TIMEOUT=300 RESIGN_TIMEOUT=3600 RESULTS=bench/publish-results.md
 #   KEEP_ON_FAILURE=1 keeps the temp folder of a failed run.
@@ -39,6 +39,8 @@ BATCH_WARM=${BATCH_WARM:-3}
 BATCH_RUNS=${BATCH_RUNS:-3}
 REVOKES=${REVOKES:-3}
 REVOKE_DELAY=${REVOKE_DELAY:-0.5}
+# A 10,000-kernel publish lasts about half a second now: the revokes sent into it go sooner than those into the re-sign.
+BULK_REVOKE_DELAY=${BULK_REVOKE_DELAY:-0.1}
 LIFETIME=${LIFETIME:-7.00:00:00}
 RESIGN_LIFETIME=${RESIGN_LIFETIME:-30.00:00:00}
 IDLE=${IDLE:-5}
@@ -66,7 +68,8 @@ done
   || { echo "WARM, SERVER_WARM, BATCH_WARM and LEGIT_DELAY_MS must be whole numbers" >&2; exit 2; }
 [ "$BATCH" -le 1000 ] && [ $(((BATCH_WARM + BATCH_RUNS) * BATCH)) -le 100000 ] \
   || { echo "BATCH must be at most 1000 (the server's limit per batch), and (BATCH_WARM + BATCH_RUNS) x BATCH at most 100000" >&2; exit 2; }
-[[ $REVOKE_DELAY =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "REVOKE_DELAY must be seconds (e.g. 0.5)" >&2; exit 2; }
+[[ $REVOKE_DELAY =~ ^[0-9]+(\.[0-9]+)?$ ]] && [[ $BULK_REVOKE_DELAY =~ ^[0-9]+(\.[0-9]+)?$ ]] \
+  || { echo "REVOKE_DELAY and BULK_REVOKE_DELAY must be seconds (e.g. 0.5)" >&2; exit 2; }
 [ "$BULK" -le 10000 ] || { echo "BULK must be at most 10000 (the server's limit per request)" >&2; exit 2; }
 [ "$N" -le 1000000 ] && [ "$N" -ge $((2 * BULK + SERVER_WARM)) ] \
   || { echo "N must be from 2 x BULK + SERVER_WARM ($((2 * BULK + SERVER_WARM))) to 1000000" >&2; exit 2; }
@@ -368,13 +371,13 @@ REVOKE_IDLE_S=$(calc "$REVOKE_IDLE_S" 3)
 log "4. revoke of patch $REVOKE_IDLE_ID on the idle server: $REVOKE_IDLE_S s"
 cmd "curl -w '%{time_total}' -X POST -H \"Authorization: Bearer \$KEY\" -H 'Content-Type: application/json' -d '{\"reason\":\"…\"}' $BASE/v1/patches/$REVOKE_IDLE_ID/revoke   # idle; the same during the bulk and the re-sign"
 
-# revokes_during LABEL WHAT CHECK IDS…: the first revoke is sent now, each further one REVOKE_DELAY s after the previous
+# revokes_during LABEL WHAT CHECK DELAY IDS…: the first revoke is sent now, each further one DELAY s after the previous
 # answer while CHECK (a command) says WHAT still runs. Rows "id seconds running-at-send running-at-answer" in revokes-LABEL.txt.
 revokes_during() {
-  local label=$1 what=$2 check=$3 id code secs at_send at_answer first=1; shift 3
+  local label=$1 what=$2 check=$3 delay=$4 id code secs at_send at_answer first=1; shift 4
   : >"$WORK/revokes-$label.txt"
   for id in "$@"; do
-    if [ -z "$first" ]; then sleep "$REVOKE_DELAY"; $check || break; fi
+    if [ -z "$first" ]; then sleep "$delay"; $check || break; fi
     first=""
     if $check; then at_send=yes; else at_send=no; fi
     read -r code secs < <(revoke "$id" "bench: revoked during the $what"; echo)
@@ -419,15 +422,15 @@ cmd "curl -K bulk-ids.txt.cfg -H \"Authorization: Bearer \$KEY\" -F module=@lp.k
 [ -n "$BLOB" ] || BLOB=$(jq -r .sha256 "$WORK/bulk.json")
 
 # ================================================================ 4. revokes while another bulk publish runs
-log "4. another $BULK-kernel request; up to $REVOKES revokes sent into it, the first $REVOKE_DELAY s after it started"
+log "4. another $BULK-kernel request; up to $REVOKES revokes sent into it, the first $BULK_REVOKE_DELAY s after it started"
 bulk_start bulk2 "$WORK/bulk2-ids.txt"
-sleep "$REVOKE_DELAY"
-revokes_during bulk "bulk publish" bulk_running "${REVOKE_BULK_IDS[@]}"
+sleep "$BULK_REVOKE_DELAY"
+revokes_during bulk "bulk publish" bulk_running "$BULK_REVOKE_DELAY" "${REVOKE_BULK_IDS[@]}"
 bulk_finish bulk2
 read -r BULK2_S BULK2_RATE BULK2_CPU_S BULK2_LOAD <"$WORK/bulk2.row"
 read -r REVOKE_BULK_MAX REVOKE_BULK_FIRST REVOKE_BULK_N < <(revoke_summary bulk)
 log "   that request: $BULK kernels in $BULK2_S s = $BULK2_RATE kernels/s with the revokes inside"
-cmd "curl -K bulk2-ids.txt.cfg … &   # the same shape; revokes sent $REVOKE_DELAY s after it started and $REVOKE_DELAY s after each answer while it runs"
+cmd "curl -K bulk2-ids.txt.cfg … &   # the same shape; revokes sent $BULK_REVOKE_DELAY s after it started and $BULK_REVOKE_DELAY s after each answer while it runs"
 KERNELS=$((N + EXTRA))
 
 # ================================================================ 5 and 6. restart with a longer lifetime: full re-sign, start-up, revoke during it
@@ -440,7 +443,7 @@ start_server resign "$RESIGN_LIFETIME" "the same data, every document due: start
 RESIGN_HEALTHZ=$UP_HEALTHZ RESIGN_INDEX=$UP_INDEX
 warm_revoke
 resign_running() { [ ! -s "$WORK/resign-done" ]; }
-revokes_during resign "full re-sign" resign_running "${REVOKE_RESIGN_IDS[@]}"
+revokes_during resign "full re-sign" resign_running "$REVOKE_DELAY" "${REVOKE_RESIGN_IDS[@]}"
 read -r REVOKE_RESIGN_MAX REVOKE_RESIGN_FIRST REVOKE_RESIGN_N < <(revoke_summary resign)
 log "   waiting for 'Re-signed … manifest(s) before expiry' (at most $RESIGN_TIMEOUT s)"
 rc=0; wait "$WATCH_PID" || rc=$?; WATCH_PID=""
@@ -675,9 +678,9 @@ EOF
 
 \`POST /v1/patches/{id}/revoke\` of a single-kernel patch, timed by curl (time_total), after one revoke of a patch that
 does not exist (404) so that the timed ones are not the endpoint's first request in the process. During the bulk
-publish the first revoke is sent $REVOKE_DELAY s after the request started; during the re-sign, once /healthz and /v1/index
-answered; up to $REVOKES, each $REVOKE_DELAY s after the previous answer while the other work still runs. The verdicts take the
-slowest revoke sent while it ran.
+publish the first revoke is sent $BULK_REVOKE_DELAY s after the request started and each next one $BULK_REVOKE_DELAY s after the
+previous answer; during the re-sign, the first once /healthz and /v1/index answered and each next one $REVOKE_DELAY s after the
+previous answer; up to $REVOKES each, while the other work still runs. The verdicts take the slowest revoke sent while it ran.
 
 | while | patch | seconds | it ran when the revoke was sent / answered |
 |---|---:|---:|---|
@@ -743,7 +746,7 @@ EOF
 
 ## Settings
 
-\`N=$N BULK=$BULK SINGLES=$SINGLES CONCURRENCY=$CONCURRENCY WARM=$WARM SERVER_WARM=$SERVER_WARM BATCH=$BATCH BATCH_WARM=$BATCH_WARM BATCH_RUNS=$BATCH_RUNS REVOKES=$REVOKES REVOKE_DELAY=$REVOKE_DELAY LIFETIME=$LIFETIME
+\`N=$N BULK=$BULK SINGLES=$SINGLES CONCURRENCY=$CONCURRENCY WARM=$WARM SERVER_WARM=$SERVER_WARM BATCH=$BATCH BATCH_WARM=$BATCH_WARM BATCH_RUNS=$BATCH_RUNS REVOKES=$REVOKES REVOKE_DELAY=$REVOKE_DELAY BULK_REVOKE_DELAY=$BULK_REVOKE_DELAY LIFETIME=$LIFETIME
 RESIGN_LIFETIME=$RESIGN_LIFETIME IDLE=$IDLE FLOOD_DURATION=$FLOOD_DURATION FLOOD_CONNS=$FLOOD_CONNS LEGIT_CONNS=$LEGIT_CONNS LEGIT_DELAY_MS=$LEGIT_DELAY_MS
 OPENSSL_SECONDS=$OPENSSL_SECONDS\`
 
