@@ -89,6 +89,27 @@ public sealed class BatchPublishTests : IDisposable
         await CoverageTests.AssertNotCoveredAsync(client, "stable", Fixtures.OtherBuildId, _factory);
     }
 
+    [Fact]
+    public async Task Batch_TwoRefusedModules_TheFirstInBatchOrderIsReported_NotTheFirstChecked()
+    {
+        // The modules are checked side by side, so a later refusal (patch 40: not a module, refused at its first bytes) may
+        // well be found before an earlier one (patch 5: refused by its signature check); the earlier is the one reported.
+        using var client = _factory.CreateClient(_factory.AdminKey);
+        var fixtures = Enumerable.Range(1, 40).Select(n => n switch { 5 => Untrusted, 40 => "", _ => Rsa }).ToList();
+        var batch = new
+        {
+            patches = fixtures.Select((_, i) => new { module = $"m{i + 1}.ko", buildIds = new[] { $"{i + 1:x8}{new string('c', 32)}" } }).ToArray(),
+        };
+        var modules = fixtures.Select((fixture, i) => ($"m{i + 1}.ko", fixture.Length > 0 ? FixtureFiles.Module(fixture) : "not a module"u8.ToArray()));
+
+        var response = await client.PostAsync("/v1/patches/batch", Form(batch, [.. modules]));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var problem = (await response.Content.ReadFromJsonAsync<ProblemInfo>())!;
+        Assert.StartsWith("Patch 5 of the batch (module 'm5.ko'): The module signature is not accepted", problem.Detail);
+        await PublishTests.AssertNothingStoredAsync(client, _factory);
+    }
+
     [Theory]
     [InlineData("same module twice for one kernel", Rsa, null, "duplicate-module")]
     [InlineData("an explicit level not above the batch's own", "lp_sample.rsa2048-sha256-skid.ko", 1, "level-not-increasing")]

@@ -91,16 +91,20 @@ public sealed class PatchService(
                 $"One batch may target at most {PublishValidator.MaxBuildIdsPerPublish} kernels in all (its patches' build IDs together); split it.");
         }
 
+        // Each module's checks (its ELF and its signature: the RSA verification is most of a batch's work before the writer
+        // lock) need nothing but the module, so they run on every core the server has; the refusal reported is the first
+        // in batch order, as a pass one by one would report it.
+        var validated = new Outcome<ValidatedModule>[patches.Count];
+        Parallel.For(0, patches.Count, i => validated[i] = validator.Validate(patches[i].Request));
         var modules = new List<ValidatedModule>(patches.Count);
         for (var i = 0; i < patches.Count; i++)
         {
-            var validated = validator.Validate(patches[i].Request);
-            if (validated.Problem is { } problem)
+            if (validated[i].Problem is { } problem)
             {
                 return InBatch(i, patches[i], problem);
             }
 
-            modules.Add(validated.Value!);
+            modules.Add(validated[i].Value!);
         }
 
         return writer.Write<PublishedBatch>(batches =>
