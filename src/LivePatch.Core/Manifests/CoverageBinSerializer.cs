@@ -128,44 +128,14 @@ public static class CoverageBinSerializer
         return bin;
     }
 
-    /// <summary>Counts the elements of <c>$.kernels</c> without building them, refusing past the cap.</summary>
-    /// <remarks>
-    /// A bin holds up to <see cref="ManifestLimits.MaxCoverageBinEntries"/> entries, far more than a manifest's patches,
-    /// and the deserializer would build every entry (about twice the input in objects and strings) before the rules
-    /// count them. This pass allocates nothing; anything it cannot read is left to the deserializer to report.
-    /// </remarks>
+    /// <summary>Refuses a bin of more than <see cref="ManifestLimits.MaxCoverageBinEntries"/> entries before it is built.</summary>
+    /// <remarks>A bin may hold far more entries than a manifest holds patches, and the deserializer would build every entry
+    /// (about twice the input in objects and strings) before the rules count them.</remarks>
     private static void RequireKernelCountWithinCap(ReadOnlySpan<byte> json)
     {
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = LivePatchJsonContext.MaxDepth });
-        try
+        if (JsonArrays.HasMoreThan(json, KernelsProperty, ManifestLimits.MaxCoverageBinEntries))
         {
-            while (reader.Read())
-            {
-                if (reader is { TokenType: JsonTokenType.PropertyName, CurrentDepth: 1 } && reader.ValueTextEquals(KernelsProperty)
-                    && reader.Read() && reader.TokenType == JsonTokenType.StartArray)
-                {
-                    CountElements(ref reader);
-                }
-            }
-        }
-        catch (JsonException)
-        {
-            // Malformed JSON: the deserializer refuses it with the path and position.
-        }
-    }
-
-    private static void CountElements(ref Utf8JsonReader reader)
-    {
-        var count = 0;
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-        {
-            // Not ThrowUnless: its message would be formatted for every element.
-            if (++count > ManifestLimits.MaxCoverageBinEntries)
-            {
-                throw new LivePatchFormatException(ErrorCodes.CoverageMalformed, $"$.kernels: at most {ManifestLimits.MaxCoverageBinEntries} entries.");
-            }
-
-            reader.Skip();
+            throw new LivePatchFormatException(ErrorCodes.CoverageMalformed, $"$.kernels: at most {ManifestLimits.MaxCoverageBinEntries} entries.");
         }
     }
 }

@@ -141,7 +141,8 @@ public static class PatchesApi
         }
 
         var utf8 = System.Text.Encoding.UTF8.GetBytes(json);
-        if (MorePatchesThanABatchHolds(utf8))
+        // Counted before the JSON is built: a million '{}' patches fit the field's 8 MiB.
+        if (LivePatch.Core.JsonArrays.HasMoreThan(utf8, "patches"u8, PatchService.MaxPatchesPerBatch))
         {
             return (null, new RepositoryProblem(ProblemCodes.TooManyPatches, $"One batch may hold at most {PatchService.MaxPatchesPerBatch} patches; split it."));
         }
@@ -210,40 +211,6 @@ public static class PatchesApi
         }
 
         return (batch, null);
-    }
-
-    /// <summary>Counts the elements of <c>$.patches</c> without building them, up to one more than a batch holds: a small
-    /// element (<c>{}</c>) is 3 bytes of the 8 MiB the field may have, so a batch of millions would otherwise be built before
-    /// its count is checked. Anything it cannot read is left to the deserializer to report.</summary>
-    private static bool MorePatchesThanABatchHolds(byte[] json)
-    {
-        var reader = new System.Text.Json.Utf8JsonReader(json, new System.Text.Json.JsonReaderOptions { MaxDepth = 8 });
-        try
-        {
-            while (reader.Read())
-            {
-                if (reader is { TokenType: System.Text.Json.JsonTokenType.PropertyName, CurrentDepth: 1 } && reader.ValueTextEquals("patches"u8)
-                    && reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.StartArray)
-                {
-                    var count = 0;
-                    while (reader.Read() && reader.TokenType != System.Text.Json.JsonTokenType.EndArray)
-                    {
-                        if (++count > PatchService.MaxPatchesPerBatch)
-                        {
-                            return true;
-                        }
-
-                        reader.Skip();
-                    }
-                }
-            }
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            // Malformed: the deserializer refuses it with the path and position.
-        }
-
-        return false;
     }
 
     private static string Shorten(string s) => s.Length <= 80 ? LogText.Printable(s) : LogText.Printable(s[..80]) + "…";

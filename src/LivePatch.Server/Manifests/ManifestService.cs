@@ -367,22 +367,15 @@ public sealed class ManifestService
                 _bins[key] = list = [];
             }
 
-            var (low, high) = (0, list.Count - 1);
-            while (low <= high)
+            var at = list.BinarySearch(entry, ByBuildId);
+            if (at >= 0)
             {
-                var middle = low + ((high - low) / 2);
-                var order = string.CompareOrdinal(list[middle].BuildId, entry.BuildId);
-                if (order == 0)
-                {
-                    list[middle] = entry with { BuildId = list[middle].BuildId };
-                    return list[middle].BuildId;
-                }
-
-                (low, high) = order < 0 ? (middle + 1, high) : (low, middle - 1);
+                list[at] = entry with { BuildId = list[at].BuildId };
+                return list[at].BuildId;
             }
 
             var shared = _db.SharedBuildId(entry.BuildId);
-            list.Insert(low, entry with { BuildId = shared });
+            list.Insert(~at, entry with { BuildId = shared });
             return shared;
         }
     }
@@ -392,6 +385,9 @@ public sealed class ManifestService
 
     /// <summary>A served manifest's key: equal by value (ordinal), built from the shared strings when stored.</summary>
     private readonly record struct ServedKey(string Channel, string BuildId);
+
+    /// <summary>The order of a bin's entries: by build ID, ordinal.</summary>
+    private static readonly IComparer<CoveredEntry> ByBuildId = Comparer<CoveredEntry>.Create((x, y) => string.CompareOrdinal(x.BuildId, y.BuildId));
 }
 
 /// <summary>A stored manifest's version, expiry, where its signed bytes are stored (with their size) and the batch document
